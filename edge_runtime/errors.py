@@ -1,0 +1,18 @@
+"""Hub error types; every one carries a stable code (see models.errors.CompanionError)."""
+
+from models.errors import CompanionError
+
+
+class AudioError(CompanionError):
+    code = "AUDIO_ERROR"
+
+
+class AudioFormatError(AudioError):
+    code = "AUDIO_INVALID"
+
+
+class AudioDeviceError(AudioError):
+    code = "AUDIO_NO_DEVICE"
+
+
+__all__ = ["AudioDeviceError", "AudioError", "AudioFormatError", "CompanionError"]

@@ -1,0 +1,151 @@
+"""Typed frames that flow through the hub's pipeline.
+
+Each has a stable `type` string: the same shapes travel over the LAN API, WebRTC data
+channels and hub-to-cloud messages. System frames overtake queued data frames (barge-in).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+
+
+@dataclass
+class Frame:
+    type: ClassVar[str] = "frame"
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"type": self.type}
+        for key, value in self.__dict__.items():
+            if not isinstance(value, np.ndarray):
+                out[key] = value
+        return out
+
+
+@dataclass
+class SystemFrame(Frame):
+    """Handled at once by every processor, ahead of any queued data frames."""
+
+    type: ClassVar[str] = "system"
+
+
+# --- audio in -------------------------------------------------------------------------
+
+
+@dataclass
+class AudioIn(Frame):
+    """16 kHz mono int16 from the microphone, a file or a WebRTC track."""
+
+    type: ClassVar[str] = "audio-in"
+    pcm: np.ndarray
+    t: float  # stream time of the first sample, seconds
+    rate: int = 16000
+
+
+@dataclass
+class WakeDetected(Frame):
+    type: ClassVar[str] = "wake-detected"
+    name: str
+    score: float
+    t: float
+
+
+@dataclass
+class StartListening(SystemFrame):
+    """Open the microphone gate without a wake word: push-to-talk, or speech barge-in."""
+
+    type: ClassVar[str] = "start-listening"
+    preroll: np.ndarray | None = None
+
+
+@dataclass
+class ListeningStopped(Frame):
+    """Upstream: the endpointer has what it needs, so the gate goes back to waiting for wake."""
+
+    type: ClassVar[str] = "listening-stopped"
+
+
+@dataclass
+class SpeechStarted(Frame):
+    type: ClassVar[str] = "speech-started"
+    t: float
+
+
+@dataclass
+class Utterance(Frame):
+    """One endpointed utterance (16 kHz float32). Speculative ones may be superseded."""
+
+    type: ClassVar[str] = "utterance"
+    audio: np.ndarray
+    start_t: float
+    speech_end_t: float
+    final: bool = True
+    reason: str = "silence"  # silence | max-length | no-speech | end-of-stream
+
+
+@dataclass
+class Transcript(Frame):
+    type: ClassVar[str] = "transcript"
+    text: str
+    final: bool = True
+    stt_ms: float = 0.0
+    error: str | None = None
+
+
+# --- reply ----------------------------------------------------------------------------
+
+
+@dataclass
+class Reply(Frame):
+    type: ClassVar[str] = "reply"
+    text: str
+    kind: str = "answer"  # answer | alert | error
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class TTSStarted(Frame):
+    type: ClassVar[str] = "tts-started"
+
+
+@dataclass
+class TTSAudio(Frame):
+    type: ClassVar[str] = "tts-audio"
+    pcm: np.ndarray  # int16 at `rate`
+    rate: int
+
+
+@dataclass
+class TTSStopped(Frame):
+    type: ClassVar[str] = "tts-stopped"
+
+
+@dataclass
+class PlaybackStarted(Frame):
+    """Upstream, from the output: the user can now hear the hub (barge-in is armed)."""
+
+    type: ClassVar[str] = "playback-started"
+
+
+@dataclass
+class PlaybackStopped(Frame):
+    type: ClassVar[str] = "playback-stopped"
+
+
+# --- control --------------------------------------------------------------------------
+
+
+@dataclass
+class Interrupt(SystemFrame):
+    """The user spoke over the hub: stop playback and cancel the reply in progress."""
+
+    type: ClassVar[str] = "interrupt"
+    reason: str = "barge-in"
+    t: float = 0.0
+
+
+@dataclass
+class EndOfStream(Frame):
+    type: ClassVar[str] = "end-of-stream"

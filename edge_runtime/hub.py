@@ -1,0 +1,68 @@
+"""Assembles the voice pipeline from loaded engines and settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from edge_runtime.clock import Clock
+from edge_runtime.engines import Engines
+from edge_runtime.pipeline.endpoint import Endpointer
+from edge_runtime.pipeline.gate import SpeechBargeIn, WakeGate
+from edge_runtime.pipeline.output import PlaybackOutput
+from edge_runtime.pipeline.processor import Pipeline
+from edge_runtime.pipeline.respond import SkillResponder
+from edge_runtime.pipeline.stt import SttProcessor
+from edge_runtime.pipeline.tts import TtsProcessor
+from edge_runtime.settings import EdgeSettings
+from edge_runtime.skills.builtin import BuiltinSkills
+from edge_runtime.skills.timers import TimerManager
+from edge_runtime.trace import Tracer
+
+
+@dataclass
+class VoiceHub:
+    pipeline: Pipeline
+    output: PlaybackOutput
+    responder: SkillResponder
+    timers: TimerManager
+    tracer: Tracer
+
+    async def start(self) -> None:
+        await self.pipeline.start()
+
+    async def stop(self) -> None:
+        await self.timers.close()
+        await self.pipeline.stop()
+
+
+def build_hub(
+    settings: EdgeSettings,
+    engines: Engines,
+    clock: Clock,
+    *,
+    output_rate: int | None = None,
+    keep_replies: bool = False,
+    tracer: Tracer | None = None,
+) -> VoiceHub:
+    tracer = tracer or Tracer()
+    rate = output_rate or settings.output_rate
+
+    async def ring(timer, repeat):  # type: ignore[no-untyped-def]
+        await responder.ring(timer, repeat)
+
+    timers = TimerManager(clock, ring, repeats=settings.timer_alert_repeats, interval_s=settings.timer_alert_interval_s)
+    responder = SkillResponder(BuiltinSkills(clock, timers), tracer)
+    output = PlaybackOutput(rate, tracer, keep_replies=keep_replies)
+    processors = [
+        SpeechBargeIn(engines.barge_vad, tracer, threshold=settings.vad_threshold,
+                      min_speech_ms=settings.barge_in_min_speech_ms, enabled=settings.barge_in_on_speech),
+        WakeGate(engines.wake, tracer, barge_in=settings.barge_in_on_wake),
+        Endpointer(engines.vad, tracer, threshold=settings.vad_threshold,
+                   trailing_silence_ms=settings.trailing_silence_ms, max_utterance_s=settings.max_utterance_s,
+                   no_speech_timeout_s=settings.no_speech_timeout_s, speculative=settings.speculative_stt),
+        SttProcessor(engines.stt, tracer),
+        responder,
+        TtsProcessor(engines.tts, tracer, output_rate=rate),
+        output,
+    ]  # fmt: skip
+    return VoiceHub(Pipeline(processors), output, responder, timers, tracer)

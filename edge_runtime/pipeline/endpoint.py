@@ -1,0 +1,158 @@
+"""Endpointing: from the open gate to one utterance, cut at trailing silence or max length.
+
+Once the speaker pauses briefly it also emits a *speculative* utterance, so STT can start
+before the endpoint is certain; if the pause turns out to be the end, the result is reused.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+
+import numpy as np
+
+from edge_runtime.frames import (
+    AudioIn,
+    EndOfStream,
+    Frame,
+    ListeningStopped,
+    SpeechStarted,
+    StartListening,
+    Utterance,
+    WakeDetected,
+)
+from edge_runtime.pipeline.processor import DOWN, UP, Direction, FrameProcessor
+from edge_runtime.trace import Tracer
+from models.vad import FRAME_SAMPLES, Vad
+
+RATE = 16000
+FRAME_S = FRAME_SAMPLES / RATE
+
+
+class Endpointer(FrameProcessor):
+    def __init__(
+        self,
+        vad: Vad,
+        tracer: Tracer,
+        *,
+        threshold: float = 0.5,
+        trailing_silence_ms: int = 400,
+        max_utterance_s: float = 12.0,
+        no_speech_timeout_s: float = 5.0,
+        speculative: bool = True,
+        speculate_after_ms: int = 96,
+        preroll_ms: int = 256,
+    ) -> None:
+        super().__init__()
+        self.vad = vad
+        self.tracer = tracer
+        self.start_threshold = threshold
+        self.keep_threshold = max(0.05, threshold - 0.15)  # hysteresis, as Silero recommends
+        self.trailing_frames = max(1, round(trailing_silence_ms / 1000 / FRAME_S))
+        self.max_frames = round(max_utterance_s / FRAME_S)
+        self.no_speech_frames = round(no_speech_timeout_s / FRAME_S)
+        self.speculate_frames = max(1, round(speculate_after_ms / 1000 / FRAME_S)) if speculative else 0
+        self.preroll: deque[np.ndarray] = deque(maxlen=max(1, round(preroll_ms / 1000 / FRAME_S)))
+        self.active = False
+        self._reset()
+
+    def _reset(self) -> None:
+        self._pending = np.zeros(0, dtype=np.float32)
+        self._t0: float | None = None
+        self._frames_seen = 0
+        self._speech: list[np.ndarray] = []
+        self._in_speech = False
+        self._silence_run = 0
+        self._speech_end = 0  # frames into self._speech
+        self._speech_end_wall = 0.0
+        self.preroll.clear()
+
+    async def process_frame(self, frame: Frame, direction: Direction) -> None:
+        if direction is UP:
+            await self.push_frame(frame, UP)
+            return
+        if isinstance(frame, WakeDetected):
+            self._open()
+        elif isinstance(frame, StartListening):
+            self._open()
+            if frame.preroll is not None and len(frame.preroll):
+                await self.push_frame(frame, DOWN)
+                await self._on_audio(AudioIn(frame.preroll, t=0.0))
+                return
+        elif isinstance(frame, AudioIn):
+            if self.active:
+                await self._on_audio(frame)
+            return
+        elif isinstance(frame, EndOfStream) and self.active:
+            await self._finish("end-of-stream")
+        await self.push_frame(frame, DOWN)
+
+    def _open(self) -> None:
+        self._reset()
+        self.vad.reset()
+        self.active = True
+
+    async def _on_audio(self, frame: AudioIn) -> None:
+        if self._t0 is None:
+            self._t0 = frame.t
+        self._pending = np.concatenate([self._pending, frame.pcm.astype(np.float32) / 32768.0])
+        while self.active and len(self._pending) >= FRAME_SAMPLES:
+            chunk, self._pending = self._pending[:FRAME_SAMPLES], self._pending[FRAME_SAMPLES:]
+            await self._on_vad_frame(chunk, self.vad.probability(chunk))
+
+    def _t(self, frames: int) -> float:
+        return round((self._t0 or 0.0) + frames * FRAME_S, 3)
+
+    async def _on_vad_frame(self, chunk: np.ndarray, prob: float) -> None:
+        self._frames_seen += 1
+        if not self._in_speech:
+            self.preroll.append(chunk)
+            if prob >= self.start_threshold:
+                self._in_speech = True
+                self._speech = list(self.preroll)
+                self._speech_end = len(self._speech)
+                self._speech_end_wall = time.perf_counter()
+                self.tracer.mark("speech_start", t=self._t(self._frames_seen - 1))
+                await self.push_frame(SpeechStarted(self._t(self._frames_seen - 1)), DOWN)
+            elif self._frames_seen >= self.no_speech_frames:
+                await self._finish("no-speech")
+            return
+        self._speech.append(chunk)
+        if prob >= self.keep_threshold:
+            self._silence_run = 0
+            self._speech_end = len(self._speech)
+            self._speech_end_wall = time.perf_counter()
+        else:
+            self._silence_run += 1
+            if self._silence_run == self.speculate_frames:
+                await self.push_frame(self._utterance(final=False, reason="speculative"), DOWN)
+        if self._silence_run >= self.trailing_frames:
+            await self._finish("silence")
+        elif len(self._speech) >= self.max_frames:
+            await self._finish("max-length")
+
+    def _utterance(self, *, final: bool, reason: str) -> Utterance:
+        # Keep a fixed tail after the last voiced frame, so a speculative cut and the
+        # final one are the same audio whenever the speaker really did stop.
+        keep = self._speech_end + self.speculate_frames if self.speculate_frames else len(self._speech)
+        audio = np.concatenate(self._speech[:keep]) if self._speech else np.zeros(0, dtype=np.float32)
+        start = self._t(self._frames_seen - len(self._speech))
+        end = self._t(self._frames_seen - len(self._speech) + self._speech_end)
+        return Utterance(audio, start, end, final=final, reason=reason)
+
+    async def _finish(self, reason: str) -> None:
+        if self._in_speech:
+            utt = self._utterance(final=True, reason=reason)
+        else:
+            utt = Utterance(np.zeros(0, dtype=np.float32), self._t(0), self._t(0), final=True, reason="no-speech")
+        self.tracer.mark(
+            "endpoint",
+            reason=utt.reason,
+            speech_end_t=utt.speech_end_t,
+            speech_end_wall=self._speech_end_wall or time.perf_counter(),
+            utterance_s=round(len(utt.audio) / RATE, 3),
+        )
+        self.active = False
+        self._reset()
+        await self.push_frame(utt, DOWN)
+        await self.push_frame(ListeningStopped(), UP)

@@ -1,0 +1,40 @@
+"""Reply -> audio, one sentence at a time, resampled to what the output needs."""
+
+from __future__ import annotations
+
+import asyncio
+
+from edge_runtime.audio.convert import resample, to_int16
+from edge_runtime.frames import Frame, Reply, TTSAudio, TTSStarted, TTSStopped
+from edge_runtime.pipeline.processor import UP, Direction, QueuedProcessor
+from edge_runtime.trace import Tracer
+from models.tts import TTS
+
+
+class TtsProcessor(QueuedProcessor):
+    def __init__(self, tts: TTS, tracer: Tracer, *, output_rate: int) -> None:
+        super().__init__()
+        self.tts = tts
+        self.tracer = tracer
+        self.output_rate = output_rate
+
+    async def process_frame(self, frame: Frame, direction: Direction) -> None:
+        if direction is UP or not isinstance(frame, Reply):
+            await self.push_frame(frame, direction)
+            return
+        if not frame.text.strip():
+            return
+        self.tracer.mark("tts_start", text=frame.text, kind=frame.kind)
+        await self.push_frame(TTSStarted())
+        sentences = self.tts.synthesize(frame.text)
+        first = True
+        try:
+            while (chunk := await asyncio.to_thread(next, sentences, None)) is not None:
+                pcm = to_int16(resample(chunk, self.tts.sample_rate, self.output_rate))
+                if first:
+                    self.tracer.mark("tts_first_audio")
+                    first = False
+                await self.push_frame(TTSAudio(pcm, self.output_rate))
+        finally:
+            self.tracer.mark("tts_done")
+            await self.push_frame(TTSStopped())

@@ -1,0 +1,61 @@
+"""Hub settings: read once at the entry point (env prefix COMPANION_), then passed down."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _xdg(var: str, fallback: str) -> Path:
+    return Path(os.environ.get(var) or Path.home() / fallback) / "companion"
+
+
+class EdgeSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="COMPANION_", extra="ignore")
+
+    config_dir: Path = Field(default_factory=lambda: _xdg("XDG_CONFIG_HOME", ".config"))
+    data_dir: Path = Field(default_factory=lambda: _xdg("XDG_DATA_HOME", ".local/share"))
+    log_level: str = "INFO"
+    log_format: Literal["json", "text"] = "json"
+
+    # Wake word
+    wake_word: str = "hey_jarvis"
+    wake_threshold: float = Field(0.5, gt=0.0, lt=1.0)
+
+    # Endpointing
+    vad_threshold: float = Field(0.5, gt=0.0, lt=1.0)
+    trailing_silence_ms: int = Field(400, ge=96, le=5000)
+    max_utterance_s: float = Field(12.0, gt=0.5, le=60.0)
+    no_speech_timeout_s: float = Field(5.0, gt=0.5, le=60.0)
+    speculative_stt: bool = True
+
+    # Speech-to-text
+    stt_engine: Literal["whisper", "vosk"] = "whisper"
+    stt_model: str = "stt-whisper-tiny-en"
+    vosk_model: str = "stt-vosk-ko"
+    stt_language: str = "en"
+    stt_threads: int = Field(2, ge=1, le=64)
+    stt_timeout_s: float = 30.0
+
+    # Text-to-speech
+    tts_voice: str = "tts-joe-medium"
+    output_rate: int = Field(22050, ge=8000, le=48000)
+
+    # Barge-in
+    barge_in_on_wake: bool = True
+    barge_in_on_speech: bool = True
+    barge_in_min_speech_ms: int = Field(160, ge=32, le=2000)
+
+    # Timers
+    timer_alert_repeats: int = Field(3, ge=1, le=20)
+    timer_alert_interval_s: float = Field(6.0, gt=0.5)
+
+    timezone: str | None = None
+
+    @property
+    def model_overrides_file(self) -> Path:
+        return self.config_dir / "models.toml"

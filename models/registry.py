@@ -1,0 +1,187 @@
+"""The model registry: where each pinned model file lives, and whether it is intact."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+from models.errors import ModelCorrupt, ModelNotInstalled, UnknownModel
+
+MANIFEST_PATH = Path(__file__).parent / "quantized" / "manifest.toml"
+INSTALL_HINT = "run `companion models install`"
+
+
+@dataclass(frozen=True)
+class ModelFile:
+    path: str
+    sha256: str
+    size: int
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    id: str
+    role: str
+    description: str
+    package: str
+    version: str
+    import_name: str
+    path: str
+    license: str
+    source: str
+    files: tuple[ModelFile, ...]
+
+    @property
+    def requirement(self) -> str:
+        return f"{self.package}=={self.version}"
+
+
+@dataclass(frozen=True)
+class Override:
+    """A user's own file or directory in place of the packaged one; sha256 optional."""
+
+    path: Path
+    sha256: str | None = None
+
+
+class Status(StrEnum):
+    VERIFIED = "verified"
+    CUSTOM = "custom"
+    MISSING = "missing"
+    CORRUPT = "corrupt"
+
+
+@dataclass
+class Check:
+    entry: ModelEntry
+    status: Status
+    path: Path | None
+    problems: list[str] = field(default_factory=list)
+
+
+def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while block := fh.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def load_manifest(path: Path = MANIFEST_PATH) -> list[ModelEntry]:
+    data = tomllib.loads(path.read_text())
+    entries = []
+    for raw in data["models"]:
+        files = tuple(ModelFile(**f) for f in raw.pop("files"))
+        entries.append(ModelEntry(files=files, **raw))
+    return entries
+
+
+def load_overrides(path: Path | None) -> dict[str, Override]:
+    if path is None or not path.exists():
+        return {}
+    data = tomllib.loads(path.read_text())
+    return {
+        model_id: Override(Path(spec["path"]).expanduser(), spec.get("sha256"))
+        for model_id, spec in data.get("overrides", {}).items()
+    }
+
+
+def write_overrides(path: Path, overrides: Mapping[str, Override]) -> None:
+    lines = ["# Written by `companion models use`: your own files in place of packaged ones.", ""]
+    lines.append("[overrides]")
+    for model_id, ov in sorted(overrides.items()):
+        sha = f', sha256 = "{ov.sha256}"' if ov.sha256 else ""
+        lines.append(f'"{model_id}" = {{ path = "{ov.path}"{sha} }}')
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n")
+
+
+def package_dir(import_name: str) -> Path | None:
+    """Locate an installed package without importing it (imports can be slow or heavy)."""
+    spec = importlib.util.find_spec(import_name)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+class Registry:
+    """Resolves model ids to verified paths. Both tiers load models only through it."""
+
+    def __init__(
+        self,
+        entries: Iterable[ModelEntry] | None = None,
+        overrides: Mapping[str, Override] | None = None,
+    ) -> None:
+        self._entries = {e.id: e for e in (entries if entries is not None else load_manifest())}
+        self._overrides = dict(overrides or {})
+        self._verified: set[str] = set()
+
+    def entries(self) -> list[ModelEntry]:
+        return list(self._entries.values())
+
+    def entry(self, model_id: str) -> ModelEntry:
+        try:
+            return self._entries[model_id]
+        except KeyError:
+            known = ", ".join(sorted(self._entries))
+            raise UnknownModel(f"no model '{model_id}' in the manifest", hint=f"known: {known}") from None
+
+    def override(self, model_id: str) -> Override | None:
+        return self._overrides.get(model_id)
+
+    def check(self, model_id: str, *, deep: bool = True) -> Check:
+        """Inspect one model; `deep` hashes every file, otherwise sizes only."""
+        entry = self.entry(model_id)
+        override = self._overrides.get(model_id)
+        if override is not None:
+            return self._check_override(entry, override, deep=deep)
+        base = package_dir(entry.import_name)
+        if base is None:
+            return Check(entry, Status.MISSING, None, [f"package {entry.requirement} is not installed"])
+        problems = []
+        for f in entry.files:
+            p = base / f.path
+            if not p.is_file():
+                problems.append(f"{f.path}: missing")
+            elif p.stat().st_size != f.size:
+                problems.append(f"{f.path}: size {p.stat().st_size}, expected {f.size}")
+            elif deep and sha256_file(p) != f.sha256:
+                problems.append(f"{f.path}: sha256 mismatch")
+        status = Status.VERIFIED
+        if problems:
+            status = Status.MISSING if all(p.endswith("missing") for p in problems) else Status.CORRUPT
+        return Check(entry, status, base / entry.path, problems)
+
+    def _check_override(self, entry: ModelEntry, ov: Override, *, deep: bool) -> Check:
+        if not ov.path.exists():
+            return Check(entry, Status.MISSING, ov.path, [f"your file {ov.path} does not exist"])
+        if ov.sha256 and ov.path.is_file() and deep and sha256_file(ov.path) != ov.sha256:
+            return Check(entry, Status.CORRUPT, ov.path, [f"{ov.path}: sha256 differs from yours"])
+        return Check(entry, Status.CUSTOM, ov.path)
+
+    def path(self, model_id: str) -> Path:
+        """The path a runtime loads, verified once per process (sha256 of every file)."""
+        check = self.check(model_id, deep=model_id not in self._verified)
+        entry = check.entry
+        if check.status is Status.MISSING:
+            raise ModelNotInstalled(
+                f"model '{model_id}' ({entry.description}) is not installed: {'; '.join(check.problems)}",
+                hint=INSTALL_HINT,
+            )
+        if check.status is Status.CORRUPT:
+            raise ModelCorrupt(
+                f"model '{model_id}' failed verification: {'; '.join(check.problems)}",
+                hint=f"reinstall it: `companion models install --force {model_id}`",
+            )
+        self._verified.add(model_id)
+        assert check.path is not None
+        return check.path
+
+    def requirements(self, model_ids: Iterable[str] | None = None) -> list[str]:
+        chosen = [self.entry(m) for m in model_ids] if model_ids else self.entries()
+        return sorted({e.requirement for e in chosen})

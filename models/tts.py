@@ -1,0 +1,68 @@
+"""Text-to-speech runtime: Piper, one audio chunk per sentence so playback starts early."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import numpy as np
+
+from models.engine import Engine
+from models.errors import TtsError
+from models.registry import Registry
+
+
+class TTS(Engine):
+    """Yields float32 mono audio at `sample_rate`, one chunk per sentence."""
+
+    error_type = TtsError
+    kind = "tts"
+    sample_rate: int = 22050
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.last_first_audio_s = 0.0
+
+    def synthesize(self, text: str) -> Iterator[np.ndarray]:
+        text = text.strip()
+        if not text:
+            return
+        started = time.perf_counter()
+        first = True
+        try:
+            for chunk in self._synthesize(text):
+                if first:
+                    self.last_first_audio_s = time.perf_counter() - started
+                    first = False
+                yield chunk
+        except Exception as err:
+            raise self._fail(err, "synthesize speech") from err
+        finally:
+            self._timed(started)
+
+    def synthesize_all(self, text: str) -> np.ndarray:
+        chunks = list(self.synthesize(text))
+        return np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float32)
+
+    def _synthesize(self, text: str) -> Iterator[np.ndarray]:
+        raise NotImplementedError
+
+
+class PiperTTS(TTS):
+    def __init__(self, registry: Registry, model_id: str = "tts-joe-medium", *, length_scale: float | None = None) -> None:
+        super().__init__()
+        from piper.config import SynthesisConfig
+        from piper.voice import PiperVoice
+
+        path = registry.path(model_id)
+        config = path.with_name(path.name + ".json")
+        try:
+            self._voice = PiperVoice.load(path, config_path=config if config.exists() else None)
+        except Exception as err:
+            raise TtsError(f"could not load Piper voice from {path}: {err}") from err
+        self.sample_rate = int(self._voice.config.sample_rate)
+        self._config = SynthesisConfig(length_scale=length_scale)
+
+    def _synthesize(self, text: str) -> Iterator[np.ndarray]:
+        for chunk in self._voice.synthesize(text, syn_config=self._config):
+            yield chunk.audio_float_array

@@ -28,13 +28,14 @@ class WakeWord(Engine):
     kind = "wake"
     frame_samples = FRAME_SAMPLES
 
-    def __init__(self, *, threshold: float = 0.5, refractory_frames: int = 12) -> None:
+    def __init__(self, *, threshold: float = 0.5, refractory_frames: int = 6) -> None:
         super().__init__()
         if not 0.0 < threshold < 1.0:
             raise WakeError(f"wake threshold must be between 0 and 1, got {threshold}")
         self.threshold = threshold
         self.refractory_frames = refractory_frames
         self._cooldown = 0
+        self._armed = True
 
     def process(self, pcm16: np.ndarray) -> WakeScore | None:
         if pcm16.dtype != np.int16 or pcm16.shape != (self.frame_samples,):
@@ -49,14 +50,20 @@ class WakeWord(Engine):
         if self._cooldown > 0:
             self._cooldown -= 1
             return None
+        if not self._armed:
+            # Re-arm only once the score has fallen well away: one phrase, one detection.
+            self._armed = best.score < self.threshold / 3
+            return None
         if best.score >= self.threshold:
             self._cooldown = self.refractory_frames
+            self._armed = False
             self._reset()
             return best
         return None
 
     def reset(self) -> None:
         self._cooldown = 0
+        self._armed = True
         self._reset()
 
     def _process(self, pcm16: np.ndarray) -> WakeScore:

@@ -47,6 +47,10 @@ class WavSource:
         self.path = Path(path)
         if not self.path.is_file():
             raise AudioFormatError(f"no such audio file: {self.path}", code="AUDIO_NOT_FOUND")
+        self.empty = self.path.stat().st_size == 0
+        if self.empty:  # nothing recorded: a turn answers "I didn't catch that"
+            self.rate, self.channels, self.duration_s = RATE, 1, 0.0
+            return
         try:
             info = sf.info(str(self.path))
         except Exception as err:
@@ -65,6 +69,9 @@ class WavSource:
 
     def iter_blocks(self) -> Iterator[np.ndarray]:
         import soundfile as sf
+
+        if self.empty:
+            return
 
         def raw() -> Iterator[np.ndarray]:
             try:

@@ -1,0 +1,29 @@
+# The two commands of the quick start: `make demo` and `make test`. Both set up .venv first.
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: setup setup-dev demo test lint bench clean
+
+setup:
+	@bash scripts/setup.sh edge
+
+setup-dev:
+	@bash scripts/system-deps.sh
+	@bash scripts/setup.sh edge,dev
+
+demo: setup
+	$(BIN)/companion demo
+
+test: setup-dev
+	$(BIN)/python -m pytest
+
+lint: setup-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+bench: setup-dev
+	$(BIN)/python bench/voice.py
+
+clean:
+	rm -rf $(VENV) demo-out bench/results .pytest_cache .mypy_cache .ruff_cache

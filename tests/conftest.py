@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import contextlib
+import io
+from pathlib import Path
+
+import pytest
+
+from edge_runtime.settings import EdgeSettings
+from models.registry import Registry
+from tests.speech import Voices
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> EdgeSettings:
+    return EdgeSettings(config_dir=tmp_path / "config", data_dir=tmp_path / "data")
+
+
+@pytest.fixture(scope="session")
+def registry() -> Registry:
+    return Registry()
+
+
+@pytest.fixture(scope="session")
+def engines(registry: Registry):  # type: ignore[no-untyped-def]
+    """Every real model, loaded once for the session (about 2 s)."""
+    from edge_runtime.engines import Engines
+
+    settings = EdgeSettings(_env_file=None)  # type: ignore[call-arg]
+    with contextlib.redirect_stdout(io.StringIO()):
+        loaded = Engines.load(settings, registry)
+        loaded.warm_up()
+    return loaded
+
+
+@pytest.fixture(scope="session")
+def voices(engines, tmp_path_factory: pytest.TempPathFactory) -> Voices:  # type: ignore[no-untyped-def]
+    return Voices(engines.tts, tmp_path_factory.mktemp("speech"))

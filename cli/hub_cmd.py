@@ -16,6 +16,7 @@ from edge_runtime.audio.sinks import AudioSink, PcmSink, SpeakerSink, WavSink
 from edge_runtime.audio.sources import AudioSource, MicSource, PcmSource, WavSource
 from edge_runtime.clock import SystemClock
 from edge_runtime.hub import build_hub
+from edge_runtime.logs import fields
 from edge_runtime.loop import AudioLoop
 
 app = typer.Typer(help="Run and manage the hub.", no_args_is_help=True)
@@ -64,7 +65,7 @@ async def _serve(settings, engines, source, sink, *, realtime: bool) -> None:  #
     log.info("hub.up", extra={"wake_word": settings.wake_word, "stt": settings.stt_engine})
     logged = ("wake", "stt", "skill", "interrupt", "timer_alert")
     hub.tracer.listeners.append(
-        lambda m: log.info(f"hub.{m.event}", extra={k: v for k, v in m.data.items() if k != "data"})
+        lambda m: log.info(f"hub.{m.event}", extra=fields({k: v for k, v in m.data.items() if k != "data"}))
         if m.event in logged
         else None
     )

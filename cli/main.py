@@ -47,7 +47,8 @@ def root(
 def main() -> None:
     """Entry point: a CompanionError becomes a clear message and exit code 2, never a traceback."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
+        sys.exit(code if isinstance(code, int) else 0)
     except CompanionError as exc:
         err.print(f"[red]error[/] [{exc.code}] {exc.message}")
         if exc.hint:

@@ -75,10 +75,19 @@ def verify(
         Console().print(_table(checks, "Model verification (sha256)"))
     bad = [c for c in checks if c.status in (Status.MISSING, Status.CORRUPT)]
     for c in bad:
-        fix = "`companion models install`" if c.status is Status.MISSING else f"`companion models install --force {c.entry.id}`"
+        fix = _fix(ctx.obj.registry, c)
         err.print(f"[red]{c.entry.id}[/]: {c.status.value}: {'; '.join(c.problems)}. Fix: {fix}")
     if bad:
         raise typer.Exit(1)
+
+
+def _fix(registry: Registry, check) -> str:  # type: ignore[no-untyped-def]
+    model_id = check.entry.id
+    if registry.override(model_id) is not None:
+        return f"`companion models use {model_id} PATH` to re-pin your file, or `companion models reset {model_id}`"
+    if check.status is Status.MISSING:
+        return "`companion models install`"
+    return f"`companion models install --force {model_id}`"
 
 
 @app.command("install")

@@ -37,3 +37,8 @@ def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
     root.setLevel(level.upper())
     for noisy in ("faster_whisper", "piper", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def fields(data: dict[str, Any]) -> dict[str, Any]:
+    """Safe `extra=` for logging: keys that LogRecord reserves (name, msg, ...) get a suffix."""
+    return {(f"{k}_" if k in _RESERVED else k): v for k, v in data.items()}

@@ -171,12 +171,18 @@ class Registry:
         if check.status is Status.MISSING:
             raise ModelNotInstalled(
                 f"model '{model_id}' ({entry.description}) is not installed: {'; '.join(check.problems)}",
-                hint=INSTALL_HINT,
+                hint=f"point it at an existing file (`companion models use {model_id} PATH`) or `companion models reset "
+                f"{model_id}`, then {INSTALL_HINT}"
+                if model_id in self._overrides
+                else INSTALL_HINT,
             )
         if check.status is Status.CORRUPT:
+            custom = model_id in self._overrides
             raise ModelCorrupt(
                 f"model '{model_id}' failed verification: {'; '.join(check.problems)}",
-                hint=f"reinstall it: `companion models install --force {model_id}`",
+                hint=f"re-pin your file with `companion models use {model_id} PATH`, or `companion models reset {model_id}`"
+                if custom
+                else f"reinstall it: `companion models install --force {model_id}`",
             )
         self._verified.add(model_id)
         assert check.path is not None

@@ -82,8 +82,10 @@ class WhisperSTT(STT):
             raise SttError(f"could not load Whisper model from {path}: {err}") from err
 
     def _transcribe(self, audio: np.ndarray) -> str:
+        # Whisper drops a first word that starts at sample 0; a little lead-in silence fixes it.
+        pad = np.zeros(SAMPLE_RATE // 5, dtype=np.float32)
         segments, _ = self._model.transcribe(
-            audio,
+            np.concatenate([pad, audio, pad]),
             language=self.language,
             beam_size=1,
             vad_filter=False,

@@ -49,7 +49,14 @@ class TTS(Engine):
 
 
 class PiperTTS(TTS):
-    def __init__(self, registry: Registry, model_id: str = "tts-joe-medium", *, length_scale: float | None = None) -> None:
+    def __init__(
+        self,
+        registry: Registry,
+        model_id: str = "tts-joe-medium",
+        *,
+        length_scale: float | None = None,
+        deterministic: bool = False,
+    ) -> None:
         super().__init__()
         from piper.config import SynthesisConfig
         from piper.voice import PiperVoice
@@ -61,7 +68,10 @@ class PiperTTS(TTS):
         except Exception as err:
             raise TtsError(f"could not load Piper voice from {path}: {err}") from err
         self.sample_rate = int(self._voice.config.sample_rate)
-        self._config = SynthesisConfig(length_scale=length_scale)
+        # Piper samples phoneme durations and prosody noise; zero noise gives the same audio
+        # every time (reproducible test speech) at some cost in naturalness.
+        noise = 0.0 if deterministic else None
+        self._config = SynthesisConfig(length_scale=length_scale, noise_scale=noise, noise_w_scale=noise)
 
     def _synthesize(self, text: str) -> Iterator[np.ndarray]:
         for chunk in self._voice.synthesize(text, syn_config=self._config):

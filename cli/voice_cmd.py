@@ -109,5 +109,3 @@ def say(
                     "first_audio_ms": round(1000 * tts.last_first_audio_s, 1)})  # fmt: skip
     else:
         err.print(f"wrote {samples / rate:.2f}s to {out}")
-
-

@@ -76,7 +76,7 @@ async def run_demo(
     turns: list[DemoTurn] = []
     pending: dict[str, Any] = {}
 
-    def collect(mark) -> None:  # type: ignore[no-untyped-def]
+    def collect(mark) -> None:
         if mark.event == "stt":
             pending["transcript"] = mark.data["text"]
         elif mark.event == "endpoint":

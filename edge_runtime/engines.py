@@ -31,24 +31,25 @@ class Engines:
 
         timings: dict[str, float] = {}
 
-        def timed(name: str, make):  # type: ignore[no-untyped-def]
+        def timed(name: str, make):
             started = time.perf_counter()
             obj = make()
             timings[name] = round(1000 * (time.perf_counter() - started), 1)
             return obj
 
-        wake = timed(
-            "wake", lambda: OpenWakeWord(registry, (settings.wake_word,), threshold=settings.wake_threshold)
-        )
+        wake = timed("wake", lambda: OpenWakeWord(registry, (settings.wake_word,), threshold=settings.wake_threshold))
         vad = timed("vad", lambda: SileroVad(registry))
         barge_vad = SileroVad(registry)
         stt: STT
+        language, timeout = settings.stt_language, settings.stt_timeout_s
         if settings.stt_engine == "vosk":
-            stt = timed("stt", lambda: VoskSTT(registry, settings.vosk_model, language=settings.stt_language,
-                                               timeout_s=settings.stt_timeout_s))  # fmt: skip
+            stt = timed("stt", lambda: VoskSTT(registry, settings.vosk_model, language=language, timeout_s=timeout))
         else:
-            stt = timed("stt", lambda: WhisperSTT(registry, settings.stt_model, language=settings.stt_language,
-                                                  threads=settings.stt_threads, timeout_s=settings.stt_timeout_s))  # fmt: skip
+            threads = settings.stt_threads
+            stt = timed(
+                "stt",
+                lambda: WhisperSTT(registry, settings.stt_model, language=language, threads=threads, timeout_s=timeout),
+            )
         tts = timed("tts", lambda: PiperTTS(registry, settings.tts_voice))
         return cls(wake, vad, barge_vad, stt, tts, timings)
 

@@ -47,7 +47,7 @@ def build_hub(
     tracer = tracer or Tracer()
     rate = output_rate or settings.output_rate
 
-    async def ring(timer, repeat):  # type: ignore[no-untyped-def]
+    async def ring(timer, repeat):
         await responder.ring(timer, repeat)
 
     timers = TimerManager(clock, ring, repeats=settings.timer_alert_repeats, interval_s=settings.timer_alert_interval_s)

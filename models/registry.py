@@ -168,19 +168,17 @@ class Registry:
         """The path a runtime loads, verified once per process (sha256 of every file)."""
         check = self.check(model_id, deep=model_id not in self._verified)
         entry = check.entry
+        custom = model_id in self._overrides
+        repin = f"`companion models use {model_id} PATH` or `companion models reset {model_id}`"
         if check.status is Status.MISSING:
             raise ModelNotInstalled(
                 f"model '{model_id}' ({entry.description}) is not installed: {'; '.join(check.problems)}",
-                hint=f"point it at an existing file (`companion models use {model_id} PATH`) or `companion models reset "
-                f"{model_id}`, then {INSTALL_HINT}"
-                if model_id in self._overrides
-                else INSTALL_HINT,
+                hint=f"fix your file with {repin}" if custom else INSTALL_HINT,
             )
         if check.status is Status.CORRUPT:
-            custom = model_id in self._overrides
             raise ModelCorrupt(
                 f"model '{model_id}' failed verification: {'; '.join(check.problems)}",
-                hint=f"re-pin your file with `companion models use {model_id} PATH`, or `companion models reset {model_id}`"
+                hint=f"re-pin your file with {repin}"
                 if custom
                 else f"reinstall it: `companion models install --force {model_id}`",
             )

@@ -27,8 +27,7 @@ class Voices:
         exe = shutil.which("espeak-ng")
         if exe is None:
             raise RuntimeError(
-                "espeak-ng is needed for test speech: run `make test` (it installs it) "
-                "or `apt-get install espeak-ng`"
+                "espeak-ng is needed for test speech: run `make test` (it installs it) or `apt-get install espeak-ng`"
             )
         key = hashlib.sha1(f"{voice}|{speed}|{text}".encode()).hexdigest()[:16]
         path = self.cache / f"espeak-{key}.wav"

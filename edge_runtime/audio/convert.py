@@ -54,7 +54,7 @@ class Reblocker:
 
     def __init__(self, size: int, dtype: type = np.int16) -> None:
         self.size = size
-        self._buf = np.zeros(0, dtype=dtype)
+        self._buf: np.ndarray = np.zeros(0, dtype=dtype)
 
     def push(self, block: np.ndarray) -> list[np.ndarray]:
         self._buf = np.concatenate([self._buf, block]) if len(self._buf) else block

@@ -24,7 +24,7 @@ class WavSink:
         self.path = Path(path)
         self.rate = rate
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._wav = wave.open(str(self.path), "wb")
+        self._wav = wave.open(str(self.path), "wb")  # noqa: SIM115 - closed in close(), a sink outlives a block
         self._wav.setnchannels(1)
         self._wav.setsampwidth(2)
         self._wav.setframerate(rate)
@@ -74,7 +74,10 @@ class SpeakerSink:
         sd = _sounddevice()
         self.rate = rate
         self._stream = sd.OutputStream(
-            samplerate=rate, channels=1, dtype="int16", device=require_device("output") if device is None else device,
+            samplerate=rate,
+            channels=1,
+            dtype="int16",
+            device=require_device("output") if device is None else device,
             latency="low",
         )
         self._stream.start()

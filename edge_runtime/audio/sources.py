@@ -136,7 +136,7 @@ class PcmSource:
             yield block
 
 
-def _sounddevice():  # type: ignore[no-untyped-def]
+def _sounddevice():
     try:
         import sounddevice as sd
     except OSError as err:  # PortAudio itself is missing
@@ -175,7 +175,7 @@ class MicSource:
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[np.ndarray] = asyncio.Queue(maxsize=64)
 
-        def callback(indata, frames, time_info, status) -> None:  # type: ignore[no-untyped-def]
+        def callback(indata, frames, time_info, status) -> None:
             with contextlib.suppress(asyncio.QueueFull):
                 loop.call_soon_threadsafe(queue.put_nowait, indata[:, 0].copy())
 

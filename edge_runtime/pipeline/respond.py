@@ -29,6 +29,7 @@ class SkillResponder(QueuedProcessor):
             await self.push_frame(frame, direction)
             return
         started = time.perf_counter()
+        reply: str | None
         if frame.error:
             intent, reply, data = "error", TROUBLE, {"error": frame.error}
         else:

@@ -63,7 +63,7 @@ class BuiltinSkills:
             return SkillResult("stop", None, {"silenced_alerts": silenced})
         if _TIMER_CANCEL.search(text):
             return self._cancel_timer()
-        if "timer" in text and _TIMER_LEFT.search(text) or re.search(r"how much time is left", text):
+        if ("timer" in text and _TIMER_LEFT.search(text)) or re.search(r"how much time is left", text):
             return self._time_left()
         if _TIMER_SET.search(text):
             return self._set_timer(text)

@@ -14,7 +14,7 @@ _TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "sev
 _UNIT_SECONDS = {
     "second": 1, "seconds": 1, "sec": 1, "secs": 1,
     "minute": 60, "minutes": 60, "min": 60, "mins": 60,
-    "hour": 3600, "hours": 3600, "hr": 3600, "hrs": 3600,
+    "hour": 3600, "hours": 3600, "hr": 3600, "hrs": 3600, "day": 86400, "days": 86400,
 }  # fmt: skip
 _ARTICLES = ("a", "an", "couple")
 _TOKEN = re.compile(r"\d+(?:\.\d+)?|[a-z]+")
@@ -105,7 +105,7 @@ def _say_number(n: int) -> str:
 
 def say_duration(seconds: int) -> str:
     """Speakable: 90 -> "one minute and thirty seconds"."""
-    seconds = max(0, int(round(seconds)))
+    seconds = max(0, seconds)
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
     parts = []
@@ -119,6 +119,11 @@ def say_duration(seconds: int) -> str:
 
 def timer_label(seconds: int) -> str:
     """What a user calls a timer: "ten minute", "one hour thirty minute"."""
-    return say_duration(seconds).replace(" and ", " ").replace(",", "").replace("minutes", "minute").replace(
-        "seconds", "second"
-    ).replace("hours", "hour")
+    return (
+        say_duration(seconds)
+        .replace(" and ", " ")
+        .replace(",", "")
+        .replace("minutes", "minute")
+        .replace("seconds", "second")
+        .replace("hours", "hour")
+    )

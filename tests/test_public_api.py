@@ -1,0 +1,51 @@
+"""Guards the public surface: a change here is a change for every caller."""
+
+from __future__ import annotations
+
+import edge_runtime
+import models
+
+
+def test_models_public_api() -> None:
+    assert set(models.__all__) == {
+        "Check", "CompanionError", "EngineError", "EngineTimeout", "ModelCorrupt", "ModelEntry", "ModelError",
+        "ModelNotInstalled", "Override", "Registry", "Status", "SttError", "TtsError", "UnknownModel", "VadError",
+        "WakeError", "load_manifest",
+    }  # fmt: skip
+    assert all(hasattr(models, name) for name in models.__all__)
+
+
+def test_edge_runtime_public_api() -> None:
+    assert set(edge_runtime.__all__) == {
+        "AudioDeviceError", "AudioError", "AudioFormatError", "AudioIn", "EdgeSettings", "EndOfStream", "Frame",
+        "Interrupt", "Mark", "Reply", "StartListening", "SystemFrame", "TTSAudio", "Tracer", "Transcript",
+        "Utterance", "WakeDetected",
+    }  # fmt: skip
+    assert all(hasattr(edge_runtime, name) for name in edge_runtime.__all__)
+
+
+def test_frames_have_stable_type_strings() -> None:
+    from edge_runtime import frames
+
+    types = {cls.type for cls in vars(frames).values() if isinstance(cls, type) and issubclass(cls, frames.Frame)}
+    assert {"audio-in", "wake-detected", "transcript", "reply", "interrupt", "tts-audio"} <= types
+    assert edge_runtime.Reply("hi").to_dict() == {"type": "reply", "text": "hi", "kind": "answer", "data": {}}
+
+
+def test_errors_carry_stable_codes() -> None:
+    err = models.ModelNotInstalled("gone", hint="run `companion models install`")
+    assert err.to_dict() == {"code": "MODEL_NOT_INSTALLED", "message": "gone", "hint": "run `companion models install`"}
+    assert issubclass(edge_runtime.AudioFormatError, models.CompanionError)
+
+
+def test_settings_read_the_environment_once(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("COMPANION_WAKE_WORD", "alexa")
+    monkeypatch.setenv("COMPANION_TRAILING_SILENCE_MS", "600")
+    s = edge_runtime.EdgeSettings()
+    assert s.wake_word == "alexa" and s.trailing_silence_ms == 600
+    monkeypatch.setenv("COMPANION_WAKE_THRESHOLD", "2")
+    import pydantic
+    import pytest
+
+    with pytest.raises(pydantic.ValidationError):
+        edge_runtime.EdgeSettings()

@@ -24,6 +24,8 @@ class FakeClock:
         await fut
 
     async def advance(self, seconds: float) -> None:
+        for _ in range(5):  # let new tasks reach their first sleep
+            await asyncio.sleep(0)
         target = self._mono + seconds
         while True:
             due = sorted((t, f) for t, f in self._sleepers if t <= target and not f.done())

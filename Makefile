@@ -23,7 +23,7 @@ lint: setup-dev
 	$(BIN)/mypy
 
 bench: setup-dev
-	$(BIN)/python bench/voice.py
+	$(BIN)/python -m bench.voice
 
 clean:
 	rm -rf $(VENV) demo-out bench/results .pytest_cache .mypy_cache .ruff_cache

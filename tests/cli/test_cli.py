@@ -142,3 +142,24 @@ def test_ten_minutes_of_audio_in_bounded_memory(voices, tmp_path) -> None:  # ty
     assert answered >= 25, f"only {answered} of ~30 requests answered"
     assert peak - base < 40, f"peak RSS grew from {base:.0f} MB to {peak:.0f} MB over 10 minutes"
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss > 0
+
+
+def test_hub_up_streams_raw_pcm_stdin_to_stdout(voices, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    audio = join(command(voices, "What time is it?"), silence(3.0))
+    pcm_in = (audio * 32767).astype("<i2").tobytes()
+    proc = subprocess.run(
+        [*EXE, "--log-level", "INFO", "hub", "up", "--stdin", "--stdout", "--no-realtime"],
+        input=pcm_in,
+        capture_output=True,
+        timeout=300,
+        check=False,
+        env={**os.environ, "COMPANION_CONFIG_DIR": str(tmp_path / "config")},
+    )
+    assert proc.returncode == 0, proc.stderr.decode()[-2000:]
+    out = np.frombuffer(proc.stdout, dtype="<i2")
+    duration_in = len(audio) / 16000
+    assert len(out) / 22050 >= duration_in - 0.1  # one output block per input block: a timeline
+    voiced = np.flatnonzero(np.abs(out) > 1000)
+    assert len(voiced) / 22050 > 0.5  # the spoken reply is in it
+    assert voiced[0] / 22050 > 2.0  # and it starts after the request, not before
+    assert b'"intent": "time"' in proc.stderr

@@ -68,11 +68,11 @@ def transcribe(
     stt: STT
     with quiet_stdout():
         if (engine or settings.stt_engine) == "vosk":
-            stt = VoskSTT(ctx.obj.registry, settings.vosk_model, language=settings.stt_language
-                          if settings.stt_engine == "vosk" else "ko", grammar=grammar)  # fmt: skip
+            stt = VoskSTT(ctx.obj.registry, settings.vosk_model, language=settings.vosk_language, grammar=grammar)
         else:
-            stt = WhisperSTT(ctx.obj.registry, settings.stt_model, language=settings.stt_language,
-                             threads=settings.stt_threads)  # fmt: skip
+            stt = WhisperSTT(
+                ctx.obj.registry, settings.stt_model, language=settings.stt_language, threads=settings.stt_threads
+            )
     result = stt.transcribe(audio)
     if as_json:
         print_json({"type": "transcript", "text": result.text, "language": result.language,

@@ -43,7 +43,10 @@ class Engines:
         stt: STT
         language, timeout = settings.stt_language, settings.stt_timeout_s
         if settings.stt_engine == "vosk":
-            stt = timed("stt", lambda: VoskSTT(registry, settings.vosk_model, language=language, timeout_s=timeout))
+            vosk_language = settings.vosk_language
+            stt = timed(
+                "stt", lambda: VoskSTT(registry, settings.vosk_model, language=vosk_language, timeout_s=timeout)
+            )
         else:
             threads = settings.stt_threads
             stt = timed(

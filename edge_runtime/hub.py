@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 from edge_runtime.clock import Clock
 from edge_runtime.engines import Engines
+from edge_runtime.pipeline.bargein import SpeechBargeIn
 from edge_runtime.pipeline.endpoint import Endpointer
-from edge_runtime.pipeline.gate import SpeechBargeIn, WakeGate
+from edge_runtime.pipeline.gate import WakeGate
 from edge_runtime.pipeline.output import PlaybackOutput
 from edge_runtime.pipeline.processor import Pipeline
 from edge_runtime.pipeline.respond import SkillResponder

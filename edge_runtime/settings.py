@@ -37,6 +37,7 @@ class EdgeSettings(BaseSettings):
     stt_engine: Literal["whisper", "vosk"] = "whisper"
     stt_model: str = "stt-whisper-tiny-en"
     vosk_model: str = "stt-vosk-ko"
+    vosk_language: str = "ko"  # the language of `vosk_model`; change both together
     stt_language: str = "en"
     stt_threads: int = Field(2, ge=1, le=64)
     stt_timeout_s: float = 30.0

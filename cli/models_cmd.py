@@ -53,10 +53,12 @@ def _as_json(checks) -> list[dict]:
 
 @app.command("list")
 def list_models(
-    ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    fast: Annotated[bool, typer.Option("--fast", help="Check sizes only, skip the sha256.")] = False,
 ) -> None:
-    """What is installed (sizes checked; `verify` hashes every file)."""
-    checks = _checks(ctx.obj.registry, deep=False)
+    """What is installed, and whether each file matches its pinned sha256."""
+    checks = _checks(ctx.obj.registry, deep=not fast)
     if as_json:
         print_json(_as_json(checks))
     else:

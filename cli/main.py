@@ -9,10 +9,11 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
-from cli import demo_cmd, hub_cmd, models_cmd, voice_cmd
+from cli import demo_cmd, devices_cmd, hub_cmd, models_cmd, voice_cmd
 from cli.common import Context
 from edge_runtime.logs import configure_logging
 from edge_runtime.settings import EdgeSettings
+from device_drivers.model import DriverError
 from models.errors import CompanionError
 
 app = typer.Typer(
@@ -22,6 +23,7 @@ app = typer.Typer(
 )
 app.add_typer(models_cmd.app, name="models")
 app.add_typer(hub_cmd.app, name="hub")
+app.add_typer(devices_cmd.app, name="devices")
 app.command()(voice_cmd.listen)
 app.command()(voice_cmd.transcribe)
 app.command()(voice_cmd.say)
@@ -49,7 +51,7 @@ def main() -> None:
     try:
         code = app(standalone_mode=False)
         sys.exit(code if isinstance(code, int) else 0)
-    except CompanionError as exc:
+    except (CompanionError, DriverError) as exc:
         err.print(f"[red]error[/] [{exc.code}] {exc.message}")
         if exc.hint:
             err.print(f"  fix: {exc.hint}")

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -56,6 +56,23 @@ class EdgeSettings(BaseSettings):
     timer_alert_interval_s: float = Field(6.0, gt=0.5)
 
     timezone: str | None = None
+
+    # Devices over MQTT
+    mqtt_url: str = "mqtt://127.0.0.1:1883"  # mqtts:// for TLS; user:pass@ allowed but prefer the fields below
+    mqtt_username: str | None = None
+    mqtt_password: SecretStr | None = None
+    mqtt_ca_file: str | None = None
+    mqtt_cert_file: str | None = None
+    mqtt_key_file: str | None = None
+    mqtt_client_id: str = "companion-hub"
+    ha_discovery_prefix: str = "homeassistant"
+    z2m_base_topic: str = "zigbee2mqtt"
+    homie_prefix: str = "homie"
+    device_command_timeout_s: float = Field(3.0, gt=0.05, le=60.0)
+
+    @property
+    def devices_db(self) -> Path:
+        return self.data_dir / "devices.sqlite3"
 
     @property
     def model_overrides_file(self) -> Path:

@@ -1,0 +1,203 @@
+"""The one shape every convention's devices are read into: kinds, attributes, values.
+
+Home Assistant, Zigbee2MQTT and Homie each describe devices their own way; the hub sees
+only `Device` and `Attribute`. Values are normalised too: brightness and positions are
+percentages, colour temperature is in kelvin, whatever the convention sends on the wire.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class DriverError(Exception):
+    """Same shape as the hub's CompanionError (code, message, hint); this package imports nothing of ours."""
+
+    code = "DEVICE_ERROR"
+
+    def __init__(self, message: str, *, code: str | None = None, hint: str | None = None) -> None:
+        super().__init__(message)
+        if code is not None:
+            self.code = code
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"[{self.code}] {self.message}" + (f" ({self.hint})" if self.hint else "")
+
+
+class InvalidPayload(DriverError):
+    code = "DEVICE_BAD_PAYLOAD"
+
+
+class InvalidCommand(DriverError):
+    code = "DEVICE_INVALID_COMMAND"
+
+
+class Kind(StrEnum):
+    LIGHT = "light"
+    SWITCH = "switch"
+    FAN = "fan"
+    COVER = "cover"
+    LOCK = "lock"
+    CLIMATE = "climate"
+    SENSOR = "sensor"
+    BINARY_SENSOR = "binary_sensor"
+
+
+class Convention(StrEnum):
+    HOME_ASSISTANT = "ha"
+    ZIGBEE2MQTT = "z2m"
+    HOMIE = "homie"
+
+
+@dataclass(frozen=True)
+class Attribute:
+    """One thing about a device that can be read, and maybe set."""
+
+    name: str
+    type: str  # bool | int | float | enum | rgb | str
+    writable: bool = True
+    min: float | None = None
+    max: float | None = None
+    options: tuple[str, ...] = ()
+    unit: str | None = None
+
+    def validate(self, value: Any) -> Any:
+        """The value coerced to this attribute's type, or InvalidCommand saying why not."""
+        if not self.writable:
+            raise InvalidCommand(f"'{self.name}' is read-only")
+        try:
+            out = _coerce(self, value)
+        except (TypeError, ValueError) as err:
+            raise InvalidCommand(f"'{self.name}' needs a {self.type} value, got {value!r}") from err
+        if self.type in ("int", "float") and (
+            (self.min is not None and out < self.min) or (self.max is not None and out > self.max)
+        ):
+            raise InvalidCommand(f"'{self.name}' must be between {self.min:g} and {self.max:g}, got {out}")
+        return out
+
+
+def _coerce(attr: Attribute, value: Any) -> Any:
+    if attr.type == "bool":
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in ("on", "true", "1", "yes", "locked", "lock"):
+            return True
+        if text in ("off", "false", "0", "no", "unlocked", "unlock"):
+            return False
+        raise ValueError(value)
+    if attr.type == "int":
+        number = float(value)
+        if number != int(number):
+            raise ValueError(value)
+        return int(number)
+    if attr.type == "float":
+        return float(value)
+    if attr.type == "enum":
+        text = str(value).strip().lower()
+        if text not in attr.options:
+            raise ValueError(value)
+        return text
+    if attr.type == "rgb":
+        parts = [int(p) for p in (value if isinstance(value, list | tuple) else str(value).split(","))]
+        if len(parts) != 3 or not all(0 <= p <= 255 for p in parts):
+            raise ValueError(value)
+        return parts
+    return str(value)
+
+
+# The attributes each kind exposes, in our units.
+ON = Attribute("on", "bool")
+BRIGHTNESS = Attribute("brightness", "int", min=0, max=100, unit="%")
+COLOR_TEMP = Attribute("color_temp", "int", min=1500, max=9000, unit="K")
+RGB = Attribute("rgb", "rgb")
+PERCENTAGE = Attribute("percentage", "int", min=0, max=100, unit="%")
+POSITION = Attribute("position", "int", min=0, max=100, unit="%")
+COVER_STATE = Attribute("state", "enum", options=("open", "close", "stop", "opening", "closing", "closed", "stopped"))
+LOCKED = Attribute("locked", "bool")
+MODE = Attribute("mode", "enum", options=("off", "heat", "cool", "auto", "dry", "fan_only", "heat_cool"))
+TARGET_TEMP = Attribute("target_temperature", "float", min=5, max=35, unit="°C")
+CURRENT_TEMP = Attribute("current_temperature", "float", writable=False, unit="°C")
+COVER_COMMANDS = ("open", "close", "stop")
+
+
+@dataclass
+class Device:
+    """A device as the hub knows it, whatever convention announced it."""
+
+    id: str  # stable across restarts: "<convention>:<native id>"
+    convention: Convention
+    kind: Kind
+    name: str
+    attributes: dict[str, Attribute]
+    manufacturer: str = ""
+    model: str = ""
+    # Wire details, private to the convention that parses and encodes them.
+    wiring: dict[str, Any] = field(default_factory=dict)
+    area_hint: str = ""  # the room the device itself suggests (Home Assistant's suggested_area)
+
+    def writable(self) -> list[str]:
+        return [a.name for a in self.attributes.values() if a.writable]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "convention": self.convention.value,
+            "kind": self.kind.value,
+            "name": self.name,
+            "manufacturer": self.manufacturer,
+            "model": self.model,
+            "attributes": {
+                n: {k: v for k, v in a.__dict__.items() if v not in (None, (), True) or k == "writable"}
+                for n, a in self.attributes.items()
+            },
+            "wiring": self.wiring,
+            "area_hint": self.area_hint,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Device:
+        attrs = {}
+        for name, spec in data["attributes"].items():
+            spec = dict(spec)
+            spec.setdefault("writable", True)
+            spec["options"] = tuple(spec.get("options", ()))
+            attrs[name] = Attribute(**spec)
+        return cls(
+            id=data["id"],
+            convention=Convention(data["convention"]),
+            kind=Kind(data["kind"]),
+            name=data["name"],
+            attributes=attrs,
+            manufacturer=data.get("manufacturer", ""),
+            model=data.get("model", ""),
+            wiring=data.get("wiring", {}),
+            area_hint=data.get("area_hint", ""),
+        )
+
+
+def kind_attributes(kind: Kind) -> dict[str, Attribute]:
+    """The full attribute set of a kind (a device may expose fewer)."""
+    table = {
+        Kind.LIGHT: (ON, BRIGHTNESS, COLOR_TEMP, RGB),
+        Kind.SWITCH: (ON,),
+        Kind.FAN: (ON, PERCENTAGE),
+        Kind.COVER: (COVER_STATE, POSITION),
+        Kind.LOCK: (LOCKED,),
+        Kind.CLIMATE: (MODE, TARGET_TEMP, CURRENT_TEMP),
+        Kind.SENSOR: (Attribute("value", "float", writable=False),),
+        Kind.BINARY_SENSOR: (Attribute("on", "bool", writable=False),),
+    }
+    return {a.name: a for a in table[kind]}
+
+
+def mired_to_kelvin(mired: float) -> int:
+    return round(1_000_000 / mired) if mired else 0
+
+
+def kelvin_to_mired(kelvin: float) -> int:
+    return round(1_000_000 / kelvin) if kelvin else 0

@@ -1,0 +1,45 @@
+"""The hub's device layer: registry, state cache and confirmed control over MQTT."""
+
+from __future__ import annotations
+
+from edge_runtime.devices.errors import (
+    BrokerUnavailable,
+    DeviceError,
+    DeviceUnavailable,
+    DeviceUnconfirmed,
+    DeviceUnknown,
+    InvalidDeviceCommand,
+)
+from edge_runtime.devices.hub import DeviceEvent, DeviceHub, default_codecs
+from edge_runtime.devices.registry import DeviceRecord, DeviceRegistry
+from edge_runtime.settings import EdgeSettings
+
+
+def device_hub_from(settings: EdgeSettings, *, client_id: str | None = None) -> DeviceHub:
+    password = settings.mqtt_password.get_secret_value() if settings.mqtt_password else None
+    return DeviceHub(
+        settings.mqtt_url,
+        settings.devices_db,
+        codecs=default_codecs(settings.ha_discovery_prefix, settings.z2m_base_topic, settings.homie_prefix),
+        client_id=client_id or settings.mqtt_client_id,
+        command_timeout_s=settings.device_command_timeout_s,
+        username=settings.mqtt_username,
+        password=password,
+        tls_files={"ca_file": settings.mqtt_ca_file, "cert_file": settings.mqtt_cert_file,
+                   "key_file": settings.mqtt_key_file},  # fmt: skip
+    )
+
+
+__all__ = [
+    "BrokerUnavailable",
+    "DeviceError",
+    "DeviceEvent",
+    "DeviceHub",
+    "DeviceRecord",
+    "DeviceRegistry",
+    "DeviceUnavailable",
+    "DeviceUnconfirmed",
+    "DeviceUnknown",
+    "InvalidDeviceCommand",
+    "device_hub_from",
+]

@@ -2,9 +2,10 @@
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup setup-dev demo test lint bench clean
+.PHONY: setup setup-dev demo test lint bench bench-devices clean
 
 setup:
+	@bash scripts/system-deps.sh demo
 	@bash scripts/setup.sh edge
 
 setup-dev:
@@ -24,6 +25,9 @@ lint: setup-dev
 
 bench: setup-dev
 	$(BIN)/python -m bench.voice
+
+bench-devices: setup-dev
+	$(BIN)/python -m bench.devices
 
 clean:
 	rm -rf $(VENV) demo-out bench/results .pytest_cache .mypy_cache .ruff_cache

@@ -18,6 +18,7 @@ def demo(
     ctx: typer.Context,
     out_dir: Annotated[Path, typer.Option("--out-dir", help="Where to write the WAVs.")] = Path("demo-out"),
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON record per turn.")] = False,
+    devices: Annotated[bool, typer.Option(help="Also run the device demo (needs mosquitto).")] = True,
 ) -> None:
     """Speak a short conversation to the hub and hear its answers (WAVs in --out-dir)."""
     from edge_runtime.demo import DemoTurn, run_demo
@@ -43,3 +44,8 @@ def demo(
     err.print(f"\n{len(turns)} turns. Listen: {out_dir / 'demo-input.wav'} (you) and {out_dir / 'demo-hub.wav'} (hub)")
     if len(turns) == 0:
         raise typer.Exit(1)
+    if devices:
+        from edge_runtime.devices.demo import run_device_demo
+
+        err.print("\n[bold]Devices over MQTT[/]: a simulated home in three conventions")
+        asyncio.run(run_device_demo(ctx.obj.settings.mqtt_url, lambda line: err.print(f"  {line}")))

@@ -7,8 +7,9 @@ import json
 import os
 import signal
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -19,6 +20,7 @@ from edge_runtime.devices import DeviceHub, device_hub_from
 from edge_runtime.devices.errors import InvalidDeviceCommand
 from edge_runtime.settings import EdgeSettings
 
+T = TypeVar("T")
 app = typer.Typer(help="Discover, name and control smart devices over MQTT.", no_args_is_help=True)
 err = Console(stderr=True)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
@@ -29,7 +31,7 @@ def _hub(settings: EdgeSettings) -> DeviceHub:
     return device_hub_from(settings, client_id=f"companion-cli-{os.getpid()}")
 
 
-async def _with_hub(settings: EdgeSettings, wait: float, fn):  # type: ignore[no-untyped-def]
+async def _with_hub(settings: EdgeSettings, wait: float, fn: Callable[[DeviceHub], Awaitable[T]]) -> T:
     hub = _hub(settings)
     await hub.start()
     try:
@@ -144,8 +146,8 @@ def watch(ctx: typer.Context, as_json: JsonOpt = False,
                 if as_json:
                     print_json(line)
                 else:
-                    sys.stdout.write(f"{line['type']:<15} {line['name'] or event.device_id}: "
-                                     f"{json.dumps({k: v for k, v in line.items() if k not in ('type', 'device', 'name')})}\n")  # fmt: skip
+                    details = {k: v for k, v in line.items() if k not in ("type", "device", "name")}
+                    sys.stdout.write(f"{line['type']:<15} {line['name'] or event.device_id}: {json.dumps(details)}\n")
                     sys.stdout.flush()
         finally:
             await hub.stop()

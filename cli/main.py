@@ -11,9 +11,9 @@ from rich.console import Console
 
 from cli import demo_cmd, devices_cmd, hub_cmd, models_cmd, voice_cmd
 from cli.common import Context
+from device_drivers.model import DriverError
 from edge_runtime.logs import configure_logging
 from edge_runtime.settings import EdgeSettings
-from device_drivers.model import DriverError
 from models.errors import CompanionError
 
 app = typer.Typer(

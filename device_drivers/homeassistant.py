@@ -110,17 +110,17 @@ class HomeAssistant(Codec):
         parse = getattr(self, f"_{kind.value}")
         keep = parse(c, w)
         for avail in c.get("availability") or []:
-            add_availability(w, avail.get("topic"), avail.get("payload_available", "online"),
-                             avail.get("payload_not_available", "offline"), json_path(avail.get("value_template")))  # fmt: skip
+            on, off = avail.get("payload_available", "online"), avail.get("payload_not_available", "offline")
+            add_availability(w, avail.get("topic"), on, off, json_path(avail.get("value_template")))
         add_availability(w, c.get("availability_topic"), c.get("payload_available", "online"),
                          c.get("payload_not_available", "offline"))  # fmt: skip
         attributes = {n: a for n, a in attrs.items() if n in keep}
         if kind is Kind.SENSOR:
             attributes["value"] = Attribute("value", "float", writable=False, unit=c.get("unit_of_measurement"))
-        if kind is Kind.CLIMATE and c.get("min_temp") is not None:
+        if kind is Kind.CLIMATE and c.get("min_temp") is not None and "target_temperature" in attributes:
             t = attributes["target_temperature"]
-            attributes["target_temperature"] = Attribute(t.name, t.type, True, float(c["min_temp"]),
-                                                         float(c.get("max_temp", t.max)), unit=t.unit)  # fmt: skip
+            top = float(c.get("max_temp") or t.max or 35)
+            attributes["target_temperature"] = Attribute(t.name, t.type, True, float(c["min_temp"]), top, unit=t.unit)
         if kind is Kind.CLIMATE and c.get("modes"):
             attributes["mode"] = Attribute("mode", "enum", options=tuple(str(m) for m in c["modes"]))
         for name_, attr in list(attributes.items()):
@@ -203,10 +203,18 @@ class HomeAssistant(Codec):
         return found
 
     def _lock(self, c: dict[str, Any], w: dict[str, Any]) -> set[str]:
-        add_command(w, c.get("command_topic"), "locked",
-                    {"f": "onoff", "on": str(c.get("payload_lock", "LOCK")), "off": str(c.get("payload_unlock", "UNLOCK"))})  # fmt: skip
-        add_state(w, c.get("state_topic"), "locked",
-                  {"f": "onoff", "on": str(c.get("state_locked", "LOCKED")), "off": str(c.get("state_unlocked", "UNLOCKED"))})  # fmt: skip
+        command = {
+            "f": "onoff",
+            "on": str(c.get("payload_lock", "LOCK")),
+            "off": str(c.get("payload_unlock", "UNLOCK")),
+        }
+        state = {
+            "f": "onoff",
+            "on": str(c.get("state_locked", "LOCKED")),
+            "off": str(c.get("state_unlocked", "UNLOCKED")),
+        }
+        add_command(w, c.get("command_topic"), "locked", command)
+        add_state(w, c.get("state_topic"), "locked", state)
         return {"locked"}
 
     def _climate(self, c: dict[str, Any], w: dict[str, Any]) -> set[str]:

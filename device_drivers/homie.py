@@ -26,8 +26,8 @@ PROPERTIES = {
     "value": ("value", "temperature", "humidity", "illuminance", "power", "energy"),
 }
 BOOL = {"f": "onoff", "on": "true", "off": "false"}
-COVER = {"f": "map", "map": {"open": "open", "closed": "closed", "opening": "opening", "closing": "closing",
-                             "stopped": "stopped"}, "cmd": {"open": "open", "close": "close", "stop": "stop"}}  # fmt: skip
+_COVER_STATES = ("open", "closed", "opening", "closing", "stopped")
+COVER = {"f": "map", "map": {s: s for s in _COVER_STATES}, "cmd": {"open": "open", "close": "close", "stop": "stop"}}
 
 
 class Homie(Codec):
@@ -94,16 +94,23 @@ def _format(attr: str, prop: dict[str, Any]) -> dict[str, Any]:
     if attr == "rgb":
         return {"f": "rgb_csv"}
     if attr == "brightness":
-        top = str(prop.get("format", "0:100")).split(":")[-1]
-        return {"f": "scaled", "hi": int(float(top or 100))}
-    if attr == "color_temp":
-        top = float(str(prop.get("format", "2000:6500")).split(":")[-1] or 6500)
-        return {"f": "int"} if top > 1000 else {"f": "mired"}
+        return {"f": "scaled", "hi": round(_upper(prop, 100))}
+    if attr == "color_temp":  # kelvin ranges are in the thousands, mired ones in the hundreds
+        return {"f": "int"} if _upper(prop, 6500) > 1000 else {"f": "mired"}
     if datatype in ("float",) or "temperature" in attr or attr == "value":
         return {"f": "float"}
     if datatype == "enum":
         return {"f": "str"}
     return {"f": "int"}
+
+
+def _upper(prop: dict[str, Any], default: float) -> float:
+    """The top of a Homie numeric `format` ("0:255" -> 255)."""
+    top = str(prop.get("format", "")).split(":")[-1]
+    try:
+        return float(top)
+    except ValueError:
+        return default
 
 
 def _infer(props: dict[str, Any]) -> Kind | None:

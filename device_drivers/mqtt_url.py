@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import ssl
 from dataclasses import dataclass
@@ -39,8 +40,16 @@ class BrokerAddress:
         return f"{'mqtts' if self.tls else 'mqtt'}://{user}{self.host}:{self.port}"
 
 
-def configure(client: Any, address: BrokerAddress, *, ca_file: str | None = None, cert_file: str | None = None,
-              key_file: str | None = None, username: str | None = None, password: str | None = None) -> None:  # fmt: skip
+def configure(
+    client: Any,
+    address: BrokerAddress,
+    *,
+    ca_file: str | None = None,
+    cert_file: str | None = None,
+    key_file: str | None = None,
+    username: str | None = None,
+    password: str | None = None,
+) -> None:
     """Credentials and TLS on a paho client (explicit arguments win over the URL's)."""
     user = username or address.username
     if user:
@@ -53,7 +62,5 @@ def set_nodelay(client: Any) -> None:
     """Without TCP_NODELAY a QoS-1 round trip costs 40-90 ms of Nagle delay instead of 0.2 ms."""
     sock = client.socket()
     if sock is not None:
-        try:
+        with contextlib.suppress(OSError):  # not a TCP socket (a websocket proxy, say)
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        except OSError:
-            pass

@@ -34,7 +34,12 @@ class Zigbee2MQTT(Codec):
         self.base = base
 
     def subscriptions(self) -> list[str]:
-        return [f"{self.base}/bridge/devices", f"{self.base}/bridge/state", f"{self.base}/+", f"{self.base}/+/availability"]
+        return [
+            f"{self.base}/bridge/devices",
+            f"{self.base}/bridge/state",
+            f"{self.base}/+",
+            f"{self.base}/+/availability",
+        ]
 
     def refresh(self, device: Device) -> list[tuple[str, bytes]]:
         keys = {route[2][0]: "" for routes in device.wiring["state"].values() for route in routes if route[2]}

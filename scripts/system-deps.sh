@@ -2,11 +2,15 @@
 # Debian packages the test suite needs: espeak-ng (a second, independent voice for test
 # speech), Mosquitto (a real broker for the device tests) and PortAudio (sounddevice's
 # library). Installs only what is missing.
+#   scripts/system-deps.sh        # for the tests
+#   scripts/system-deps.sh demo   # only what the demo needs (Mosquitto)
 set -euo pipefail
 missing=()
-command -v espeak-ng >/dev/null 2>&1 || missing+=(espeak-ng)
 command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || missing+=(mosquitto)
-ldconfig -p 2>/dev/null | grep -q libportaudio.so || missing+=(libportaudio2)
+if [ "${1:-test}" != "demo" ]; then
+  command -v espeak-ng >/dev/null 2>&1 || missing+=(espeak-ng)
+  ldconfig -p 2>/dev/null | grep -q libportaudio.so || missing+=(libportaudio2)
+fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 if ! command -v apt-get >/dev/null 2>&1; then
   echo "system-deps: please install: ${missing[*]} (no apt-get here)" >&2

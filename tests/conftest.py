@@ -44,7 +44,7 @@ def voices(registry: Registry, tmp_path_factory: pytest.TempPathFactory) -> Voic
 @pytest.fixture
 def mosquitto(tmp_path: Path):  # type: ignore[no-untyped-def]
     """A real broker of our own per test (it starts in ~50 ms): no retained state leaks between tests."""
-    from tests.broker import Mosquitto
+    from device_drivers.mosquitto import Mosquitto
 
     broker = Mosquitto(tmp_path / "mosquitto").start()
     yield broker

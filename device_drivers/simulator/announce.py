@@ -17,7 +17,9 @@ def ha_component(dev: VirtualDevice, avail_topic: str) -> dict[str, Any]:
                                  "sa": dev.area}}  # fmt: skip
     k = dev.kind
     if k is Kind.LIGHT and dev.options.get("schema") == "json":
-        modes = [m for m in ("color_temp", "rgb") if dev.has(m)] or (["brightness"] if dev.has("brightness") else ["onoff"])
+        modes = [m for m in ("color_temp", "rgb") if dev.has(m)] or (
+            ["brightness"] if dev.has("brightness") else ["onoff"]
+        )
         c.update(schema="json", cmd_t="~/set", stat_t="~/state", brightness=dev.has("brightness"), sup_clrm=modes)
     elif k is Kind.LIGHT:
         c.update(cmd_t="~/set", stat_t="~/state")
@@ -83,7 +85,9 @@ def z2m_entry(dev: VirtualDevice) -> dict[str, Any]:
         if dev.has("color_temp"):
             features.append(numeric("color_temp", 150, 500, unit="mired"))
         if dev.has("rgb"):
-            features.append({"type": "composite", "name": "color_xy", "property": "color", "access": rw, "features": []})
+            features.append(
+                {"type": "composite", "name": "color_xy", "property": "color", "access": rw, "features": []}
+            )
         exposes = [{"type": "light", "features": features}]
     elif k is Kind.SWITCH:
         exposes = [{"type": "switch", "features": [binary("state")]}]
@@ -91,13 +95,19 @@ def z2m_entry(dev: VirtualDevice) -> dict[str, Any]:
         features = [binary("state")] + ([numeric("percentage", 0, 100)] if dev.has("percentage") else [])
         exposes = [{"type": "fan", "features": features}]
     elif k is Kind.COVER:
-        state = {"type": "enum", "name": "state", "property": "state", "values": ["OPEN", "CLOSE", "STOP"], "access": rw}
+        state = {
+            "type": "enum",
+            "name": "state",
+            "property": "state",
+            "values": ["OPEN", "CLOSE", "STOP"],
+            "access": rw,
+        }
         exposes = [{"type": "cover", "features": [state, numeric("position", 0, 100)]}]
     elif k is Kind.LOCK:
         exposes = [{"type": "lock", "features": [binary("state", "LOCK", "UNLOCK")]}]
     elif k is Kind.CLIMATE:
-        mode = {"type": "enum", "name": "system_mode", "property": "system_mode", "values": ["off", "heat", "cool", "auto"],
-                "access": rw}  # fmt: skip
+        modes = ["off", "heat", "cool", "auto"]
+        mode = {"type": "enum", "name": "system_mode", "property": "system_mode", "values": modes, "access": rw}
         exposes = [{"type": "climate", "features": [mode, numeric("occupied_heating_setpoint", 5, 35, unit="°C"),
                                                     numeric("local_temperature", -20, 50, ro, "°C")]}]  # fmt: skip
     elif k is Kind.SENSOR:

@@ -50,6 +50,7 @@ class SimNode:
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
         self.wired: dict[str, tuple[VirtualDevice, Device]] = {}
+        self._routes: dict[str, list[tuple[VirtualDevice, Device]]] | None = None
         self.connected = threading.Event()
 
     # --- what a convention fills in
@@ -85,7 +86,7 @@ class SimNode:
     def start(self) -> None:
         self.wire()
         self.client.connect_async(self.address.host, self.address.port, keepalive=30)
-        self.client.reconnect_delay_set(0.1, 2.0)
+        self.client.reconnect_delay_set(0.1, 2.0)  # type: ignore[arg-type]  # paho sleeps on floats
         self.client.loop_start()
 
     def stop(self) -> None:
@@ -135,12 +136,12 @@ class SimNode:
 
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
         try:
-            self.handle(msg.topic, msg.payload)
+            self.handle(msg.topic, bytes(msg.payload))
         except Exception as err:  # a bad command must not kill the device
             log.warning("sim.bad_command", extra={"topic": msg.topic, "error": str(err)})
 
     def handle(self, topic: str, payload: bytes) -> None:
-        for vdev, device in self.wired.values():
+        for vdev, device in self._by_command_topic().get(topic, ()):
             changes = {}
             for attr, (cmd_topic, fmt, path) in device.wiring["cmd"].items():
                 if cmd_topic != topic:
@@ -155,6 +156,14 @@ class SimNode:
                 changes[attr] = _read_command(fmt, raw)
             if changes:
                 self._obey(vdev, changes)
+
+    def _by_command_topic(self) -> dict[str, list[tuple[VirtualDevice, Device]]]:
+        if self._routes is None:
+            self._routes = {}
+            for vdev, device in self.wired.values():
+                for topic in {route[0] for route in device.wiring["cmd"].values()}:
+                    self._routes.setdefault(topic, []).append((vdev, device))
+        return self._routes
 
     def _obey(self, vdev: VirtualDevice, changes: dict[str, Any]) -> None:
         if vdev.faults.drops(self.rng):
@@ -184,7 +193,10 @@ class HaNode(SimNode):
         return [m for d in self.devices for m in ha_messages(d, self.prefix, self.avail)]
 
     def command_filters(self) -> list[str]:
-        return [f"{self.prefix}/status", *sorted({r[0] for _, dev in self.wired.values() for r in dev.wiring["cmd"].values()})]
+        return [
+            f"{self.prefix}/status",
+            *sorted({r[0] for _, dev in self.wired.values() for r in dev.wiring["cmd"].values()}),
+        ]
 
     def online(self) -> None:
         offline = all(d.faults.offline for d in self.devices)
@@ -222,7 +234,9 @@ class Z2mBridge(SimNode):
             self.client.publish(topic, payload, qos=1, retain=True)
         for vdev in self.devices:
             state = "offline" if vdev.faults.offline else "online"
-            self.client.publish(f"{self.base}/{vdev.name}/availability", json.dumps({"state": state}), qos=1, retain=True)
+            self.client.publish(
+                f"{self.base}/{vdev.name}/availability", json.dumps({"state": state}), qos=1, retain=True
+            )
             self.publish_state(vdev)
 
     def handle(self, topic: str, payload: bytes) -> None:

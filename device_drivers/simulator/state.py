@@ -71,7 +71,7 @@ class VirtualDevice:
 
 
 def initial_state(kind: Kind, features: tuple[str, ...]) -> dict[str, Any]:
-    state: dict[str, Any] = {
+    defaults: dict[Kind, dict[str, Any]] = {
         Kind.LIGHT: {"on": False},
         Kind.SWITCH: {"on": False},
         Kind.FAN: {"on": False},
@@ -80,7 +80,8 @@ def initial_state(kind: Kind, features: tuple[str, ...]) -> dict[str, Any]:
         Kind.CLIMATE: {"mode": "heat", "target_temperature": 20.0},
         Kind.SENSOR: {"value": 21.5},
         Kind.BINARY_SENSOR: {"on": False},
-    }[kind]
+    }
+    state = dict(defaults[kind])
     extras = {"brightness": 100, "color_temp": 3000, "rgb": [255, 255, 255], "percentage": 50, "position": 0,
               "current_temperature": 19.5}  # fmt: skip
     state.update({f: extras[f] for f in features if f in extras})

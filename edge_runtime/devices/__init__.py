@@ -25,8 +25,11 @@ def device_hub_from(settings: EdgeSettings, *, client_id: str | None = None) -> 
         command_timeout_s=settings.device_command_timeout_s,
         username=settings.mqtt_username,
         password=password,
-        tls_files={"ca_file": settings.mqtt_ca_file, "cert_file": settings.mqtt_cert_file,
-                   "key_file": settings.mqtt_key_file},  # fmt: skip
+        tls_files={
+            "ca_file": settings.mqtt_ca_file,
+            "cert_file": settings.mqtt_cert_file,
+            "key_file": settings.mqtt_key_file,
+        },
     )
 
 

@@ -141,6 +141,10 @@ class DeviceHub:
     # --- inbound
 
     def _on_message(self, topic: str, payload: bytes) -> None:
+        routed = self.registry.routes.get(topic)
+        if routed:  # state: the hot path, checked first
+            self._on_state(topic, payload, routed)
+            return
         for codec in self.codecs:
             try:
                 found = codec.parse_discovery(topic, payload)
@@ -150,7 +154,9 @@ class DeviceHub:
             if found is not None:
                 self._discovered(codec, found.devices, found.removed)
                 return
-        for device_id in list(self.registry.routes.get(topic, ())):
+
+    def _on_state(self, topic: str, payload: bytes, device_ids: set[str]) -> None:
+        for device_id in list(device_ids):
             rec = self.registry.records.get(device_id)
             if rec is None:
                 continue
@@ -163,11 +169,13 @@ class DeviceHub:
                 continue
             was = rec.available
             self.registry.apply(device_id, update.values, update.available)
-            if update.values:
-                self._emit(DeviceEvent("state", device_id, {"values": update.values}))
-            if rec.available != was:
-                self._emit(DeviceEvent("availability", device_id, {"available": rec.available}))
-            self._check_pending(rec, bool(update.values))
+            if self.listeners:
+                if update.values:
+                    self._emit(DeviceEvent("state", device_id, {"values": update.values}))
+                if rec.available != was:
+                    self._emit(DeviceEvent("availability", device_id, {"available": rec.available}))
+            if device_id in self.pending:
+                self._check_pending(rec, bool(update.values))
 
     def _bad(self, topic: str, err: DriverError) -> None:
         self.bad_payloads += 1
@@ -232,9 +240,11 @@ class DeviceHub:
         self.pending.setdefault(rec.id, []).append(pending)
         state_topics = codec.topics(device)
         self.link.prioritize(state_topics)
+        loop = asyncio.get_running_loop()
+        timer = loop.call_later(max(0.0, deadline - time.monotonic()), _expire, pending.future)
         try:
             await self._send(pending, deadline)
-            await asyncio.wait_for(asyncio.shield(pending.future), max(0.0, deadline - time.monotonic()))
+            await pending.future
         except TimeoutError:
             if rec.available is False:
                 raise DeviceUnavailable(f"{rec.name} went offline before confirming") from None
@@ -243,6 +253,7 @@ class DeviceHub:
                 hint="the device may be unreachable; its state is unchanged as far as the hub knows",
             ) from None
         finally:
+            timer.cancel()
             self.pending[rec.id].remove(pending)
             if not self.pending[rec.id]:
                 del self.pending[rec.id]
@@ -266,8 +277,10 @@ class DeviceHub:
         for pending in self.pending.get(rec.id, ()):
             if echoed:
                 pending.echoes += 1
-            if pending.echoes and not pending.future.done() and confirmed(
-                rec.device.attributes, pending.values, rec.state
+            if (
+                pending.echoes
+                and not pending.future.done()
+                and confirmed(rec.device.attributes, pending.values, rec.state)
             ):
                 pending.future.set_result(None)
 
@@ -291,3 +304,8 @@ class DeviceHub:
         rec = self.registry.resolve(ref)
         for topic, payload in self.by_convention[rec.device.convention].refresh(rec.device):
             self.link.publish(topic, payload)
+
+
+def _expire(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_exception(TimeoutError())

@@ -38,7 +38,7 @@ class MqttLink:
         self._handler = on_message
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id)
         configure(self.client, address, username=username, password=password, **(tls_files or {}))
-        self.client.reconnect_delay_set(min_backoff_s, max_backoff_s)
+        self.client.reconnect_delay_set(min_backoff_s, max_backoff_s)  # type: ignore[arg-type]  # floats work
         self.client.max_inflight_messages_set(1000)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
@@ -54,7 +54,8 @@ class MqttLink:
         self.connected = asyncio.Event()
         self.on_reconnect: list[Callable[[], None]] = []
         self.connects = 0
-        self.received = 0
+        self.raw = 0  # messages taken off the socket
+        self.received = 0  # messages handed to the hub after coalescing
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -112,11 +113,12 @@ class MqttLink:
 
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
         with self._lock:
+            self.raw += 1
             if msg.topic in self._fast_topics:
-                self._fast.append((msg.topic, msg.payload))
+                self._fast.append((msg.topic, bytes(msg.payload)))
             else:
                 self._latest.pop(msg.topic, None)  # keep arrival order: a re-sent topic moves to the end
-                self._latest[msg.topic] = msg.payload
+                self._latest[msg.topic] = bytes(msg.payload)
             if self._scheduled:
                 return
             self._scheduled = True
@@ -148,6 +150,8 @@ class MqttLink:
                 log.exception("mqtt.handler_failed", extra={"topic": topic})
 
     async def wait_connected(self, timeout: float) -> bool:
+        if self.connected.is_set():  # the usual case: no task, no timer
+            return True
         try:
             await asyncio.wait_for(self.connected.wait(), timeout)
         except TimeoutError:

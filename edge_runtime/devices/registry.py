@@ -63,7 +63,9 @@ class DeviceRegistry:
         self.areas = store.areas()
         for row in store.load():
             device = Device.from_dict(row["info"])
-            rec = DeviceRecord(device, row["user_name"], row["aliases"], row["area"], None, row["available"], row["state"])
+            rec = DeviceRecord(
+                device, row["user_name"], row["aliases"], row["area"], None, row["available"], row["state"]
+            )
             rec.floor = self.areas.get(rec.area or "")
             self.records[device.id] = rec
 

@@ -21,7 +21,12 @@ def test_ha_abbreviated_config_with_base_topic() -> None:
     found = HomeAssistant().parse_discovery("homeassistant/light/A1B2C3_LI_1/config", json.dumps(config).encode())
     assert found is not None
     (light,) = found.devices
-    assert (light.id, light.kind, light.area_hint, light.manufacturer) == ("ha:A1B2C3_LI_1", Kind.LIGHT, "Kitchen", "Tasmota")
+    assert (light.id, light.kind, light.area_hint, light.manufacturer) == (
+        "ha:A1B2C3_LI_1",
+        Kind.LIGHT,
+        "Kitchen",
+        "Tasmota",
+    )
     codec = HomeAssistant()
     assert codec.decode(light, "tasmota/kitchen/tele/STATE", b'{"POWER": "ON", "Dimmer": 40}').values == {"on": True}
     assert codec.decode(light, "tasmota/kitchen/stat/Dimmer", b"40").values == {"brightness": 40}
@@ -37,7 +42,12 @@ def test_ha_json_light_and_brightness_scale() -> None:
     codec = HomeAssistant()
     ((topic, payload),) = codec.encode(lamp, {"on": True, "brightness": 50, "color_temp": 2700, "rgb": [255, 0, 0]})
     assert topic == "z/lamp/set"
-    assert json.loads(payload) == {"state": "ON", "brightness": 128, "color_temp": 370, "color": {"r": 255, "g": 0, "b": 0}}
+    assert json.loads(payload) == {
+        "state": "ON",
+        "brightness": 128,
+        "color_temp": 370,
+        "color": {"r": 255, "g": 0, "b": 0},
+    }
     state = codec.decode(lamp, "z/lamp", b'{"state":"OFF","brightness":255,"color_temp":250}').values
     assert state == {"on": False, "brightness": 100, "color_temp": 4000}
 
@@ -105,7 +115,8 @@ def test_homie_description_and_values() -> None:
         "light": {"name": "Porch light", "properties": {
             "on": {"datatype": "boolean", "settable": True},
             "brightness": {"datatype": "integer", "format": "0:255", "settable": True}}},
-        "climate": {"name": "Porch sensor", "properties": {"temperature": {"datatype": "float", "unit": "°C"}}}}}  # fmt: skip
+        "climate": {"name": "Porch sensor",
+                    "properties": {"temperature": {"datatype": "float", "unit": "°C"}}}}}  # fmt: skip
     codec = Homie()
     found = codec.parse_discovery("homie/5/porch/$description", json.dumps(desc).encode())
     assert found is not None
@@ -120,9 +131,13 @@ def test_homie_description_and_values() -> None:
 
 
 def test_validation_of_command_values() -> None:
-    (lamp,) = HomeAssistant().parse_discovery(
-        "homeassistant/light/l/config", b'{"schema":"json","cmd_t":"l/set","stat_t":"l","brightness":true}'
-    ).devices  # type: ignore[union-attr]
+    (lamp,) = (
+        HomeAssistant()
+        .parse_discovery(
+            "homeassistant/light/l/config", b'{"schema":"json","cmd_t":"l/set","stat_t":"l","brightness":true}'
+        )
+        .devices
+    )  # type: ignore[union-attr]
     attr = lamp.attributes["brightness"]
     assert attr.validate("30") == 30
     for bad in (101, -1, "bright", 2.5):

@@ -1,4 +1,8 @@
-"""A real Mosquitto for the tests: our own config, a free port, restartable mid-test."""
+"""A Mosquitto of our own on a free port: for tests, benchmarks and the demo when no broker runs.
+
+It uses the settings the shipped deploy/mosquitto/mosquitto.conf uses where they matter
+(set_tcp_nodelay, persistence), and can be restarted mid-run.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,8 @@ import subprocess
 import time
 from pathlib import Path
 
+from device_drivers.model import DriverError
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -18,11 +24,13 @@ def free_port() -> int:
 
 
 class Mosquitto:
+    """`Mosquitto(workdir).start()`; `.url`, `.restart()`, `.stop()`."""
+
     def __init__(self, workdir: Path, port: int | None = None) -> None:
         exe = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
         if not Path(exe).exists():
-            raise RuntimeError("mosquitto is needed for the device tests: `make test` installs it "
-                               "(Debian: apt-get install mosquitto)")  # fmt: skip
+            raise DriverError("mosquitto is not installed", code="MQTT_NO_BROKER",
+                              hint="`make test` installs it; on Debian: apt-get install mosquitto")  # fmt: skip
         self.exe = exe
         self.port = port or free_port()
         self.workdir = workdir
@@ -47,13 +55,15 @@ class Mosquitto:
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"mosquitto exited: {(self.workdir / 'mosquitto.log').read_text()[-500:]}")
+                raise DriverError(
+                    f"mosquitto exited: {(self.workdir / 'mosquitto.log').read_text()[-500:]}", code="MQTT_NO_BROKER"
+                )
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
                     return self
             except OSError:
                 time.sleep(0.05)
-        raise RuntimeError("mosquitto did not start listening")
+        raise DriverError("mosquitto did not start listening", code="MQTT_NO_BROKER")
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:

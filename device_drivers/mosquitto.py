@@ -26,7 +26,15 @@ def free_port() -> int:
 class Mosquitto:
     """`Mosquitto(workdir).start()`; `.url`, `.restart()`, `.stop()`."""
 
-    def __init__(self, workdir: Path, port: int | None = None) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        port: int | None = None,
+        *,
+        users: dict[str, str] | None = None,
+        tls: tuple[Path, Path, Path] | None = None,
+    ) -> None:
+        """`users` turns anonymous access off; `tls` (ca, cert, key) adds a TLS listener on `tls_port`."""
         exe = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
         if not Path(exe).exists():
             raise DriverError("mosquitto is not installed", code="MQTT_NO_BROKER",
@@ -38,11 +46,30 @@ class Mosquitto:
         os.chmod(workdir, 0o777)  # mosquitto started as root drops to its own user
         self.conf = workdir / "mosquitto.conf"
         user = "root" if os.geteuid() == 0 else os.environ.get("USER", "mosquitto")
-        self.conf.write_text(
-            f"listener {self.port} 127.0.0.1\nallow_anonymous true\nset_tcp_nodelay true\n"
-            f"persistence true\npersistence_location {workdir}/\nuser {user}\n"
-            f"max_queued_messages 100000\nmax_inflight_messages 0\nlog_dest file {workdir}/mosquitto.log\n"
-        )
+        lines = [
+            "per_listener_settings false",
+            f"listener {self.port} 127.0.0.1",
+            "set_tcp_nodelay true",
+            f"persistence true\npersistence_location {workdir}/",
+            f"user {user}",
+            "max_queued_messages 100000\nmax_inflight_messages 0",
+            f"log_dest file {workdir}/mosquitto.log",
+        ]
+        if users:
+            passwd = workdir / "passwd"
+            passwd.write_text("")
+            for name, password in users.items():
+                subprocess.run(["mosquitto_passwd", "-b", str(passwd), name, password], check=True,
+                               capture_output=True)  # fmt: skip
+            lines += ["allow_anonymous false", f"password_file {passwd}"]
+        else:
+            lines.append("allow_anonymous true")
+        self.tls_port: int | None = None
+        if tls:
+            self.tls_port = free_port()
+            ca, cert, key = tls
+            lines += [f"listener {self.tls_port} 127.0.0.1", f"cafile {ca}", f"certfile {cert}", f"keyfile {key}"]
+        self.conf.write_text("\n".join(lines) + "\n")
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property

@@ -198,6 +198,8 @@ def test_broker_restart_loses_and_duplicates_no_command(tmp_path: Path) -> None:
                 for t in threads:
                     t.join()
                 assert len(restarts) == 2 and hub.link.connects >= 3
+                await asyncio.sleep(0.5)
+                assert hub.last_discovery > restarts[-1] - 0.5  # discovery was read again after the restart
                 await hub.stop()
                 return sent
 
@@ -352,3 +354,26 @@ def test_flood_of_state_messages_does_not_stall_commands(mosquitto: Mosquitto, t
     assert result["sent"] >= 10_000
     assert result["max"] < 0.25, result  # commands stay fast under the flood
     assert result["absorbed"] > 500, result  # and the state cache kept taking updates
+
+
+def test_devices_announce_again_when_the_hub_comes_online(mosquitto: Mosquitto, tmp_path: Path) -> None:
+    """The hub's `homeassistant/status online` makes firmware republish its configs."""
+    devices = [device_from({"id": "lamp", "name": "Lamp", "kind": "light", "convention": "ha"})]
+    with Simulator(mosquitto.url, devices):
+        configs: list[tuple[str, bool]] = []
+        spy = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="spy")
+        spy.on_message = lambda c, u, m: configs.append((m.topic, m.retain))
+        spy.connect("127.0.0.1", mosquitto.port)
+        spy.subscribe("homeassistant/+/+/config", qos=1)
+        spy.loop_start()
+        time.sleep(0.3)
+        assert configs == [("homeassistant/light/lamp/config", True)]  # the retained copy
+        configs.clear()
+
+        async def scenario() -> None:
+            hub = await started_hub(mosquitto, tmp_path / "d.sqlite3")
+            await hub.stop()
+
+        run(scenario)
+        spy.loop_stop()
+        assert ("homeassistant/light/lamp/config", False) in configs  # published anew, live

@@ -15,6 +15,7 @@ from cli.common import load_engines
 from edge_runtime.audio.sinks import AudioSink, PcmSink, SpeakerSink, WavSink
 from edge_runtime.audio.sources import AudioSource, MicSource, PcmSource, WavSource
 from edge_runtime.clock import SystemClock
+from edge_runtime.devices import DeviceEvent, DeviceHub, device_hub_from
 from edge_runtime.hub import build_hub
 from edge_runtime.logs import fields
 from edge_runtime.loop import AudioLoop
@@ -32,6 +33,7 @@ def up(
     out: Annotated[Path | None, typer.Option("--out", help="Write the speaker's timeline to a WAV.")] = None,
     stdout: Annotated[bool, typer.Option("--stdout", help="Raw s16le PCM to stdout.")] = False,
     realtime: Annotated[bool, typer.Option(help="Pace file input like a live microphone.")] = True,
+    devices: Annotated[bool, typer.Option(help="Run the device layer on the MQTT broker too.")] = True,
 ) -> None:
     """Listen for the wake word and answer, until interrupted (Ctrl-C) or the input ends."""
     settings = ctx.obj.settings
@@ -51,10 +53,16 @@ def up(
         sink = SpeakerSink(settings.output_rate)
     engines = load_engines(ctx.obj)
     live = isinstance(source, MicSource)
-    asyncio.run(_serve(settings, engines, source, sink, realtime=realtime and not live))
+    asyncio.run(_serve(settings, engines, source, sink, realtime=realtime and not live, devices=devices))
 
 
-async def _serve(settings, engines, source, sink, *, realtime: bool) -> None:
+async def _serve(settings, engines, source, sink, *, realtime: bool, devices: bool) -> None:
+    device_hub = device_hub_from(settings) if devices else None
+    if device_hub is not None:
+        # Connects in the background and keeps retrying with backoff: voice works without a broker.
+        await device_hub.start()
+        device_events = device_hub.events()
+        watcher = asyncio.create_task(_log_device_events(device_hub, device_events))
     hub = build_hub(settings, engines, SystemClock(settings.timezone))
     loop = AudioLoop(hub, sink, realtime=realtime, lockstep=not realtime)
     stop = asyncio.Event()
@@ -78,5 +86,17 @@ async def _serve(settings, engines, source, sink, *, realtime: bool) -> None:
             await loop.finish()
     finally:
         await hub.stop()
+        if device_hub is not None:
+            watcher.cancel()
+            await device_hub.stop()
         sink.close()
         log.info("hub.down")
+
+
+async def _log_device_events(device_hub: DeviceHub, events: asyncio.Queue[DeviceEvent]) -> None:
+    while True:
+        event = await events.get()
+        if event.type != "state":  # state changes are too many to log one by one
+            rec = device_hub.registry.records.get(event.device_id)
+            log.info(f"hub.{event.type}", extra=fields({"device": event.device_id, "name": rec.name if rec else None,
+                                                       **event.data}))  # fmt: skip

@@ -23,6 +23,7 @@ def run(*args: str, env: dict[str, str] | None = None, tmp: Path | None = None, 
     full_env = {**os.environ, **(env or {})}
     if tmp is not None:
         full_env.setdefault("COMPANION_CONFIG_DIR", str(tmp / "config"))
+        full_env.setdefault("COMPANION_DATA_DIR", str(tmp / "data"))
     return subprocess.run([*EXE, *args], capture_output=True, text=True, env=full_env, timeout=timeout, check=False)
 
 
@@ -128,7 +129,8 @@ def test_ten_minutes_of_audio_in_bounded_memory(voices, tmp_path) -> None:  # ty
         code = (
             "import resource, subprocess, sys;"
             f"p = subprocess.run({EXE!r} + ['--log-level', 'INFO', 'hub', 'up', '--wav', {str(path)!r},"
-            f" '--out', {str(tmp_path / 'out.wav')!r}, '--no-realtime'], capture_output=True, text=True);"
+            f" '--out', {str(tmp_path / 'out.wav')!r}, '--no-realtime', '--no-devices'], capture_output=True,"
+            " text=True);"
             "sys.stderr.write(p.stderr);"
             "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024); sys.exit(p.returncode)"
         )
@@ -153,7 +155,7 @@ def test_hub_up_streams_raw_pcm_stdin_to_stdout(voices, tmp_path) -> None:  # ty
         capture_output=True,
         timeout=300,
         check=False,
-        env={**os.environ, "COMPANION_CONFIG_DIR": str(tmp_path / "config")},
+        env={**os.environ, "COMPANION_CONFIG_DIR": str(tmp_path / "config"), "COMPANION_DATA_DIR": str(tmp_path)},
     )
     assert proc.returncode == 0, proc.stderr.decode()[-2000:]
     out = np.frombuffer(proc.stdout, dtype="<i2")
@@ -163,3 +165,20 @@ def test_hub_up_streams_raw_pcm_stdin_to_stdout(voices, tmp_path) -> None:  # ty
     assert len(voiced) / 22050 > 0.5  # the spoken reply is in it
     assert voiced[0] / 22050 > 2.0  # and it starts after the request, not before
     assert b'"intent": "time"' in proc.stderr
+
+
+def test_hub_up_runs_the_device_layer_too(mosquitto, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import sqlite3
+
+    from device_drivers.simulator import Simulator, device_from
+
+    devices = [device_from({"id": "lamp", "name": "Lamp", "kind": "light", "convention": "ha", "area": "Den"})]
+    with Simulator(mosquitto.url, devices):
+        wav = write_wav(tmp_path / "quiet.wav", silence(3.0))
+        env = {"COMPANION_MQTT_URL": mosquitto.url, "COMPANION_DATA_DIR": str(tmp_path / "data")}
+        proc = run("--log-level", "INFO", "hub", "up", "--wav", str(wav), "--out", str(tmp_path / "o.wav"), env=env,
+                   tmp=tmp_path)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert '"event": "hub.device-added"' in proc.stderr
+    rows = sqlite3.connect(tmp_path / "data" / "devices.sqlite3").execute("SELECT id, area FROM devices").fetchall()
+    assert rows == [("ha:lamp", "Den")]

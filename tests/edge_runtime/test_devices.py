@@ -377,3 +377,25 @@ def test_devices_announce_again_when_the_hub_comes_online(mosquitto: Mosquitto, 
         run(scenario)
         spy.loop_stop()
         assert ("homeassistant/light/lamp/config", False) in configs  # published anew, live
+
+
+@pytest.mark.parametrize("convention", ["ha", "z2m", "homie"])
+def test_last_will_marks_the_device_offline(mosquitto: Mosquitto, tmp_path: Path, convention: str) -> None:
+    native = {"ha": "lamp", "z2m": "0x0d", "homie": "lamp"}[convention]
+    devices = [device_from({"id": native, "name": "Lamp", "kind": "light", "convention": convention})]
+
+    async def scenario() -> None:
+        with Simulator(mosquitto.url, devices) as sim:
+            hub = await started_hub(mosquitto, tmp_path / "d.sqlite3", offline_grace_s=0.0)
+            events = hub.events()
+            assert hub.registry.resolve("Lamp").available is True
+            sim.drop(native)  # power cut: no DISCONNECT, the broker publishes the last will
+            event = await asyncio.wait_for(events.get(), 5)
+            while event.type != "availability":
+                event = await asyncio.wait_for(events.get(), 5)
+            assert event.data == {"available": False}
+            with pytest.raises(DeviceUnavailable):
+                await hub.set("Lamp", {"on": True})
+            await hub.stop()
+
+    run(scenario)

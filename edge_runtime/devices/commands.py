@@ -1,0 +1,152 @@
+"""The command path: validate, publish at QoS 1, and return only on a confirming state echo.
+
+A command given while the broker is away waits for the reconnect (or fails at its timeout,
+never silently). After a reconnect the retained state arrives first; a command it does not
+confirm is sent once more, so a restart neither loses nor repeats commands.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from device_drivers import Codec, Convention, DriverError, InvalidCommand, implied
+from edge_runtime.devices.confirm import confirmed
+from edge_runtime.devices.errors import (
+    BrokerUnavailable,
+    DeviceUnavailable,
+    DeviceUnconfirmed,
+    InvalidDeviceCommand,
+)
+from edge_runtime.devices.link import MqttLink
+from edge_runtime.devices.registry import DeviceRecord, DeviceRegistry
+
+
+@dataclass
+class Pending:
+    record: DeviceRecord
+    values: dict[str, Any]
+    messages: list[tuple[str, bytes]]
+    future: asyncio.Future[None]
+    echoes: int = 0
+    resent: bool = False
+
+
+class Commander:
+    def __init__(
+        self,
+        registry: DeviceRegistry,
+        link: MqttLink,
+        codecs: dict[Convention, Codec],
+        *,
+        timeout_s: float,
+        offline_grace_s: float,
+    ) -> None:
+        self.registry = registry
+        self.link = link
+        self.by_convention = codecs
+        self.command_timeout_s = timeout_s
+        self.offline_grace_s = offline_grace_s
+        self.pending: dict[str, list[Pending]] = {}
+        link.on_reconnect.append(self._after_reconnect)
+
+    async def set(self, ref: str, values: dict[str, Any], *, timeout_s: float | None = None) -> DeviceRecord:
+        """Send, then wait for the state echo. Raises a DeviceError with a code otherwise."""
+        try:
+            return await self._set(ref, values, timeout_s)
+        except DriverError as err:  # the drivers' own error type, given the hub's shape and code
+            raise InvalidDeviceCommand(err.message, code=err.code, hint=err.hint) from err
+
+    async def _set(self, ref: str, values: dict[str, Any], timeout_s: float | None) -> DeviceRecord:
+        rec = self.registry.resolve(ref)
+        device = rec.device
+        if not values:
+            raise InvalidCommand("nothing to set", hint=f"settable: {', '.join(device.writable()) or 'nothing'}")
+        checked = {}
+        for name, value in values.items():
+            attr = device.attributes.get(name)
+            if attr is None:
+                raise InvalidCommand(f"{rec.name} has no '{name}'", hint=f"settable: {', '.join(device.writable())}")
+            checked[name] = attr.validate(value)
+        checked = implied(device, checked)
+        codec = self.by_convention[device.convention]
+        messages = codec.encode(device, checked)
+        allowed = codec.command_topics(device)
+        if any(topic not in allowed for topic, _ in messages):  # never publish outside a device's command topics
+            raise InvalidCommand(f"refusing to publish outside {rec.name}'s command topics")
+        # Offline for a while: say so at once. Just dropped (a broker restart, a flap): try anyway.
+        if rec.available is False and time.monotonic() - rec.offline_since > self.offline_grace_s:
+            raise DeviceUnavailable(f"{rec.name} is offline", hint="check its power and connection")
+        timeout = self.command_timeout_s if timeout_s is None else timeout_s
+        deadline = time.monotonic() + timeout
+        pending = Pending(rec, checked, messages, asyncio.get_running_loop().create_future())
+        self.pending.setdefault(rec.id, []).append(pending)
+        state_topics = codec.topics(device)
+        self.link.prioritize(state_topics)
+        loop = asyncio.get_running_loop()
+        timer = loop.call_later(max(0.0, deadline - time.monotonic()), _expire, pending.future)
+        try:
+            await self._send(pending, deadline)
+            await pending.future
+        except TimeoutError:
+            if rec.available is False:
+                raise DeviceUnavailable(f"{rec.name} went offline before confirming") from None
+            raise DeviceUnconfirmed(
+                f"{rec.name} did not confirm {checked} within {timeout:g} s",
+                hint="the device may be unreachable; its state is unchanged as far as the hub knows",
+            ) from None
+        finally:
+            timer.cancel()
+            self.pending[rec.id].remove(pending)
+            if not self.pending[rec.id]:
+                del self.pending[rec.id]
+                self.link.prioritize(state_topics, on=False)
+        return rec
+
+    async def _send(self, pending: Pending, deadline: float) -> None:
+        """Publish once the link is up; a command given while disconnected waits for the reconnect."""
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not await self.link.wait_connected(remaining):
+                raise BrokerUnavailable(
+                    f"not sent: the MQTT broker at {self.link.address} was unreachable",
+                    hint="the command was not delivered; try again when the broker is back",
+                )
+            if all(self.link.publish(topic, payload) for topic, payload in pending.messages):
+                return
+            await asyncio.sleep(0.05)
+
+    def on_state(self, rec: DeviceRecord, echoed: bool) -> None:
+        """A device's state changed: does it confirm a command waiting on it?"""
+        for pending in self.pending.get(rec.id, ()):
+            if echoed:
+                pending.echoes += 1
+            if (
+                pending.echoes
+                and not pending.future.done()
+                and confirmed(rec.device.attributes, pending.values, rec.state)
+            ):
+                pending.future.set_result(None)
+
+    def _after_reconnect(self) -> None:
+        """Retained state arrives on resubscribe; a command still unconfirmed after it is resent once."""
+        for pendings in self.pending.values():
+            for pending in pendings:
+                asyncio.get_running_loop().call_later(0.5, self._resend_if_needed, pending)
+
+    def _resend_if_needed(self, pending: Pending) -> None:
+        if pending.future.done() or pending.resent:
+            return
+        if confirmed(pending.record.device.attributes, pending.values, pending.record.state):
+            pending.future.set_result(None)
+            return
+        pending.resent = True
+        for topic, payload in pending.messages:
+            self.link.publish(topic, payload)
+
+
+def _expire(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_exception(TimeoutError())

@@ -10,7 +10,7 @@ setup:
 
 setup-dev:
 	@bash scripts/system-deps.sh
-	@bash scripts/setup.sh edge,dev
+	@bash scripts/setup.sh edge,cloud,dev
 
 demo: setup
 	$(BIN)/companion demo

@@ -9,7 +9,7 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
-from cli import demo_cmd, devices_cmd, hub_cmd, models_cmd, voice_cmd
+from cli import cloud_cmd, demo_cmd, devices_cmd, hub_cmd, models_cmd, voice_cmd
 from cli.common import Context
 from device_drivers.model import DriverError
 from edge_runtime.logs import configure_logging
@@ -24,6 +24,7 @@ app = typer.Typer(
 app.add_typer(models_cmd.app, name="models")
 app.add_typer(hub_cmd.app, name="hub")
 app.add_typer(devices_cmd.app, name="devices")
+app.add_typer(cloud_cmd.app, name="cloud")
 app.command()(voice_cmd.listen)
 app.command()(voice_cmd.transcribe)
 app.command()(voice_cmd.say)

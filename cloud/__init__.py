@@ -1,1 +1,1 @@
-"""Placeholder package: filled in by its own issue (see the tracker)."""
+"""The cloud tier: FastAPI services on a shared platform (cloud/common)."""

@@ -18,10 +18,12 @@ class InstallStep:
     action: str  # "install", "reinstall" or "skip"
 
 
-def plan(registry: Registry, model_ids: Iterable[str] | None = None, *, force: bool = False) -> list[InstallStep]:
+def plan(
+    registry: Registry, model_ids: Iterable[str] | None = None, *, force: bool = False, tier: str | None = None
+) -> list[InstallStep]:
     """One step per package: skip those whose every model already verifies (sizes only)."""
     by_req: dict[str, list[str]] = {}
-    entries = [registry.entry(m) for m in model_ids] if model_ids else registry.entries()
+    entries = [registry.entry(m) for m in model_ids] if model_ids else registry.entries(tier)
     for e in entries:
         if registry.override(e.id) is None:
             by_req.setdefault(e.requirement, []).append(e.id)

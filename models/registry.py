@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import os
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -35,6 +36,10 @@ class ModelEntry:
     license: str
     source: str
     files: tuple[ModelFile, ...]
+    tier: str = "edge"  # edge | cloud: what a hub installs, and what only the cloud needs
+    parts: tuple[str, ...] = ()  # entries whose files concatenate into this model (split packages)
+    assembled_sha256: str = ""
+    assembled_size: int = 0
 
     @property
     def requirement(self) -> str:
@@ -77,7 +82,8 @@ def load_manifest(path: Path = MANIFEST_PATH) -> list[ModelEntry]:
     entries = []
     for raw in data["models"]:
         files = tuple(ModelFile(**f) for f in raw.pop("files"))
-        entries.append(ModelEntry(files=files, **raw))
+        parts = tuple(raw.pop("parts", ()))
+        entries.append(ModelEntry(files=files, parts=parts, **raw))
     return entries
 
 
@@ -101,6 +107,10 @@ def write_overrides(path: Path, overrides: Mapping[str, Override]) -> None:
     path.write_text("\n".join(lines) + "\n")
 
 
+def default_cache_dir() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "companion" / "models"
+
+
 def package_dir(import_name: str) -> Path | None:
     """Locate an installed package without importing it (imports can be slow or heavy)."""
     spec = importlib.util.find_spec(import_name)
@@ -116,13 +126,15 @@ class Registry:
         self,
         entries: Iterable[ModelEntry] | None = None,
         overrides: Mapping[str, Override] | None = None,
+        cache_dir: Path | None = None,
     ) -> None:
         self._entries = {e.id: e for e in (entries if entries is not None else load_manifest())}
         self._overrides = dict(overrides or {})
         self._verified: set[str] = set()
+        self.cache_dir = cache_dir or default_cache_dir()
 
-    def entries(self) -> list[ModelEntry]:
-        return list(self._entries.values())
+    def entries(self, tier: str | None = None) -> list[ModelEntry]:
+        return [e for e in self._entries.values() if tier is None or e.tier == tier]
 
     def entry(self, model_id: str) -> ModelEntry:
         try:
@@ -184,7 +196,34 @@ class Registry:
             )
         self._verified.add(model_id)
         assert check.path is not None
+        if entry.parts and not custom:
+            return self._assembled(entry)
         return check.path
+
+    def _assembled(self, entry: ModelEntry) -> Path:
+        """Concatenate the verified parts once into the cache; the result is checked as a whole."""
+        target = self.cache_dir / entry.path
+        stamp = target.with_name(target.name + ".sha256")
+        if target.exists() and stamp.exists() and stamp.read_text().strip() == entry.assembled_sha256 \
+                and target.stat().st_size == entry.assembled_size:  # fmt: skip
+            return target
+        parts = [self.path(part) for part in entry.parts]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(target.name + ".partial")
+        digest = hashlib.sha256()
+        with partial.open("wb") as out:
+            for part in parts:
+                with part.open("rb") as fh:
+                    while block := fh.read(1 << 20):
+                        digest.update(block)
+                        out.write(block)
+        if digest.hexdigest() != entry.assembled_sha256:
+            partial.unlink()
+            raise ModelCorrupt(f"model '{entry.id}' assembled from its parts has the wrong sha256",
+                               hint=f"reinstall it: `companion models install --force {entry.id}`")  # fmt: skip
+        partial.replace(target)
+        stamp.write_text(entry.assembled_sha256)
+        return target
 
     def requirements(self, model_ids: Iterable[str] | None = None) -> list[str]:
         chosen = [self.entry(m) for m in model_ids] if model_ids else self.entries()

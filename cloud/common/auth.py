@@ -1,0 +1,55 @@
+"""Who may call: the bearer-token dependency every protected route uses, with the rate limit."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from cloud.common.errors import Forbidden, RateLimited, Unauthorized
+from cloud.common.tokens import Principal, read_access
+
+bearer = HTTPBearer(auto_error=False, description="An access token from /v1/auth/token")
+
+
+async def current_principal(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> Principal:
+    if credentials is None:
+        raise Unauthorized("this route needs a bearer token", code="TOKEN_MISSING",
+                           hint="log in at /v1/auth/token, then send Authorization: Bearer <token>")  # fmt: skip
+    state = request.app.state
+    principal = read_access(state.signing_key, credentials.credentials)
+    if principal.device_id and await state.store.get(f"revoked:{principal.device_id}"):
+        raise Unauthorized("this device's access has been revoked", code="TOKEN_REVOKED")
+    settings = state.settings
+    allowed, retry_s = await state.store.hit(principal.key, settings.rate_limit_per_minute, settings.rate_limit_window_s)
+    if not allowed:
+        raise RateLimited("too many requests", headers={"Retry-After": str(max(1, round(retry_s + 0.5)))},
+                          hint=f"at most {settings.rate_limit_per_minute} per {settings.rate_limit_window_s:g} s")  # fmt: skip
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def require(scope: str) -> Callable[[Principal], Awaitable[Principal]]:
+    """A dependency: the caller must hold `scope` (users hold every scope)."""
+
+    async def check(principal: CurrentPrincipal) -> Principal:
+        if principal.device_id and scope not in principal.scopes:
+            raise Forbidden(f"this token lacks the '{scope}' scope", code="SCOPE_MISSING")
+        return principal
+
+    return check
+
+
+def user_only(principal: CurrentPrincipal) -> Principal:
+    if principal.device_id:
+        raise Forbidden("only the account holder may do this, not a device", code="USER_REQUIRED")
+    return principal
+
+
+CurrentUser = Annotated[Principal, Depends(user_only)]

@@ -1,0 +1,108 @@
+"""Every error leaves the API as JSON with a stable code: {"error": {"code", "message"}}."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from models.errors import CompanionError
+
+log = logging.getLogger(__name__)
+
+
+class ApiError(CompanionError):
+    """A CompanionError that knows its HTTP status."""
+
+    status = 400
+
+    def __init__(self, message: str, *, code: str | None = None, status: int | None = None,
+                 hint: str | None = None, headers: dict[str, str] | None = None) -> None:  # fmt: skip
+        super().__init__(message, code=code, hint=hint)
+        if status is not None:
+            self.status = status
+        self.headers = headers or {}
+
+
+class Unauthorized(ApiError):
+    status = 401
+    code = "UNAUTHORIZED"
+
+
+class Forbidden(ApiError):
+    status = 403
+    code = "FORBIDDEN"
+
+
+class NotFound(ApiError):
+    status = 404
+    code = "NOT_FOUND"
+
+
+class Conflict(ApiError):
+    status = 409
+    code = "CONFLICT"
+
+
+class RateLimited(ApiError):
+    status = 429
+    code = "RATE_LIMITED"
+
+
+class OAuthError(ApiError):
+    """RFC 6749 §5.2 / RFC 8628 §3.5 errors keep their standard shape, so OAuth clients work."""
+
+    status = 400
+
+    def __init__(self, error: str, description: str, *, status: int = 400) -> None:
+        super().__init__(description, code=error.upper(), status=status)
+        self.error = error
+
+
+class UpstreamError(ApiError):
+    status = 502
+    code = "UPSTREAM_FAILED"
+
+
+def body(code: str, message: str, hint: str | None = None) -> dict[str, dict[str, str]]:
+    out = {"code": code, "message": message}
+    if hint:
+        out["hint"] = hint
+    return {"error": out}
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(OAuthError)
+    async def oauth_error(request: Request, exc: OAuthError) -> JSONResponse:
+        return JSONResponse({"error": exc.error, "error_description": exc.message, "code": exc.code},
+                            status_code=exc.status, headers={"Cache-Control": "no-store"})  # fmt: skip
+
+    @app.exception_handler(ApiError)
+    async def api_error(request: Request, exc: ApiError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
+        return JSONResponse(body(exc.code, exc.message, exc.hint), status_code=exc.status,
+                            headers={**headers, **exc.headers})  # fmt: skip
+
+    @app.exception_handler(CompanionError)
+    async def companion_error(request: Request, exc: CompanionError) -> JSONResponse:
+        return JSONResponse(body(exc.code, exc.message, exc.hint), status_code=400)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        return JSONResponse(body("INVALID_REQUEST", f"{where}: {first.get('msg', 'invalid')}"), status_code=422)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        code = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 401: "UNAUTHORIZED", 403: "FORBIDDEN"}.get(
+            exc.status_code, "HTTP_ERROR"
+        )
+        return JSONResponse(body(code, str(exc.detail)), status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(Exception)
+    async def crash(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("request.failed", extra={"path": request.url.path})
+        return JSONResponse(body("INTERNAL", "internal error"), status_code=500)

@@ -1,0 +1,64 @@
+"""Cloud settings, read once (env prefix COMPANION_) and handed to the app factory."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _data_dir() -> Path:
+    return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local/share") / "companion" / "cloud"
+
+
+class CloudSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="COMPANION_CLOUD_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = 8400
+    data_dir: Path = Field(default_factory=_data_dir)
+    # Empty: the embedded defaults (SQLite in data_dir, in-process cache and limiter).
+    database_url: str | None = None  # postgresql+asyncpg://user@127.0.0.1/companion
+    redis_url: str | None = None  # redis://127.0.0.1:6379/0
+    # Signs access tokens. Unset: a random one is made once and kept in data_dir (single node only).
+    jwt_secret: SecretStr | None = None
+    access_token_ttl_s: int = Field(900, ge=30)
+    refresh_token_ttl_s: int = Field(30 * 24 * 3600, ge=60)
+    device_code_ttl_s: int = Field(600, ge=60)
+    device_code_interval_s: int = Field(5, ge=1)
+    verification_uri: str = "http://127.0.0.1:8400/link"
+    rate_limit_per_minute: int = Field(600, ge=1)
+    rate_limit_window_s: float = Field(60.0, gt=0)
+    max_body_bytes: int = Field(1_000_000, ge=1024)
+    cors_origins: list[str] = Field(default_factory=list)
+    tls_cert_file: str | None = None
+    tls_key_file: str | None = None
+    log_level: str = "INFO"
+
+    # The LLM gateway: the built-in llama.cpp model, and OpenAI-compatible servers by URL.
+    llm_builtin: bool = True
+    llm_model_id: str = "llm-gemma3-270m"
+    llm_threads: int = Field(2, ge=1)
+    llm_context: int = Field(2048, ge=256)
+    llm_upstreams: list[str] = Field(default_factory=list)  # e.g. ["http://vllm:8000/v1"]
+    llm_upstream_api_key: SecretStr | None = None
+    llm_timeout_s: float = Field(60.0, gt=0)
+    llm_first_token_timeout_s: float = Field(15.0, gt=0)
+    llm_retries: int = Field(1, ge=0, le=5)
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite+aiosqlite:///{self.data_dir / 'cloud.sqlite3'}"
+
+    def signing_key(self) -> str:
+        if self.jwt_secret is not None:
+            return self.jwt_secret.get_secret_value()
+        path = self.data_dir / "jwt.key"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()

@@ -1,0 +1,90 @@
+"""Every table of the cloud, in one place for Alembic; each service's models import from here."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime
+from sqlmodel import Field, SQLModel
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def _ts(**kw: Any) -> Any:
+    return Field(default_factory=now, sa_column=Column(DateTime(timezone=True), nullable=False), **kw)
+
+
+def _ts_null() -> Any:
+    return Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "users"
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    email: str = Field(index=True, unique=True, max_length=254)
+    password_hash: str = Field(max_length=255)
+    created_at: datetime = _ts()
+
+
+class Profile(SQLModel, table=True):
+    __tablename__ = "profiles"
+    user_id: str = Field(primary_key=True, foreign_key="users.id", max_length=32)
+    name: str = Field(default="", max_length=100)
+    language: str = Field(default="en", max_length=16)
+    voice: str = Field(default="tts-joe-medium", max_length=64)
+    wake_word: str = Field(default="hey_jarvis", max_length=32)
+    timezone: str = Field(default="UTC", max_length=64)
+    preferences: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    updated_at: datetime = _ts()
+
+
+class DeviceIdentity(SQLModel, table=True):
+    """A hub or an app acting for a user, with its own scopes and credentials."""
+
+    __tablename__ = "device_identities"
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    user_id: str = Field(foreign_key="users.id", index=True, max_length=32)
+    kind: str = Field(max_length=8)  # hub | app
+    name: str = Field(max_length=100)
+    client_id: str = Field(default="", max_length=128)  # the hub's own id
+    scopes: str = Field(default="", max_length=500)  # space-separated
+    created_at: datetime = _ts()
+    revoked_at: datetime | None = _ts_null()
+
+
+class RefreshToken(SQLModel, table=True):
+    """Single-use: each refresh rotates it. Reusing a spent one revokes its whole family."""
+
+    __tablename__ = "refresh_tokens"
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    family: str = Field(index=True, max_length=32)
+    token_hash: str = Field(index=True, unique=True, max_length=64)
+    user_id: str = Field(foreign_key="users.id", index=True, max_length=32)
+    device_id: str | None = Field(default=None, foreign_key="device_identities.id", max_length=32)
+    scopes: str = Field(default="", max_length=500)
+    expires_at: datetime = _ts()
+    used_at: datetime | None = _ts_null()
+    revoked_at: datetime | None = _ts_null()
+
+
+class DeviceAuthorization(SQLModel, table=True):
+    """RFC 8628: a hub without a keyboard asks; the user approves by code in a browser or app."""
+
+    __tablename__ = "device_authorizations"
+    device_code_hash: str = Field(primary_key=True, max_length=64)
+    user_code: str = Field(index=True, unique=True, max_length=16)
+    client_id: str = Field(max_length=128)
+    client_name: str = Field(default="", max_length=100)
+    scope: str = Field(default="", max_length=500)
+    status: str = Field(default="pending", max_length=16)  # pending | approved | denied | consumed
+    user_id: str | None = Field(default=None, foreign_key="users.id", max_length=32)
+    expires_at: datetime = _ts()
+    last_poll_at: datetime | None = _ts_null()

@@ -127,12 +127,13 @@ async def start_device_grant(s: AsyncSession, settings: CloudSettings, client_id
     scopes = parse_scopes(scope)
     device_code, user_code = new_secret(), new_user_code()
     s.add(DeviceAuthorization(device_code_hash=digest(device_code), user_code=user_code, client_id=client_id,
-                              client_name=client_name or client_id, scope=" ".join(sorted(scopes)),
+                              client_name=(client_name or client_id)[:100], scope=" ".join(sorted(scopes)),
                               expires_at=now() + timedelta(seconds=settings.device_code_ttl_s)))  # fmt: skip
     await s.commit()
-    return DeviceCodePublic(device_code=device_code, user_code=user_code, verification_uri=settings.verification_uri,
-                            verification_uri_complete=f"{settings.verification_uri}?code={user_code}",
-                            expires_in=settings.device_code_ttl_s, interval=settings.device_code_interval_s)  # fmt: skip
+    uri = settings.verification_uri
+    return DeviceCodePublic(device_code=device_code, user_code=user_code, verification_uri=uri,
+                            verification_uri_complete=f"{uri}?code={user_code}", expires_in=settings.device_code_ttl_s,
+                            interval=settings.device_code_interval_s)  # fmt: skip
 
 
 async def decide_device_grant(s: AsyncSession, user_id: str, user_code: str, approve: bool) -> DeviceAuthorization:

@@ -34,8 +34,8 @@ async def _bootstrap_limit(request: Request, what: str) -> None:
     """Unauthenticated routes are limited per client address, so passwords can't be sprayed."""
     client = request.client.host if request.client else "unknown"
     settings = request.app.state.settings
-    allowed, retry = await request.app.state.store.hit(f"ip:{what}:{client}", max(10, settings.rate_limit_per_minute // 10),
-                                                       settings.rate_limit_window_s)  # fmt: skip
+    limit = max(10, settings.rate_limit_per_minute // 10)
+    allowed, retry = await request.app.state.store.hit(f"ip:{what}:{client}", limit, settings.rate_limit_window_s)
     if not allowed:
         raise RateLimited("too many attempts", headers={"Retry-After": str(max(1, round(retry + 0.5)))})
 
@@ -66,8 +66,9 @@ async def token(
         return await logic.rotate(session, state.settings, state.signing_key, refresh_token)
     if grant_type == DEVICE_GRANT and device_code:
         return await logic.poll_device_grant(session, state.settings, state.signing_key, device_code)
-    raise OAuthError("unsupported_grant_type" if grant_type not in ("password", "refresh_token", DEVICE_GRANT)
-                     else "invalid_request", f"grant_type {grant_type!r} with these fields is not supported")  # fmt: skip
+    known = grant_type in ("password", "refresh_token", DEVICE_GRANT)
+    raise OAuthError("invalid_request" if known else "unsupported_grant_type",
+                     f"grant_type {grant_type!r} with these fields is not supported")  # fmt: skip
 
 
 @router.post("/revoke", summary="Revoke a refresh token and its whole rotation family (RFC 7009)")
@@ -108,7 +109,9 @@ async def list_devices(session: SessionDep, user: CurrentUser) -> list[DevicePub
 
 
 @router.post("/devices", status_code=status.HTTP_201_CREATED, summary="A new device identity with its own tokens")
-async def create_device(body: DeviceCreate, session: SessionDep, user: CurrentUser, request: Request) -> DeviceCredentials:
+async def create_device(
+    body: DeviceCreate, session: SessionDep, user: CurrentUser, request: Request
+) -> DeviceCredentials:
     scopes = logic.parse_scopes(body.scopes)
     device = await logic.create_device(session, user.user_id, body.kind, body.name, scopes)
     state = request.app.state

@@ -29,7 +29,8 @@ async def start_gateway(app: FastAPI) -> None:
         await builtin.load()
         upstreams.append(builtin)
     app.state.gateway = Gateway(upstreams, first_token_timeout_s=settings.llm_first_token_timeout_s,
-                                total_timeout_s=settings.llm_timeout_s, retries=settings.llm_retries)  # fmt: skip
+                                total_timeout_s=settings.llm_timeout_s, retries=settings.llm_retries,
+                                max_tokens=settings.llm_max_tokens)  # fmt: skip
 
 
 async def stop_gateway(app: FastAPI) -> None:

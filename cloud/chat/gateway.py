@@ -23,8 +23,10 @@ class Gateway:
         first_token_timeout_s: float = 15.0,
         total_timeout_s: float = 60.0,
         retries: int = 1,
+        max_tokens: int = 1024,
     ) -> None:
         self.upstreams = upstreams
+        self.max_tokens = max_tokens
         self.first_token_timeout_s = first_token_timeout_s
         self.total_timeout_s = total_timeout_s
         self.retries = retries
@@ -44,6 +46,8 @@ class Gateway:
         return serving + [u for u in self.upstreams if u not in serving]
 
     async def stream(self, request: ChatCompletionRequest) -> AsyncIterator[Chunk]:
+        if request.limit() > self.max_tokens:
+            request = request.model_copy(update={"max_tokens": self.max_tokens, "max_completion_tokens": None})
         chain = self._chain(request.model)
         if not chain:
             raise ApiError("no LLM upstream is configured", code="NO_UPSTREAM", status=503)
@@ -76,7 +80,9 @@ class Gateway:
                         raise ApiError("the completion took too long", code="UPSTREAM_TIMEOUT", status=504)
                 return
         if timed_out and failures:
-            raise ApiError("every LLM upstream timed out", code="UPSTREAM_TIMEOUT", status=504, hint="; ".join(failures))
+            raise ApiError(
+                "every LLM upstream timed out", code="UPSTREAM_TIMEOUT", status=504, hint="; ".join(failures)
+            )
         raise ApiError("every LLM upstream failed", code="UPSTREAM_FAILED", status=502, hint="; ".join(failures))
 
     async def complete(self, request: ChatCompletionRequest) -> tuple[str, str, dict[str, int]]:

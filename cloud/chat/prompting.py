@@ -14,7 +14,8 @@ STOPS = ["\nUser:", "\n"]
 
 
 def transcript(messages: list[Message], *, budget_chars: int = 6000) -> str:
-    """System messages become context lines; the newest turns are kept within the budget."""
+    """System messages become context lines; the newest turns are kept within the budget
+    (the newest is kept whole even past it: the caller decides whether that still fits)."""
     context = [m.text().strip() for m in messages if m.role in ("system", "developer") and m.text().strip()]
     turns = []
     for m in messages:

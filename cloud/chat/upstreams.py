@@ -14,6 +14,7 @@ import httpx
 
 from cloud.chat.prompting import STOPS, transcript
 from cloud.chat.schemas import ChatCompletionRequest, Chunk
+from cloud.common.errors import ApiError
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +32,7 @@ class Upstream(ABC):
     @abstractmethod
     def stream(self, request: ChatCompletionRequest) -> AsyncIterator[Chunk]: ...
 
-    async def close(self) -> None:
+    async def close(self) -> None:  # noqa: B027 - most upstreams hold nothing to close
         pass
 
 
@@ -59,10 +60,11 @@ class LlamaUpstream(Upstream):
     async def stream(self, request: ChatCompletionRequest) -> AsyncIterator[Chunk]:
         if self._llm is None:
             raise UpstreamFailure("the built-in model is not loaded")
-        prompt = transcript(request.messages)
+        max_tokens = min(request.limit(), self._context // 2)
+        prompt, prompt_tokens = self._fit(request, max_tokens)
         async with self._lock:
             pieces = self._llm.create_completion(
-                prompt, max_tokens=request.limit(), temperature=request.temperature, top_p=request.top_p,
+                prompt, max_tokens=max_tokens, temperature=request.temperature, top_p=request.top_p,
                 stop=STOPS + request.stops(), seed=request.seed if request.seed is not None else -1, stream=True,
             )  # fmt: skip
             produced = 0
@@ -80,9 +82,22 @@ class LlamaUpstream(Upstream):
                         finish = choice["finish_reason"]
             finally:
                 pieces.close()
-            prompt_tokens = len(self._llm.tokenize(prompt.encode()))
             yield Chunk("", finish, {"prompt_tokens": prompt_tokens, "completion_tokens": produced,
                                      "total_tokens": prompt_tokens + produced})  # fmt: skip
+
+    def _fit(self, request: ChatCompletionRequest, max_tokens: int) -> tuple[str, int]:
+        """The newest turns that fit the context window with room for the reply."""
+        room = self._context - max_tokens - 8
+        budget = 8000
+        while True:
+            prompt = transcript(request.messages, budget_chars=budget)
+            used = len(self._llm.tokenize(prompt.encode()))
+            if used <= room:
+                return prompt, used
+            if budget < 256:
+                raise ApiError("the conversation is too long for the model's context", code="PROMPT_TOO_LONG",
+                               status=400, hint=f"keep it under about {room} tokens")  # fmt: skip
+            budget //= 2
 
 
 class OpenAIUpstream(Upstream):

@@ -13,8 +13,8 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
-from sqlmodel import select
 
 from cloud.common import errors
 from cloud.common.auth import require
@@ -62,8 +62,8 @@ def create_app(settings: CloudSettings, services: list[str] | None = None) -> Fa
             await app.state.store.close()
             await engine.dispose()
 
-    app = FastAPI(title="Companion cloud", version="0.1.0", lifespan=lifespan,
-                  description="Escalated requests from hubs, auth, and the LLM gateway (OpenAI-compatible).")  # fmt: skip
+    about = "Escalated requests from hubs, auth, and the LLM gateway (OpenAI-compatible)."
+    app = FastAPI(title="Companion cloud", version="0.1.0", lifespan=lifespan, description=about)
     app.state.settings = settings
     app.state.signing_key = settings.signing_key()
     app.state.services = [s.name for s in chosen]
@@ -77,7 +77,7 @@ def create_app(settings: CloudSettings, services: list[str] | None = None) -> Fa
         store_ok = await request.app.state.store.ping()
         try:
             async with request.app.state.sessions() as s:
-                await s.exec(select(1))  # type: ignore[call-overload]
+                await s.exec(select(1))
             db_ok = True
         except Exception:
             db_ok = False
@@ -102,6 +102,7 @@ async def _load_revocations(app: FastAPI, settings: CloudSettings) -> None:
 
     since = datetime.now(UTC) - timedelta(seconds=settings.access_token_ttl_s)
     async with app.state.sessions() as s:
-        rows = (await s.exec(select(DeviceIdentity).where(DeviceIdentity.revoked_at >= since))).all()  # type: ignore[operator]
+        recent = col(DeviceIdentity.revoked_at) >= since
+        rows = (await s.exec(select(DeviceIdentity).where(recent))).all()
     for row in rows:
         await app.state.store.set(f"revoked:{row.id}", "1", settings.access_token_ttl_s)

@@ -25,10 +25,12 @@ async def current_principal(
     if principal.device_id and await state.store.get(f"revoked:{principal.device_id}"):
         raise Unauthorized("this device's access has been revoked", code="TOKEN_REVOKED")
     settings = state.settings
-    allowed, retry_s = await state.store.hit(principal.key, settings.rate_limit_per_minute, settings.rate_limit_window_s)
+    allowed, retry_s = await state.store.hit(
+        principal.key, settings.rate_limit_per_minute, settings.rate_limit_window_s
+    )
     if not allowed:
-        raise RateLimited("too many requests", headers={"Retry-After": str(max(1, round(retry_s + 0.5)))},
-                          hint=f"at most {settings.rate_limit_per_minute} per {settings.rate_limit_window_s:g} s")  # fmt: skip
+        hint = f"at most {settings.rate_limit_per_minute} per {settings.rate_limit_window_s:g} s"
+        raise RateLimited("too many requests", headers={"Retry-After": str(max(1, round(retry_s + 0.5)))}, hint=hint)
     return principal
 
 

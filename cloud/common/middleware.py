@@ -58,8 +58,12 @@ class Observe:
                                        "status": status[0], "ms": round(1000 * elapsed, 2)})  # fmt: skip
 
 
+_NUL = (b"\x00", b"\\u0000", b"%00")
+
+
 class BodyLimit:
-    """Refuses bodies over `limit` bytes with 413, whether declared up front or streamed."""
+    """Refuses bodies over `limit` bytes with 413, whether declared up front or streamed, and NUL
+    characters anywhere with 422: no text we keep may hold one (PostgreSQL refuses them)."""
 
     def __init__(self, app: Any, limit: int) -> None:
         self.app = app
@@ -73,30 +77,54 @@ class BodyLimit:
         if declared is not None and declared.isdigit() and int(declared) > self.limit:
             await self._reject(send)
             return
+        if any(n in scope.get("query_string", b"") for n in _NUL) or "\x00" in scope.get("path", ""):
+            await self._reject(send, 422)
+            return
+        # Read the whole (bounded) body first: errors raised while the app reads it would be
+        # swallowed by FastAPI's body parser, so check here and replay it.
+        chunks: list[bytes] = []
         seen = 0
-        too_big = False
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":  # the client left before sending it all
+                return
+            chunk = message.get("body", b"")
+            seen += len(chunk)
+            if seen > self.limit:
+                await self._reject(send, 413)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body"):
+                break
+        whole = b"".join(chunks)
+        if any(n in whole for n in _NUL):
+            await self._reject(send, 422)
+            return
+        await self.app(scope, _replay(whole, receive), send)
 
-        async def counting_receive() -> dict[str, Any]:
-            nonlocal seen, too_big
-            message: dict[str, Any] = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.limit:
-                    too_big = True
-                    raise _TooLarge
-            return message
-
-        try:
-            await self.app(scope, counting_receive, send)
-        except _TooLarge:
-            await self._reject(send)
-
-    async def _reject(self, send: Any) -> None:
-        payload = json.dumps(body("PAYLOAD_TOO_LARGE", f"request bodies are limited to {self.limit} bytes")).encode()
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]})  # fmt: skip
+    async def _reject(self, send: Any, status: int = 413) -> None:
+        if status == 413:
+            error = body("PAYLOAD_TOO_LARGE", f"request bodies are limited to {self.limit} bytes")
+        else:
+            error = body("INVALID_REQUEST", "NUL characters are not allowed")
+        payload = json.dumps(error).encode()
+        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
+        await send({"type": "http.response.start", "status": status,
+                    "headers": headers})  # fmt: skip
         await send({"type": "http.response.body", "body": payload})
 
 
-class _TooLarge(Exception):
-    pass
+def _replay(whole: bytes, receive: Any) -> Any:
+    """An ASGI receive that hands the app the body we already read, then the client's own events
+    (so a disconnect still reaches a streaming response)."""
+    sent = False
+
+    async def replay() -> dict[str, Any]:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": whole, "more_body": False}
+        message: dict[str, Any] = await receive()
+        return message
+
+    return replay

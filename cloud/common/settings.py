@@ -48,6 +48,7 @@ class CloudSettings(BaseSettings):
     llm_timeout_s: float = Field(60.0, gt=0)
     llm_first_token_timeout_s: float = Field(15.0, gt=0)
     llm_retries: int = Field(1, ge=0, le=5)
+    llm_max_tokens: int = Field(1024, ge=1, le=8192)  # a cap on any one completion, whatever is asked
 
     @property
     def db_url(self) -> str:

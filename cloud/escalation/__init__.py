@@ -100,7 +100,9 @@ async def escalate(body: EscalationRequest, request: Request, session: SessionDe
         return EscalationReply(reply=text.strip(), usage=usage)
     pieces = gateway.stream(chat)
     first = await anext(pieces, None)
-    return StreamingResponse(_events(first, pieces), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+    return StreamingResponse(
+        _events(first, pieces), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
+    )
 
 
 async def _events(first: Any, pieces: AsyncIterator[Any]) -> AsyncIterator[bytes]:

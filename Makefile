@@ -2,7 +2,7 @@
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup setup-dev demo test lint bench bench-devices clean
+.PHONY: setup setup-dev demo test lint bench bench-devices bench-cloud clean
 
 setup:
 	@bash scripts/system-deps.sh demo
@@ -28,6 +28,9 @@ bench: setup-dev
 
 bench-devices: setup-dev
 	$(BIN)/python -m bench.devices
+
+bench-cloud: setup-dev
+	$(BIN)/python -m bench.cloud
 
 clean:
 	rm -rf $(VENV) demo-out bench/results .pytest_cache .mypy_cache .ruff_cache

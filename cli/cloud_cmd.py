@@ -32,5 +32,5 @@ def serve(
         raise CompanionError("several workers need shared state", code="CLOUD_NEEDS_SHARED_STATE",
                              hint="set COMPANION_CLOUD_REDIS_URL and COMPANION_CLOUD_DATABASE_URL")  # fmt: skip
     application = create_app(settings, service or None)
-    uvicorn.run(application, host=host or settings.host, port=port or settings.port, log_config=None,
+    uvicorn.run(application, host=host or settings.host, port=port or settings.port, log_config=None, access_log=False,
                 ssl_certfile=settings.tls_cert_file, ssl_keyfile=settings.tls_key_file)  # fmt: skip

@@ -10,14 +10,35 @@ command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || missing+=(
 if [ "${1:-test}" != "demo" ]; then
   command -v espeak-ng >/dev/null 2>&1 || missing+=(espeak-ng)
   ldconfig -p 2>/dev/null | grep -q libportaudio.so || missing+=(libportaudio2)
-fi
-[ ${#missing[@]} -eq 0 ] && exit 0
-if ! command -v apt-get >/dev/null 2>&1; then
-  echo "system-deps: please install: ${missing[*]} (no apt-get here)" >&2
-  exit 1
+  command -v wrk >/dev/null 2>&1 || missing+=(wrk)  # the load generator of bench/cloud.py
 fi
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
-echo "system-deps: installing ${missing[*]}"
-$sudo apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+if [ ${#missing[@]} -gt 0 ]; then
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "system-deps: please install: ${missing[*]} (no apt-get here)" >&2
+    exit 1
+  fi
+  echo "system-deps: installing ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+[ "${1:-test}" = "demo" ] && exit 0
+
+# The cloud tests talk to real PostgreSQL and Redis on loopback. Use running ones; otherwise
+# install and start them (a throwaway test machine: loopback connections are trusted).
+listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+if ! listening 5432; then
+  echo "system-deps: starting PostgreSQL for the tests"
+  command -v pg_ctlcluster >/dev/null 2>&1 || { $sudo apt-get update -qq; DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq postgresql >/dev/null; }
+  version=$(ls /etc/postgresql | sort -V | tail -n 1)
+  hba="/etc/postgresql/$version/main/pg_hba.conf"
+  grep -q "companion-tests" "$hba" || printf '# companion-tests\nhost all all 127.0.0.1/32 trust\nhost all all ::1/128 trust\n' | $sudo tee -a "$hba" >/dev/null
+  $sudo pg_ctlcluster --skip-systemctl-redirect "$version" main start
+fi
+if ! listening 6379; then
+  echo "system-deps: starting Redis for the tests"
+  command -v redis-server >/dev/null 2>&1 || { $sudo apt-get update -qq; DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq redis-server >/dev/null; }
+  $sudo redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no
+fi

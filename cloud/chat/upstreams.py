@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -63,14 +64,35 @@ class LlamaUpstream(Upstream):
         max_tokens = min(request.limit(), self._context // 2)
         prompt, prompt_tokens = self._fit(request, max_tokens)
         async with self._lock:
-            pieces = self._llm.create_completion(
-                prompt, max_tokens=max_tokens, temperature=request.temperature, top_p=request.top_p,
-                stop=STOPS + request.stops(), seed=request.seed if request.seed is not None else -1, stream=True,
-            )  # fmt: skip
+            loop = asyncio.get_running_loop()
+            queue: asyncio.Queue[Any] = asyncio.Queue()
+            stop = threading.Event()
+
+            def generate() -> None:
+                """On its own thread: one wake-up of the event loop per token, no executor round trip."""
+                try:
+                    pieces = self._llm.create_completion(
+                        prompt, max_tokens=max_tokens, temperature=request.temperature, top_p=request.top_p,
+                        stop=STOPS + request.stops(), seed=request.seed if request.seed is not None else -1,
+                        stream=True,
+                    )  # fmt: skip
+                    for piece in pieces:
+                        loop.call_soon_threadsafe(queue.put_nowait, piece)
+                        if stop.is_set():
+                            pieces.close()
+                            break
+                    loop.call_soon_threadsafe(queue.put_nowait, None)
+                except Exception as err:  # handed to the caller as the stream's error
+                    loop.call_soon_threadsafe(queue.put_nowait, err)
+
+            worker = threading.Thread(target=generate, name="llama", daemon=True)
+            worker.start()
             produced = 0
             finish = "length"
             try:
-                while (piece := await asyncio.to_thread(next, pieces, None)) is not None:
+                while (piece := await queue.get()) is not None:
+                    if isinstance(piece, Exception):
+                        raise UpstreamFailure(f"llama.cpp failed: {piece}") from piece
                     choice = piece["choices"][0]
                     text = choice.get("text") or ""
                     if not produced:
@@ -81,7 +103,8 @@ class LlamaUpstream(Upstream):
                     if choice.get("finish_reason"):
                         finish = choice["finish_reason"]
             finally:
-                pieces.close()
+                stop.set()  # the client went away, or we are done: free the model for the next request
+                await asyncio.to_thread(worker.join)
             yield Chunk("", finish, {"prompt_tokens": prompt_tokens, "completion_tokens": produced,
                                      "total_tokens": prompt_tokens + produced})  # fmt: skip
 

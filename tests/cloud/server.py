@@ -14,7 +14,7 @@ import httpx
 
 from device_drivers.mosquitto import free_port
 
-PG_ADMIN = os.environ.get("COMPANION_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+PG_ADMIN = os.environ.get("COMPANION_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS = os.environ.get("COMPANION_TEST_REDIS", "redis://127.0.0.1:6379")
 
 
@@ -50,13 +50,14 @@ def fresh_redis(db: int) -> str:
 
 
 class CloudServer:
-    def __init__(self, workdir: Path, *, services: list[str] | None = None, **settings: str) -> None:
+    def __init__(self, workdir: Path, *, services: list[str] | None = None, log_level: str = "INFO",
+                 **settings: str) -> None:  # fmt: skip
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "COMPANION_CLOUD_DATA_DIR": str(workdir), "COMPANION_CLOUD_PORT": str(self.port),
                "COMPANION_CLOUD_JWT_SECRET": "test-secret-" + "x" * 40}  # fmt: skip
         env.update({f"COMPANION_CLOUD_{k.upper()}": v for k, v in settings.items()})
-        args = [sys.executable, "-m", "cli", "--log-level", "INFO", "cloud", "serve"]
+        args = [sys.executable, "-m", "cli", "--log-level", log_level, "cloud", "serve"]
         for name in services or []:
             args += ["--service", name]
         self.log = workdir / "server.log"

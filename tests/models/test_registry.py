@@ -19,7 +19,7 @@ from models.registry import (
     write_overrides,
 )
 
-ROLES = {"wake", "wake-features", "vad", "stt", "stt-vosk", "tts"}
+ROLES = {"wake", "wake-features", "vad", "stt", "stt-vosk", "tts", "llm-cloud", "llm-part"}
 
 
 def test_manifest_entries_are_complete_and_pinned() -> None:
@@ -31,14 +31,35 @@ def test_manifest_entries_are_complete_and_pinned() -> None:
         assert e.files, e.id
         for f in e.files:
             assert len(f.sha256) == 64 and f.size > 0
-        assert any(f.path == e.path or f.path.startswith(e.path + "/") for f in e.files), e.id
+        assert e.tier in ("edge", "cloud")
+        if e.parts:  # assembled from split packages into the cache, then checked as a whole
+            assert all(p in {x.id for x in entries} for p in e.parts) and len(e.assembled_sha256) == 64
+        else:
+            assert any(f.path == e.path or f.path.startswith(e.path + "/") for f in e.files), e.id
 
 
 def test_every_installed_model_verifies(registry: Registry) -> None:
     for e in registry.entries():
         check = registry.check(e.id, deep=True)
         assert check.status is Status.VERIFIED, (e.id, check.problems)
-        assert check.path is not None and check.path.exists()
+        assert registry.path(e.id).exists()
+
+
+def test_split_model_is_assembled_and_checked(tmp_path: Path) -> None:
+    reg = Registry(cache_dir=tmp_path)
+    model = reg.path("llm-gemma3-270m")
+    assert model.parent == tmp_path and model.stat().st_size == reg.entry("llm-gemma3-270m").assembled_size
+    assert sha256_file(model) == reg.entry("llm-gemma3-270m").assembled_sha256
+    model.write_bytes(b"truncated")  # damaged in the cache: rebuilt from the verified parts
+    assert (
+        sha256_file(Registry(cache_dir=tmp_path).path("llm-gemma3-270m"))
+        == reg.entry("llm-gemma3-270m").assembled_sha256
+    )
+
+
+def test_edge_tier_leaves_out_cloud_models(registry: Registry) -> None:
+    edge = {e.id for e in registry.entries("edge")}
+    assert "stt-whisper-tiny-en" in edge and not any(i.startswith("llm-gemma") for i in edge)
 
 
 def _fake_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: bytes = b"weights") -> Path:

@@ -63,7 +63,9 @@ def create_app(settings: CloudSettings, services: list[str] | None = None) -> Fa
             await engine.dispose()
 
     about = "Escalated requests from hubs, auth, and the LLM gateway (OpenAI-compatible)."
-    app = FastAPI(title="Companion cloud", version="0.1.0", lifespan=lifespan, description=about)
+    docs, schema = ("/docs", "/openapi.json") if settings.api_docs else (None, None)
+    app = FastAPI(title="Companion cloud", version="0.1.0", lifespan=lifespan, description=about,
+                  docs_url=docs, redoc_url=None, openapi_url=schema)  # fmt: skip
     app.state.settings = settings
     app.state.signing_key = settings.signing_key()
     app.state.services = [s.name for s in chosen]

@@ -37,6 +37,7 @@ class CloudSettings(BaseSettings):
     tls_cert_file: str | None = None
     tls_key_file: str | None = None
     log_level: str = "INFO"
+    api_docs: bool = True  # /docs and /openapi.json (no data, but turn them off if you like)
 
     # The LLM gateway: the built-in llama.cpp model, and OpenAI-compatible servers by URL.
     llm_builtin: bool = True

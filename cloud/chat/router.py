@@ -19,7 +19,7 @@ router = APIRouter(prefix="/v1", tags=["chat"])
 Chatter = Annotated[Principal, Depends(require("chat"))]
 
 
-def gateway(request: Request) -> Gateway:
+async def gateway(request: Request) -> Gateway:
     gw: Gateway = request.app.state.gateway
     return gw
 

@@ -48,7 +48,7 @@ def require(scope: str) -> Callable[[Principal], Awaitable[Principal]]:
     return check
 
 
-def user_only(principal: CurrentPrincipal) -> Principal:
+async def user_only(principal: CurrentPrincipal) -> Principal:
     if principal.device_id:
         raise Forbidden("only the account holder may do this, not a device", code="USER_REQUIRED")
     return principal

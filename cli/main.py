@@ -64,13 +64,18 @@ def main() -> None:
         sys.exit(130)
     except KeyboardInterrupt:
         sys.exit(130)
-    except Exception as exc:  # click usage errors and the like
+    except Exception as exc:
         import click
 
-        if isinstance(exc, click.ClickException):
+        if isinstance(exc, click.ClickException):  # usage errors: click says what was wrong
             exc.show()
             sys.exit(exc.exit_code)
-        raise
+        import logging
+
+        logging.getLogger("companion").debug("unexpected error", exc_info=True)
+        err.print(f"[red]error[/] [INTERNAL] {type(exc).__name__}: {exc}")
+        err.print("  fix: run again with --log-level DEBUG for details, and report it if it persists")
+        sys.exit(70)
 
 
 if __name__ == "__main__":

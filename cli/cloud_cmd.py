@@ -6,7 +6,11 @@ from typing import Annotated
 
 import typer
 
-app = typer.Typer(help="Run the cloud services.", no_args_is_help=True)
+from cli import link_cmd
+
+app = typer.Typer(help="Run the cloud services, and sign in to one.", no_args_is_help=True)
+app.command("login")(link_cmd.login)
+app.command("approve")(link_cmd.approve_code)
 
 
 @app.command()

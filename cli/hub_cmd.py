@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from cli import link_cmd
 from cli.common import load_engines
 from edge_runtime.audio.sinks import AudioSink, PcmSink, SpeakerSink, WavSink
 from edge_runtime.audio.sources import AudioSource, MicSource, PcmSource, WavSource
@@ -21,6 +22,9 @@ from edge_runtime.logs import fields
 from edge_runtime.loop import AudioLoop
 
 app = typer.Typer(help="Run and manage the hub.", no_args_is_help=True)
+app.command("init")(link_cmd.init)
+app.command("link")(link_cmd.link)
+app.command("unlink")(link_cmd.unlink)
 log = logging.getLogger("companion.hub")
 
 

@@ -70,6 +70,9 @@ class EdgeSettings(BaseSettings):
     homie_prefix: str = "homie"
     device_command_timeout_s: float = Field(3.0, gt=0.05, le=60.0)
 
+    # The cloud this hub is linked to (`companion cloud login`, `companion hub link`)
+    cloud_url: str = "http://127.0.0.1:8400"
+
     @property
     def devices_db(self) -> Path:
         return self.data_dir / "devices.sqlite3"

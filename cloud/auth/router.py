@@ -119,6 +119,15 @@ async def create_device(
     return DeviceCredentials(device=DevicePublic.model_validate(device, from_attributes=True), tokens=tokens)
 
 
+@router.post("/devices/self/revoke", summary="A hub or app unlinks itself: its tokens stop working at once")
+async def revoke_self(session: SessionDep, principal: CurrentPrincipal, request: Request) -> dict[str, bool]:
+    if principal.device_id is None:
+        raise OAuthError("invalid_request", "only a device token can unlink itself")
+    state = request.app.state
+    await logic.revoke_device(session, state.store, state.settings, principal.user_id, principal.device_id)
+    return {"revoked": True}
+
+
 @router.delete("/devices/{device_id}", summary="Unlink a device: its tokens stop working at once")
 async def delete_device(device_id: str, session: SessionDep, user: CurrentUser, request: Request) -> dict[str, bool]:
     state = request.app.state

@@ -1,0 +1,88 @@
+"""`companion hub init | link | unlink` and `companion cloud login | approve`: a hub from zero to linked."""
+
+from __future__ import annotations
+
+import socket
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from cli.common import Context, print_json
+from edge_runtime.cloud_client import CloudClient
+from edge_runtime.identity import HubFiles
+
+err = Console(stderr=True)
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+CloudOpt = Annotated[str | None, typer.Option("--cloud", help="Cloud URL (default: COMPANION_CLOUD_URL).")]
+
+
+def files(ctx: Context) -> HubFiles:
+    return HubFiles(ctx.settings.config_dir, ctx.settings.data_dir)
+
+
+def client(ctx: Context, url: str | None = None) -> CloudClient:
+    hub_files = files(ctx)
+    saved = hub_files.credentials(hub_files.hub_credentials) or hub_files.credentials(hub_files.user_credentials) or {}
+    return CloudClient(url or saved.get("url") or ctx.settings.cloud_url, hub_files)
+
+
+def init(ctx: typer.Context, force: Annotated[bool, typer.Option("--force", help="Replace the identity.")] = False,
+         as_json: JsonOpt = False) -> None:  # fmt: skip
+    """Create this hub's identity (Ed25519 key, hub id), config and data directories. Safe to re-run."""
+    identity, created = files(ctx.obj).init(force=force)
+    if as_json:
+        print_json({"hub_id": identity.hub_id, "created": created, "config_dir": str(ctx.obj.settings.config_dir)})
+        return
+    verb = "created" if created else "already initialised (use --force to replace; it unlinks the hub)"
+    err.print(
+        f"hub {identity.hub_id}: {verb}\n  config: {ctx.obj.settings.config_dir}\n  data:   {ctx.obj.settings.data_dir}"
+    )
+
+
+def link(
+    ctx: typer.Context,
+    name: Annotated[str | None, typer.Option(help="How the hub appears in your account.")] = None,
+    cloud: CloudOpt = None,
+    approve: Annotated[bool, typer.Option(help="Approve with your own `cloud login` instead of a browser.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Link this hub to your cloud account (OAuth device grant): shows a code, then waits for approval."""
+    identity = files(ctx.obj).require_identity()
+    api = client(ctx.obj, cloud)
+    grant = api.start_link(identity.hub_id, name or socket.gethostname()[:100])
+    err.print(f"To link this hub, open [bold]{grant['verification_uri']}[/] and enter [bold]{grant['user_code']}[/]")
+    if approve:
+        api.approve(grant["user_code"])
+        err.print("approved with your signed-in account")
+    with err.status("waiting for approval…"):
+        record = api.wait_for_link(grant)
+    if as_json:
+        print_json({"hub_id": identity.hub_id, "device_id": record["device_id"], "linked": True, "cloud": api.base_url})
+    else:
+        err.print(f"[green]linked[/] hub {identity.hub_id} as device {record['device_id']} on {api.base_url}")
+
+
+def unlink(ctx: typer.Context) -> None:
+    """Revoke this hub's cloud credentials (at the cloud, then here)."""
+    client(ctx.obj).unlink()
+    err.print("unlinked: the cloud no longer accepts this hub's tokens")
+
+
+def login(
+    ctx: typer.Context,
+    email: Annotated[str, typer.Option(prompt=True, help="Your account's email.")],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, help="Prompted if not given.")],
+    cloud: CloudOpt = None,
+) -> None:
+    """Sign in to the cloud (your account, not the hub's); tokens are kept 0600 in the config dir."""
+    api = client(ctx.obj, cloud)
+    api.login(email, password)
+    err.print(f"signed in to {api.base_url} as {email}")
+
+
+def approve_code(ctx: typer.Context, code: Annotated[str, typer.Argument(help="The code a hub shows.")],
+                 deny: Annotated[bool, typer.Option("--deny", help="Decline instead.")] = False) -> None:  # fmt: skip
+    """Approve (or decline) a hub's link code with your signed-in account."""
+    result = client(ctx.obj).approve(code, allow=not deny)
+    err.print(f"{result['status']}: {result['client_id']}")

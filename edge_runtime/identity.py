@@ -1,0 +1,90 @@
+"""The hub's own identity and credentials, kept in its config directory (XDG), secrets 0600."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from models.errors import CompanionError
+
+
+class IdentityError(CompanionError):
+    code = "HUB_IDENTITY"
+
+
+@dataclass(frozen=True)
+class HubIdentity:
+    hub_id: str
+    public_key: str  # hex, raw Ed25519
+    created: float
+
+
+def _write_secret(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+
+
+def _toml(data: dict[str, Any]) -> str:
+    lines = []
+    for key, value in data.items():
+        lines.append(f"{key} = {value!r}".replace("'", '"') if isinstance(value, str) else f"{key} = {value}")
+    return "\n".join(lines) + "\n"
+
+
+class HubFiles:
+    """hub.toml (public), identity.key (private, 0600) and cloud credentials (0600)."""
+
+    def __init__(self, config_dir: Path, data_dir: Path) -> None:
+        self.config_dir = config_dir
+        self.data_dir = data_dir
+        self.hub_toml = config_dir / "hub.toml"
+        self.key_file = config_dir / "identity.key"
+        self.user_credentials = config_dir / "cloud-user.toml"
+        self.hub_credentials = config_dir / "cloud-hub.toml"
+
+    def identity(self) -> HubIdentity | None:
+        if not self.hub_toml.exists():
+            return None
+        data = tomllib.loads(self.hub_toml.read_text())
+        return HubIdentity(data["hub_id"], data["public_key"], float(data["created"]))
+
+    def require_identity(self) -> HubIdentity:
+        found = self.identity()
+        if found is None:
+            raise IdentityError("this hub has no identity yet", hint="run `companion hub init`")
+        return found
+
+    def init(self, *, force: bool = False) -> tuple[HubIdentity, bool]:
+        """Create the identity once; (identity, created?). Never overwrites without `force`."""
+        existing = self.identity()
+        if existing is not None and not force:
+            return existing, False
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+        key = Ed25519PrivateKey.generate()
+        public = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())  # fmt: skip
+        identity = HubIdentity(f"hub-{hashlib.sha256(public).hexdigest()[:16]}", public.hex(), time.time())
+        _write_secret(self.key_file, pem)
+        self.config_dir.mkdir(parents=True, exist_ok=True)
+        self.hub_toml.write_text(_toml({"hub_id": identity.hub_id, "public_key": identity.public_key,
+                                        "created": identity.created}))  # fmt: skip
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        if force:
+            self.hub_credentials.unlink(missing_ok=True)  # a new identity is not linked
+        return identity, True
+
+    def save_credentials(self, path: Path, data: dict[str, Any]) -> None:
+        _write_secret(path, _toml(data).encode())
+
+    def credentials(self, path: Path) -> dict[str, Any] | None:
+        return tomllib.loads(path.read_text()) if path.exists() else None

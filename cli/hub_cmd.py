@@ -67,7 +67,12 @@ async def _serve(settings, engines, source, sink, *, realtime: bool, devices: bo
         await device_hub.start()
         device_events = device_hub.events()
         watcher = asyncio.create_task(_log_device_events(device_hub, device_events))
-    hub = build_hub(settings, engines, SystemClock(settings.timezone))
+    skill = None
+    if device_hub is not None:
+        from edge_runtime.brain.device_skill import DeviceSkill
+
+        skill = DeviceSkill(device_hub)
+    hub = build_hub(settings, engines, SystemClock(settings.timezone), devices=skill)
     loop = AudioLoop(hub, sink, realtime=realtime, lockstep=not realtime)
     stop = asyncio.Event()
     aio = asyncio.get_running_loop()

@@ -9,7 +9,7 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
-from cli import cloud_cmd, demo_cmd, devices_cmd, doctor_cmd, hub_cmd, models_cmd, voice_cmd
+from cli import ask_cmd, cloud_cmd, demo_cmd, devices_cmd, doctor_cmd, hub_cmd, models_cmd, voice_cmd
 from cli.common import Context
 from device_drivers.model import DriverError
 from edge_runtime.logs import configure_logging
@@ -29,6 +29,7 @@ app.command()(voice_cmd.listen)
 app.command()(voice_cmd.transcribe)
 app.command()(voice_cmd.say)
 app.command()(demo_cmd.demo)
+app.command()(ask_cmd.ask)
 app.command()(doctor_cmd.status)
 app.command()(doctor_cmd.doctor)
 err = Console(stderr=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from edge_runtime.brain.device_skill import DeviceSkill
 from edge_runtime.clock import Clock
 from edge_runtime.engines import Engines
 from edge_runtime.pipeline.bargein import SpeechBargeIn
@@ -44,6 +45,7 @@ def build_hub(
     output_rate: int | None = None,
     keep_replies: bool = False,
     tracer: Tracer | None = None,
+    devices: DeviceSkill | None = None,
 ) -> VoiceHub:
     tracer = tracer or Tracer()
     rate = output_rate or settings.output_rate
@@ -52,7 +54,7 @@ def build_hub(
         await responder.ring(timer, repeat)
 
     timers = TimerManager(clock, ring, repeats=settings.timer_alert_repeats, interval_s=settings.timer_alert_interval_s)
-    responder = SkillResponder(BuiltinSkills(clock, timers), tracer)
+    responder = SkillResponder(BuiltinSkills(clock, timers), tracer, devices)
     output = PlaybackOutput(rate, tracer, keep_replies=keep_replies)
     processors = [
         SpeechBargeIn(engines.barge_vad, tracer, threshold=settings.vad_threshold,

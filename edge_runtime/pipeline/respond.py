@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from edge_runtime.brain.device_skill import DeviceSkill
 from edge_runtime.frames import Frame, Reply, Transcript
 from edge_runtime.pipeline.processor import UP, Direction, QueuedProcessor
 from edge_runtime.skills.builtin import BuiltinSkills
@@ -14,10 +15,11 @@ TROUBLE = "Sorry, I had trouble hearing that."
 
 
 class SkillResponder(QueuedProcessor):
-    def __init__(self, skills: BuiltinSkills, tracer: Tracer) -> None:
+    def __init__(self, skills: BuiltinSkills, tracer: Tracer, devices: DeviceSkill | None = None) -> None:
         super().__init__()
         self.skills = skills
         self.tracer = tracer
+        self.devices = devices
 
     async def ring(self, timer: Timer, repeat: int) -> None:
         """TimerManager's callback: speak the alert (it takes the normal reply path)."""
@@ -34,6 +36,8 @@ class SkillResponder(QueuedProcessor):
             intent, reply, data = "error", TROUBLE, {"error": frame.error}
         else:
             result = self.skills.handle(frame.text)
+            if result.intent == "unknown" and self.devices is not None:
+                result = await self.devices.handle(frame.text) or result
             intent, reply, data = result.intent, result.reply, result.data
         self.tracer.mark(
             "skill", intent=intent, reply=reply, data=data, ms=round(1000 * (time.perf_counter() - started), 3)

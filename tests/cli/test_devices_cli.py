@@ -91,3 +91,16 @@ def test_watch_streams_changes(home) -> None:  # type: ignore[no-untyped-def]
     events = [json.loads(line) for line in out.splitlines()]
     assert any(e["type"] == "device-added" for e in events)
     assert any(e["type"] == "state" and e["name"] == "Hallway Switch" and e["values"].get("on") is True for e in events)
+
+
+def test_ask_runs_the_brain_on_text(home) -> None:  # type: ignore[no-untyped-def]
+    done = cli(home, "ask", "turn on the kitchen light", "--json")
+    assert done.returncode == 0, done.stderr
+    record = json.loads(done.stdout)
+    assert record["route"] == "local-intent" and record["reply"] == "Turned on the Kitchen Light."
+    actions = [(a["name"], a["values"], a["confirmed"]) for a in record["actions"]]
+    assert actions == [("Kitchen Light", {"on": True}, True)]
+    other = json.loads(cli(home, "ask", "book me a flight to Paris", "--json").stdout)
+    assert other["route"] == "none" and other["actions"] == [] and other["reply"] == "Sorry, I can't do that yet."
+    time_of_day = json.loads(cli(home, "ask", "what time is it", "--json").stdout)
+    assert time_of_day["route"] == "builtin" and time_of_day["intent"] == "time"

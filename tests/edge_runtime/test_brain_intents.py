@@ -1,0 +1,117 @@
+"""Local intents over the live registry: the issue's example sentences, against simulated devices."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from device_drivers.mosquitto import Mosquitto
+from device_drivers.simulator import Simulator, device_from
+from edge_runtime.brain.device_skill import DeviceSkill
+from edge_runtime.devices import DeviceHub
+
+HOME = [
+    {"id": "kitchen_light", "name": "Kitchen Light", "kind": "light", "convention": "ha", "area": "Kitchen"},
+    {"id": "0x01", "name": "Bedroom Lamp", "kind": "light", "convention": "z2m"},
+    {"id": "ceiling", "name": "Bedroom Ceiling Light", "kind": "light", "convention": "homie"},
+    {"id": "living_1", "name": "Sofa Lamp", "kind": "light", "convention": "ha", "area": "Living Room"},
+    {"id": "living_2", "name": "Reading Light", "kind": "light", "convention": "ha", "area": "Living Room"},
+    {"id": "living_plug", "name": "TV Plug", "kind": "switch", "convention": "ha", "area": "Living Room"},
+    {"id": "thermostat", "name": "Thermostat", "kind": "climate", "convention": "ha", "area": "Hallway"},
+    {"id": "front-door", "name": "Front Door", "kind": "lock", "convention": "homie"},
+    {"id": "blinds", "name": "Blinds", "kind": "cover", "convention": "ha", "area": "Living Room"},
+]
+
+
+async def _home(mosquitto: Mosquitto, tmp_path: Path) -> tuple[DeviceHub, DeviceSkill]:
+    hub = await DeviceHub(mosquitto.url, tmp_path / "d.sqlite3").start()
+    await hub.settle(quiet_s=0.3)
+    for name in ("Bedroom Lamp", "Bedroom Ceiling Light"):
+        hub.registry.edit(name, area="Bedroom")
+    return hub, DeviceSkill(hub)
+
+
+def test_the_example_sentences(mosquitto: Mosquitto, tmp_path: Path) -> None:
+    async def scenario() -> list[tuple[str, Any]]:
+        with Simulator(mosquitto.url, [device_from(d) for d in HOME]) as sim:
+            hub, skill = await _home(mosquitto, tmp_path)
+            out = []
+            for text in ("turn on the kitchen light", "dim the bedroom lights to 30 percent",
+                         "set the thermostat to 21 degrees", "turn off all the lights in the living room",
+                         "open the blinds halfway", "lock the front door", "is the front door locked?"):  # fmt: skip
+                result = await skill.handle(text)
+                out.append((text, result))
+            states = {d.name: dict(d.state) for d in sim.devices.values()}
+            await hub.stop()
+            return [*out, ("states", states)]
+
+    results = dict(asyncio.run(scenario()))
+    states = results.pop("states")
+    assert results["turn on the kitchen light"].reply == "Turned on the Kitchen Light."
+    assert states["Kitchen Light"]["on"] is True
+    assert states["Bedroom Lamp"]["brightness"] == 30 and states["Bedroom Ceiling Light"]["brightness"] == 30
+    assert states["Thermostat"]["target_temperature"] == 21.0
+    assert states["Sofa Lamp"]["on"] is False and states["Reading Light"]["on"] is False
+    assert states["TV Plug"] == {"on": False}  # "the lights" do not include the plug
+    assert states["Blinds"]["position"] == 50
+    assert states["Front Door"]["locked"] is True
+    assert results["is the front door locked?"].reply == "Yes, the Front Door is locked."
+    living = results["turn off all the lights in the living room"]
+    assert {a["name"] for a in living.data["actions"]} == {"Sofa Lamp", "Reading Light"}
+    assert all(a["confirmed"] for r in results.values() if r.data.get("actions") for a in r.data["actions"])
+    assert all(r.data["intent_ms"] < 50 for r in results.values() if "intent_ms" in r.data)
+
+
+def test_no_action_on_devices_not_named(mosquitto: Mosquitto, tmp_path: Path) -> None:
+    async def scenario() -> tuple[Any, Any, dict[str, Any]]:
+        with Simulator(mosquitto.url, [device_from(d) for d in HOME]) as sim:
+            hub, skill = await _home(mosquitto, tmp_path)
+            unknown = await skill.handle("turn on the garage light")
+            chatter = await skill.handle("tell me a story about dragons")
+            received = {d.name: list(d.received) for d in sim.devices.values()}
+            await hub.stop()
+            return unknown, chatter, received
+
+    unknown, chatter, received = asyncio.run(scenario())
+    assert chatter is None  # not a device sentence: the router goes on to the next stage
+    assert unknown is None or not unknown.data.get("actions")
+    assert all(not r for r in received.values()), received
+
+
+def test_voice_turn_controls_a_device(mosquitto: Mosquitto, tmp_path: Path, settings, engines, voices) -> None:  # type: ignore[no-untyped-def]
+    """Through the whole voice pipeline: wake, STT, intent, MQTT, confirmation, spoken reply."""
+    from datetime import UTC, datetime
+
+    from edge_runtime.audio.sources import ArraySource
+    from edge_runtime.hub import build_hub
+    from edge_runtime.loop import AudioLoop
+    from edge_runtime.trace import Tracer
+    from tests.fakes.clock import FakeClock
+    from tests.speech import join, silence
+
+    audio = join(silence(0.5), voices.piper("Hey Jarvis."), silence(0.3), voices.piper("Turn on the kitchen light."),
+                 silence(1.0))  # fmt: skip
+
+    async def scenario() -> tuple[Tracer, dict[str, Any]]:
+        with Simulator(mosquitto.url, [device_from(d) for d in HOME]) as sim:
+            devices, skill = await _home(mosquitto, tmp_path)
+            tracer = Tracer()
+            engines.wake.reset()
+            voice = build_hub(settings, engines, FakeClock(datetime(2026, 11, 24, 12, tzinfo=UTC)), tracer=tracer,
+                              devices=skill, keep_replies=True)  # fmt: skip
+            await voice.start()
+            loop = AudioLoop(voice, None, lockstep=True)
+            await loop.run(ArraySource(audio).blocks(), until=lambda: tracer.last("turn_done") is not None)
+            await voice.stop()
+            await devices.stop()
+            assert np.concatenate(voice.output.replies).size > 0
+            return tracer, dict(sim.devices["kitchen_light"].state)
+
+    tracer, state = asyncio.run(scenario())
+    skill_mark = tracer.last("skill")
+    assert skill_mark is not None and skill_mark.data["intent"] == "device"
+    assert skill_mark.data["reply"] == "Turned on the Kitchen Light."
+    assert state["on"] is True

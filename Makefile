@@ -2,7 +2,7 @@
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup setup-dev demo test lint bench bench-devices bench-cloud clean
+.PHONY: setup setup-dev demo test lint bench bench-devices bench-cloud bench-brain clean
 
 setup:
 	@bash scripts/system-deps.sh demo
@@ -31,6 +31,9 @@ bench-devices: setup-dev
 
 bench-cloud: setup-dev
 	$(BIN)/python -m bench.cloud
+
+bench-brain: setup-dev
+	$(BIN)/python -m bench.brain
 
 clean:
 	rm -rf $(VENV) demo-out bench/results .pytest_cache .mypy_cache .ruff_cache

@@ -28,6 +28,7 @@ class Action:
     device_id: str
     name: str
     values: dict[str, Any]
+    kind: str = ""
 
 
 @dataclass
@@ -130,4 +131,4 @@ class IntentEngine:
                 k: v for k, v in values.items() if k in rec.device.attributes and rec.device.attributes[k].writable
             }
             if values:
-                match.actions.append(Action(rec.id, rec.name, values))
+                match.actions.append(Action(rec.id, rec.name, values, kind.value))

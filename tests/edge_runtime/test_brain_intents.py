@@ -65,6 +65,23 @@ def test_the_example_sentences(mosquitto: Mosquitto, tmp_path: Path) -> None:
     assert all(r.data["intent_ms"] < 50 for r in results.values() if "intent_ms" in r.data)
 
 
+def test_several_commands_in_one_sentence(mosquitto: Mosquitto, tmp_path: Path) -> None:
+    async def scenario() -> tuple[Any, Any, dict[str, Any]]:
+        with Simulator(mosquitto.url, [device_from(d) for d in HOME]) as sim:
+            hub, skill = await _home(mosquitto, tmp_path)
+            both = await skill.handle("turn on the kitchen light and lock the front door")
+            half = await skill.handle("turn on the kitchen light and make me a sandwich")
+            states = {d.name: dict(d.state) for d in sim.devices.values()}
+            await hub.stop()
+            return both, half, states
+
+    both, half, states = asyncio.run(scenario())
+    assert both.reply == "Turned on the Kitchen Light. Locked the Front Door."
+    assert {a["name"] for a in both.data["actions"]} == {"Kitchen Light", "Front Door"}
+    assert states["Kitchen Light"]["on"] is True and states["Front Door"]["locked"] is True
+    assert half is None  # one part is not a device command: nothing is done, the router moves on
+
+
 def test_no_action_on_devices_not_named(mosquitto: Mosquitto, tmp_path: Path) -> None:
     async def scenario() -> tuple[Any, Any, dict[str, Any]]:
         with Simulator(mosquitto.url, [device_from(d) for d in HOME]) as sim:

@@ -34,22 +34,27 @@ async def _home(mosquitto: Mosquitto, tmp_path: Path) -> tuple[DeviceHub, Device
     return hub, DeviceSkill(hub)
 
 
-def test_the_example_sentences(mosquitto: Mosquitto, tmp_path: Path) -> None:
-    async def scenario() -> list[tuple[str, Any]]:
+def ask(mosquitto: Mosquitto, tmp_path: Path, *sentences: str) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """Each sentence through the device skill, in order: (results, device states, commands received)."""
+
+    async def scenario() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
         with Simulator(mosquitto.url, [device_from(d) for d in HOME]) as sim:
             hub, skill = await _home(mosquitto, tmp_path)
-            out = []
-            for text in ("turn on the kitchen light", "dim the bedroom lights to 30 percent",
-                         "set the thermostat to 21 degrees", "turn off all the lights in the living room",
-                         "open the blinds halfway", "lock the front door", "is the front door locked?"):  # fmt: skip
-                result = await skill.handle(text)
-                out.append((text, result))
+            results = {text: await skill.handle(text) for text in sentences}
             states = {d.name: dict(d.state) for d in sim.devices.values()}
+            received = {d.name: list(d.received) for d in sim.devices.values()}
             await hub.stop()
-            return [*out, ("states", states)]
+            return results, states, received
 
-    results = dict(asyncio.run(scenario()))
-    states = results.pop("states")
+    return asyncio.run(scenario())
+
+
+def test_the_example_sentences(mosquitto: Mosquitto, tmp_path: Path) -> None:
+    results, states, _ = ask(
+        mosquitto, tmp_path, "turn on the kitchen light", "dim the bedroom lights to 30 percent",
+        "set the thermostat to 21 degrees", "turn off all the lights in the living room", "open the blinds halfway",
+        "lock the front door", "is the front door locked?",
+    )  # fmt: skip
     assert results["turn on the kitchen light"].reply == "Turned on the Kitchen Light."
     assert states["Kitchen Light"]["on"] is True
     assert states["Bedroom Lamp"]["brightness"] == 30 and states["Bedroom Ceiling Light"]["brightness"] == 30
@@ -66,34 +71,21 @@ def test_the_example_sentences(mosquitto: Mosquitto, tmp_path: Path) -> None:
 
 
 def test_several_commands_in_one_sentence(mosquitto: Mosquitto, tmp_path: Path) -> None:
-    async def scenario() -> tuple[Any, Any, dict[str, Any]]:
-        with Simulator(mosquitto.url, [device_from(d) for d in HOME]) as sim:
-            hub, skill = await _home(mosquitto, tmp_path)
-            both = await skill.handle("turn on the kitchen light and lock the front door")
-            half = await skill.handle("turn on the kitchen light and make me a sandwich")
-            states = {d.name: dict(d.state) for d in sim.devices.values()}
-            await hub.stop()
-            return both, half, states
-
-    both, half, states = asyncio.run(scenario())
+    results, states, _ = ask(mosquitto, tmp_path, "turn on the kitchen light and lock the front door")
+    both = results["turn on the kitchen light and lock the front door"]
     assert both.reply == "Turned on the Kitchen Light. Locked the Front Door."
     assert {a["name"] for a in both.data["actions"]} == {"Kitchen Light", "Front Door"}
     assert states["Kitchen Light"]["on"] is True and states["Front Door"]["locked"] is True
-    assert half is None  # one part is not a device command: nothing is done, the router moves on
 
 
 def test_no_action_on_devices_not_named(mosquitto: Mosquitto, tmp_path: Path) -> None:
-    async def scenario() -> tuple[Any, Any, dict[str, Any]]:
-        with Simulator(mosquitto.url, [device_from(d) for d in HOME]) as sim:
-            hub, skill = await _home(mosquitto, tmp_path)
-            unknown = await skill.handle("turn on the garage light")
-            chatter = await skill.handle("tell me a story about dragons")
-            received = {d.name: list(d.received) for d in sim.devices.values()}
-            await hub.stop()
-            return unknown, chatter, received
-
-    unknown, chatter, received = asyncio.run(scenario())
-    assert chatter is None  # not a device sentence: the router goes on to the next stage
+    results, _, received = ask(
+        mosquitto, tmp_path, "turn on the garage light", "tell me a story about dragons",
+        "turn on the kitchen light and make me a sandwich",
+    )  # fmt: skip
+    assert results["tell me a story about dragons"] is None  # not a device sentence: the router moves on
+    assert results["turn on the kitchen light and make me a sandwich"] is None  # half a command does nothing
+    unknown = results["turn on the garage light"]
     assert unknown is None or not unknown.data.get("actions")
     assert all(not r for r in received.values()), received
 

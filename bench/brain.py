@@ -20,19 +20,14 @@ from typing import Any
 import numpy as np
 
 from bench.common import machine, median, table, write_json
+from bench.turns import STAGES, ms, realtime_turn
 from device_drivers.mosquitto import Mosquitto
 from device_drivers.simulator import Simulator, device_from
 from edge_runtime.audio.convert import resample
-from edge_runtime.audio.sinks import ArraySink
-from edge_runtime.audio.sources import ArraySource
 from edge_runtime.brain.device_skill import DeviceSkill
-from edge_runtime.clock import SystemClock
 from edge_runtime.devices import DeviceHub
 from edge_runtime.engines import Engines
-from edge_runtime.hub import build_hub
-from edge_runtime.loop import AudioLoop
 from edge_runtime.settings import EdgeSettings
-from edge_runtime.trace import Tracer
 from models.registry import Registry
 from models.tts import PiperTTS
 
@@ -76,28 +71,18 @@ def intent_latency(skill: DeviceSkill, rounds: int) -> dict[str, float]:
 
 async def voice_to_confirmation(settings: EdgeSettings, engines: Engines, skill: DeviceSkill, audio: np.ndarray,
                                 sim: Simulator) -> dict[str, float] | None:  # fmt: skip
-    tracer = Tracer()
-    engines.wake.reset()
     light = sim.devices["kitchen_light"]
-    light.state["on"] = False
+    light.state["on"] = False  # each run turns it on anew
     sim.nodes[0].publish_state(light)
     await asyncio.sleep(0.2)
-    voice = build_hub(settings, engines, SystemClock(), tracer=tracer, devices=skill)
-    loop = AudioLoop(voice, ArraySink(voice.output.rate), realtime=True, lockstep=False)
-    await voice.start()
-    try:
-        await loop.run(ArraySource(audio).blocks(), until=lambda: tracer.last("first_audio") is not None)
-    finally:
-        await voice.stop()
-    endpoint, stt, skill_mark, first = (tracer.last(e) for e in ("endpoint", "stt", "skill", "first_audio"))
-    if not (endpoint and stt and skill_mark and first) or skill_mark.data["intent"] != "device":
+    marks = await realtime_turn(settings, engines, audio, devices=skill)
+    if marks is None or marks["skill"].data["intent"] != "device":
         return None
+    endpoint, stt, skill_mark, first = (marks[s] for s in STAGES)
     speech_end = endpoint.data["speech_end_wall"]
-    return {"to_confirmation_ms": 1000 * (skill_mark.wall - speech_end),
-            "endpoint_wait_ms": 1000 * (endpoint.wall - speech_end),
-            "stt_after_endpoint_ms": 1000 * (stt.wall - endpoint.wall),
-            "intent_and_confirm_ms": 1000 * (skill_mark.wall - stt.wall),
-            "to_first_audio_ms": 1000 * (first.wall - speech_end)}  # fmt: skip
+    return {"to_confirmation_ms": ms(skill_mark, speech_end), "endpoint_wait_ms": ms(endpoint, speech_end),
+            "stt_after_endpoint_ms": ms(stt, endpoint), "intent_and_confirm_ms": ms(skill_mark, stt),
+            "to_first_audio_ms": ms(first, speech_end)}  # fmt: skip
 
 
 def main() -> None:

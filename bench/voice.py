@@ -18,15 +18,10 @@ from typing import Any
 import numpy as np
 
 from bench.common import current_rss_mb, machine, median, peak_rss_mb, table, write_json
+from bench.turns import STAGES, ms, realtime_turn
 from edge_runtime.audio.convert import resample
-from edge_runtime.audio.sinks import ArraySink
-from edge_runtime.audio.sources import ArraySource
-from edge_runtime.clock import SystemClock
 from edge_runtime.engines import Engines
-from edge_runtime.hub import build_hub
-from edge_runtime.loop import AudioLoop
 from edge_runtime.settings import EdgeSettings
-from edge_runtime.trace import Tracer
 from models.registry import Registry
 from models.tts import PiperTTS
 
@@ -168,26 +163,18 @@ def bench_tts(engines: Engines, registry: Registry, texts: list[str], rounds: in
 
 async def one_turn_latency(settings: EdgeSettings, engines: Engines, audio: np.ndarray) -> dict[str, float] | None:
     """A real-time paced turn: from the last voiced frame's arrival to the first reply audio."""
-    tracer = Tracer()
-    engines.wake.reset()
-    hub = build_hub(settings, engines, SystemClock(), tracer=tracer)
-    loop = AudioLoop(hub, ArraySink(hub.output.rate), realtime=True, lockstep=False)
-    await hub.start()
-    try:
-        await loop.run(ArraySource(audio).blocks(), until=lambda: tracer.last("first_audio") is not None)
-    finally:
-        await hub.stop()
-    endpoint, stt, skill, first = (tracer.last(e) for e in ("endpoint", "stt", "skill", "first_audio"))
-    if not (endpoint and stt and skill and first) or skill.data["intent"] != "time":
+    marks = await realtime_turn(settings, engines, audio)
+    if marks is None or marks["skill"].data["intent"] != "time":
         return None
+    endpoint, stt, skill, first = (marks[s] for s in STAGES)
     speech_end = endpoint.data["speech_end_wall"]
     return {
-        "total_ms": 1000 * (first.wall - speech_end),
-        "endpoint_wait_ms": 1000 * (endpoint.wall - speech_end),
-        "stt_after_endpoint_ms": 1000 * (stt.wall - endpoint.wall),
+        "total_ms": ms(first, speech_end),
+        "endpoint_wait_ms": ms(endpoint, speech_end),
+        "stt_after_endpoint_ms": ms(stt, endpoint),
         "stt_compute_ms": stt.data["ms"],
-        "skill_ms": 1000 * (skill.wall - stt.wall),
-        "tts_first_audio_ms": 1000 * (first.wall - skill.wall),
+        "skill_ms": ms(skill, stt),
+        "tts_first_audio_ms": ms(first, skill),
         "speculative": float(stt.data["speculative"]),
     }
 

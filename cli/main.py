@@ -69,10 +69,13 @@ def main() -> None:
         sys.exit(130)
     except Exception as exc:
         import click
+        from typer.exceptions import TyperException
 
-        if isinstance(exc, click.ClickException):  # usage errors: click says what was wrong
+        # Usage errors (a missing option, a bad value): the parser says what was wrong. Typer ships
+        # its own copy of click, so both kinds are checked.
+        if isinstance(exc, click.ClickException | TyperException) and hasattr(exc, "show"):
             exc.show()
-            sys.exit(exc.exit_code)
+            sys.exit(getattr(exc, "exit_code", 2))
         import logging
 
         logging.getLogger("companion").debug("unexpected error", exc_info=True)

@@ -182,3 +182,10 @@ def test_hub_up_runs_the_device_layer_too(mosquitto, tmp_path) -> None:  # type:
     assert '"event": "hub.device-added"' in proc.stderr
     rows = sqlite3.connect(tmp_path / "data" / "devices.sqlite3").execute("SELECT id, area FROM devices").fetchall()
     assert rows == [("ha:lamp", "Den")]
+
+
+def test_usage_errors_are_reported_not_crashes(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    for args in (("listen",), ("ask", ""), ("devices", "set"), ("models", "use", "no-such-model")):
+        proc = run(*args, tmp=tmp_path)
+        assert proc.returncode == 2, (args, proc.stderr)
+        assert "INTERNAL" not in proc.stderr and "Traceback" not in proc.stderr, (args, proc.stderr)

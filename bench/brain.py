@@ -76,7 +76,7 @@ async def voice_to_confirmation(settings: EdgeSettings, engines: Engines, skill:
     sim.nodes[0].publish_state(light)
     await asyncio.sleep(0.2)
     marks = await realtime_turn(settings, engines, audio, devices=skill)
-    if marks is None or marks["skill"].data["intent"] != "device":
+    if marks is None or marks["skill"].data["data"].get("route") != "local-intent":
         return None
     endpoint, stt, skill_mark, first = (marks[s] for s in STAGES)
     speech_end = endpoint.data["speech_end_wall"]

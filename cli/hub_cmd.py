@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from cli import link_cmd
-from cli.common import load_engines
+from cli.common import load_engines, quiet_stdout
 from edge_runtime.audio.sinks import AudioSink, PcmSink, SpeakerSink, WavSink
 from edge_runtime.audio.sources import AudioSource, MicSource, PcmSource, WavSource
 from edge_runtime.clock import SystemClock
@@ -55,24 +55,31 @@ def up(
         sink = PcmSink(sys.stdout.buffer, settings.output_rate)
     else:
         sink = SpeakerSink(settings.output_rate)
+    from edge_runtime.brain.factory import load_llm
+    from edge_runtime.memory import limit_malloc_arenas
+
+    limit_malloc_arenas()  # before the engines start their threads
     engines = load_engines(ctx.obj)
+
+    with quiet_stdout():
+        llm = load_llm(settings, ctx.obj.registry)
     live = isinstance(source, MicSource)
-    asyncio.run(_serve(settings, engines, source, sink, realtime=realtime and not live, devices=devices))
+    asyncio.run(_serve(settings, engines, source, sink, realtime=realtime and not live, devices=devices, llm=llm))
 
 
-async def _serve(settings, engines, source, sink, *, realtime: bool, devices: bool) -> None:
+async def _serve(settings, engines, source, sink, *, realtime: bool, devices: bool, llm=None) -> None:
     device_hub = device_hub_from(settings) if devices else None
     if device_hub is not None:
         # Connects in the background and keeps retrying with backoff: voice works without a broker.
         await device_hub.start()
         device_events = device_hub.events()
         watcher = asyncio.create_task(_log_device_events(device_hub, device_events))
-    skill = None
-    if device_hub is not None:
-        from edge_runtime.brain.device_skill import DeviceSkill
+    from edge_runtime.brain.device_skill import DeviceSkill
+    from edge_runtime.brain.factory import escalator_from
 
-        skill = DeviceSkill(device_hub)
-    hub = build_hub(settings, engines, SystemClock(settings.timezone), devices=skill)
+    skill = DeviceSkill(device_hub, language=settings.language) if device_hub is not None else None
+    cloud = escalator_from(settings)
+    hub = build_hub(settings, engines, SystemClock(settings.timezone), devices=skill, llm=llm, cloud=cloud)
     loop = AudioLoop(hub, sink, realtime=realtime, lockstep=not realtime)
     stop = asyncio.Event()
     aio = asyncio.get_running_loop()
@@ -98,6 +105,8 @@ async def _serve(settings, engines, source, sink, *, realtime: bool, devices: bo
         if device_hub is not None:
             watcher.cancel()
             await device_hub.stop()
+        if cloud is not None:
+            await cloud.close()
         sink.close()
         log.info("hub.down")
 

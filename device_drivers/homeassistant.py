@@ -128,7 +128,8 @@ class HomeAssistant(Codec):
                 attributes[name_] = Attribute(attr.name, attr.type, False, attr.min, attr.max, attr.options, attr.unit)
         area = str(dev.get("suggested_area") or dev.get("sa") or "")
         return Device(f"ha:{unique}", Convention.HOME_ASSISTANT, kind, str(name), attributes,
-                      str(dev.get("manufacturer", "")), str(dev.get("model", "")), w, area)  # fmt: skip
+                      str(dev.get("manufacturer", "")), str(dev.get("model", "")), w, area,
+                      str(c.get("device_class") or ""))  # fmt: skip
 
     # One parser per component: fills the wiring, returns the attributes it found.
 

@@ -139,6 +139,7 @@ class Device:
     # Wire details, private to the convention that parses and encodes them.
     wiring: dict[str, Any] = field(default_factory=dict)
     area_hint: str = ""  # the room the device itself suggests (Home Assistant's suggested_area)
+    device_class: str = ""  # what it is within its kind: "garage", "gate", "door"... (Home Assistant's)
 
     def writable(self) -> list[str]:
         return [a.name for a in self.attributes.values() if a.writable]
@@ -157,6 +158,7 @@ class Device:
             },
             "wiring": self.wiring,
             "area_hint": self.area_hint,
+            "device_class": self.device_class,
         }
 
     @classmethod
@@ -177,6 +179,7 @@ class Device:
             model=data.get("model", ""),
             wiring=data.get("wiring", {}),
             area_hint=data.get("area_hint", ""),
+            device_class=data.get("device_class", ""),
         )
 
 

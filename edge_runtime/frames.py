@@ -103,6 +103,7 @@ class Reply(Frame):
     text: str
     kind: str = "answer"  # answer | alert | error
     data: dict[str, Any] = field(default_factory=dict)
+    final: bool = True  # False: one sentence of a reply still streaming (from an LLM or the cloud)
 
 
 @dataclass

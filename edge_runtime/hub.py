@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from edge_runtime.brain.device_skill import DeviceSkill
+from edge_runtime.brain.escalate import Escalator
+from edge_runtime.brain.factory import brain_from
 from edge_runtime.clock import Clock
 from edge_runtime.engines import Engines
 from edge_runtime.pipeline.bargein import SpeechBargeIn
@@ -19,6 +21,7 @@ from edge_runtime.settings import EdgeSettings
 from edge_runtime.skills.builtin import BuiltinSkills
 from edge_runtime.skills.timers import TimerManager
 from edge_runtime.trace import Tracer
+from models.llm import LLM
 
 
 @dataclass
@@ -46,6 +49,8 @@ def build_hub(
     keep_replies: bool = False,
     tracer: Tracer | None = None,
     devices: DeviceSkill | None = None,
+    llm: LLM | None = None,
+    cloud: Escalator | None = None,
 ) -> VoiceHub:
     tracer = tracer or Tracer()
     rate = output_rate or settings.output_rate
@@ -54,7 +59,8 @@ def build_hub(
         await responder.ring(timer, repeat)
 
     timers = TimerManager(clock, ring, repeats=settings.timer_alert_repeats, interval_s=settings.timer_alert_interval_s)
-    responder = SkillResponder(BuiltinSkills(clock, timers), tracer, devices)
+    brain = brain_from(settings, BuiltinSkills(clock, timers), devices, llm, cloud)
+    responder = SkillResponder(brain, tracer)
     output = PlaybackOutput(rate, tracer, keep_replies=keep_replies)
     processors = [
         SpeechBargeIn(engines.barge_vad, tracer, threshold=settings.vad_threshold,

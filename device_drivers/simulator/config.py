@@ -10,7 +10,7 @@ from device_drivers.model import DriverError, Kind
 from device_drivers.simulator.state import Faults, VirtualDevice
 
 CONVENTIONS = ("ha", "z2m", "homie")
-OPTIONS = ("schema", "discovery", "node", "unit")
+OPTIONS = ("schema", "discovery", "node", "unit", "device_class")
 
 
 def device_from(spec: dict[str, Any]) -> VirtualDevice:

@@ -11,14 +11,23 @@ from typing import Any
 import yaml
 
 from device_drivers import Kind
+from edge_runtime.brain.fuzzy import repair
+from edge_runtime.brain.text import prepare
 from edge_runtime.devices.registry import DeviceRecord, DeviceRegistry
 
-TEMPLATES = Path(__file__).with_name("templates_en.yaml")
+TEMPLATES = Path(__file__).parent
+# What the hub can do itself; any other Home Assistant intent (weather, shopping list...) is not local.
+DEVICE_INTENTS = {"HassTurnOn", "HassTurnOff", "HassLightSet", "HassClimateSetTemperature", "HassSetPosition",
+                  "HassGetState", "HassClimateGetTemperature"}  # fmt: skip
+BUILTIN_INTENTS = {"HassGetCurrentTime", "HassGetCurrentDate", "HassStartTimer", "HassCancelTimer",
+                   "HassCancelAllTimers", "HassTimerStatus", "HassNevermind", "HassPauseTimer",
+                   "HassUnpauseTimer"}  # fmt: skip
 COLOURS = {
     "red": [255, 0, 0], "green": [0, 255, 0], "blue": [0, 0, 255], "white": [255, 255, 255],
     "yellow": [255, 255, 0], "orange": [255, 165, 0], "purple": [128, 0, 128], "pink": [255, 192, 203],
 }  # fmt: skip
 # Home Assistant calls locking and opening "turning on".
+TEMPERATURE_KINDS = (Kind.CLIMATE, Kind.SENSOR)
 ON_VALUES = {Kind.LOCK: ("locked", True), Kind.COVER: ("state", "open")}
 OFF_VALUES = {Kind.LOCK: ("locked", False), Kind.COVER: ("state", "close")}
 
@@ -38,6 +47,12 @@ class IntentMatch:
     actions: list[Action] = field(default_factory=list)
     query: list[DeviceRecord] = field(default_factory=list)  # for questions about state
     ms: float = 0.0
+    confidence: float = 1.0  # 1: the words matched a template exactly; less: names repaired by fuzzy match
+    heard_as: str = ""  # the text that matched, after number and name repair
+
+    @property
+    def supported(self) -> bool:
+        return self.intent in DEVICE_INTENTS or self.intent in BUILTIN_INTENTS
 
 
 class IntentEngine:
@@ -51,9 +66,11 @@ class IntentEngine:
         data = get_intents(language)
         if data is None:
             raise ValueError(f"no intent templates for language {language!r}")
-        if language == "en":
-            merge_dict(data, yaml.safe_load(TEMPLATES.read_text()))
+        ours = TEMPLATES / f"templates_{language}.yaml"
+        if ours.exists():
+            merge_dict(data, yaml.safe_load(ours.read_text()))
         self.intents = Intents.from_dict(data)
+        self.language = language
         self.registry = registry
         self.recognize("warm up")  # hassil compiles lazily: pay for it at start-up, not on the first turn
 
@@ -75,23 +92,62 @@ class IntentEngine:
             "floor": TextSlotList.from_tuples([(f.lower(), f) for f in sorted(floors)] or [("nowhere", "")]),
         }
 
-    def recognize(self, text: str) -> IntentMatch | None:
-        from hassil import recognize
+    def vocabulary(self) -> set[str]:
+        """Every name a user may say for a device or a place."""
+        words = {n.lower() for rec in self.registry.records.values() for n in rec.names()}
+        words |= {p.lower() for rec in self.registry.records.values() for p in (rec.area, rec.floor) if p}
+        return words
 
+    def _best(self, text: str, slot_lists: dict[str, Any]) -> Any:
+        """Of every parse, the most specific: "the kitchen light" is that device, not the kitchen's lights."""
+        from hassil import recognize, recognize_all
+
+        first = recognize(text, self.intents, slot_lists=slot_lists)
+        if first is None or "name" in first.entities or not self._names_in(text):
+            return first  # the common case: one parse, no need to look at every other
+        best, rank = first, 1
+        for result in recognize_all(text, self.intents, slot_lists=slot_lists):
+            entities = result.entities
+            mine = 0 if "name" in entities else 1 if "area" in entities else 2 if "floor" in entities else 3
+            if mine < rank:
+                best, rank = result, mine
+            if rank == 0:
+                break
+        return best
+
+    def _names_in(self, text: str) -> bool:
+        padded = f" {text} "
+        return any(f" {n.lower()} " in padded for rec in self.registry.records.values() for n in rec.names())
+
+    def recognize(self, text: str) -> IntentMatch | None:
         started = time.perf_counter()
-        result = recognize(text, self.intents, slot_lists=self._slot_lists())
+        heard = prepare(text)
+        slot_lists = self._slot_lists()
+        result = self._best(heard, slot_lists)
+        confidence = 1.0
+        if result is None and (fixed := repair(heard, self.vocabulary())) is not None:
+            result = self._best(fixed.text, slot_lists)
+            heard, confidence = fixed.text, fixed.score
         if result is None:
             return None
         slots = {k: v.value for k, v in result.entities.items()}
-        match = IntentMatch(result.intent.name, slots)
+        match = IntentMatch(result.intent.name, slots, confidence=confidence, heard_as=heard)
         self._plan(match)
         match.ms = round(1000 * (time.perf_counter() - started), 2)
+        return match
+
+    def plan(self, intent: str, slots: dict[str, Any]) -> IntentMatch:
+        """Actions for an intent whose slots came from elsewhere (a follow-up, a tool call)."""
+        match = IntentMatch(intent, slots)
+        self._plan(match)
         return match
 
     def _targets(self, slots: dict[str, Any]) -> list[DeviceRecord]:
         if "name" in slots:
             rec = self.registry.records.get(str(slots["name"]))
             return [rec] if rec else []
+        if "ids" in slots:  # a follow-up names its devices by id
+            return [self.registry.records[i] for i in slots["ids"] if i in self.registry.records]
         domain = slots.get("domain")
         out = []
         for rec in self.registry.records.values():
@@ -124,7 +180,7 @@ class IntentEngine:
                 values = {"target_temperature": float(slots["temperature"])}
             elif intent == "HassSetPosition":
                 values = {"position": round(float(slots["position"]))}
-            elif intent == "HassGetState":
+            elif intent == "HassGetState" or (intent == "HassClimateGetTemperature" and kind in TEMPERATURE_KINDS):
                 match.query.append(rec)
                 continue
             values = {

@@ -1,13 +1,13 @@
-"""Transcript -> Reply, through the built-in skills; timers ring back through here."""
+"""Transcript -> Reply, through the brain; timers ring back through here."""
 
 from __future__ import annotations
 
 import time
 
-from edge_runtime.brain.device_skill import DeviceSkill
+from edge_runtime.brain.context import Conversation
+from edge_runtime.brain.router import Brain
 from edge_runtime.frames import Frame, Reply, Transcript
 from edge_runtime.pipeline.processor import UP, Direction, QueuedProcessor
-from edge_runtime.skills.builtin import BuiltinSkills
 from edge_runtime.skills.timers import Timer
 from edge_runtime.trace import Tracer
 
@@ -15,11 +15,14 @@ TROUBLE = "Sorry, I had trouble hearing that."
 
 
 class SkillResponder(QueuedProcessor):
-    def __init__(self, skills: BuiltinSkills, tracer: Tracer, devices: DeviceSkill | None = None) -> None:
+    """One conversation per voice pipeline: "it" means what was last talked about here."""
+
+    def __init__(self, brain: Brain, tracer: Tracer) -> None:
         super().__init__()
-        self.skills = skills
+        self.brain = brain
+        self.skills = brain.skills
         self.tracer = tracer
-        self.devices = devices
+        self.conversation = Conversation(language=brain.language)
 
     async def ring(self, timer: Timer, repeat: int) -> None:
         """TimerManager's callback: speak the alert (it takes the normal reply path)."""
@@ -31,18 +34,22 @@ class SkillResponder(QueuedProcessor):
             await self.push_frame(frame, direction)
             return
         started = time.perf_counter()
-        reply: str | None
         if frame.error:
-            intent, reply, data = "error", TROUBLE, {"error": frame.error}
-        else:
-            result = self.skills.handle(frame.text)
-            if result.intent == "unknown" and self.devices is not None:
-                result = await self.devices.handle(frame.text) or result
-            intent, reply, data = result.intent, result.reply, result.data
-        self.tracer.mark(
-            "skill", intent=intent, reply=reply, data=data, ms=round(1000 * (time.perf_counter() - started), 3)
-        )
-        if reply:
-            await self.push_frame(Reply(reply, data={"intent": intent, **data}))
-        else:
+            self.tracer.mark("skill", intent="error", reply=TROUBLE, data={"error": frame.error}, ms=0.0)
+            await self.push_frame(Reply(TROUBLE, data={"intent": "error", "error": frame.error}))
+            return
+        spoken = False
+
+        async def speak(sentence: str, final: bool) -> None:
+            nonlocal spoken
+            if not spoken:
+                self.tracer.mark("reply_start", ms=round(1000 * (time.perf_counter() - started), 3))
+            spoken = True
+            await self.push_frame(Reply(sentence, final=final))
+
+        result = await self.brain.handle(frame.text, self.conversation, speak)
+        data = {"route": result.route, "signals": result.signals, "actions": result.actions, **result.data}
+        self.tracer.mark("skill", intent=result.intent, reply=result.reply, data=data,
+                         ms=round(1000 * (time.perf_counter() - started), 3))  # fmt: skip
+        if not spoken:
             self.tracer.mark("turn_done", spoken=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from edge_runtime.audio.convert import resample, to_int16
-from edge_runtime.frames import Frame, Reply, TTSAudio, TTSStarted, TTSStopped
+from edge_runtime.frames import Frame, Interrupt, Reply, TTSAudio, TTSStarted, TTSStopped
 from edge_runtime.pipeline.processor import UP, Direction, QueuedProcessor
 from edge_runtime.trace import Tracer
 from models.tts import TTS
@@ -17,24 +17,32 @@ class TtsProcessor(QueuedProcessor):
         self.tts = tts
         self.tracer = tracer
         self.output_rate = output_rate
+        self._speaking = False  # a streamed reply spans several Reply frames
+        self._first = True
 
     async def process_frame(self, frame: Frame, direction: Direction) -> None:
+        if isinstance(frame, Interrupt):
+            self._speaking = False
         if direction is UP or not isinstance(frame, Reply):
             await self.push_frame(frame, direction)
             return
-        if not frame.text.strip():
+        if not frame.text.strip() and not self._speaking:
             return
-        self.tracer.mark("tts_start", text=frame.text, kind=frame.kind)
-        await self.push_frame(TTSStarted())
+        if not self._speaking:
+            self._speaking = True
+            self.tracer.mark("tts_start", text=frame.text, kind=frame.kind)
+            await self.push_frame(TTSStarted())
+            self._first = True
         sentences = self.tts.synthesize(frame.text)
-        first = True
         try:
             while (chunk := await asyncio.to_thread(next, sentences, None)) is not None:
                 pcm = to_int16(resample(chunk, self.tts.sample_rate, self.output_rate))
-                if first:
+                if self._first:
                     self.tracer.mark("tts_first_audio")
-                    first = False
+                    self._first = False
                 await self.push_frame(TTSAudio(pcm, self.output_rate))
         finally:
-            self.tracer.mark("tts_done")
-            await self.push_frame(TTSStopped())
+            if frame.final or not self._speaking:
+                self._speaking = False
+                self.tracer.mark("tts_done")
+                await self.push_frame(TTSStopped())

@@ -101,6 +101,8 @@ def test_ask_runs_the_brain_on_text(home) -> None:  # type: ignore[no-untyped-de
     actions = [(a["name"], a["values"], a["confirmed"]) for a in record["actions"]]
     assert actions == [("Kitchen Light", {"on": True}, True)]
     other = json.loads(cli(home, "ask", "book me a flight to Paris", "--json").stdout)
-    assert other["route"] == "none" and other["actions"] == [] and other["reply"] == "Sorry, I can't do that yet."
+    # Nothing local can do that, and this hub is not linked: the router says so instead of guessing.
+    assert other["route"] == "cloud" and other["actions"] == [] and other["data"]["fallback"] == "CLOUD_NOT_LINKED"
+    assert "not linked" in other["reply"]
     time_of_day = json.loads(cli(home, "ask", "what time is it", "--json").stdout)
     assert time_of_day["route"] == "builtin" and time_of_day["intent"] == "time"

@@ -121,6 +121,8 @@ def test_voice_turn_controls_a_device(mosquitto: Mosquitto, tmp_path: Path, sett
 
     tracer, state = asyncio.run(scenario())
     skill_mark = tracer.last("skill")
-    assert skill_mark is not None and skill_mark.data["intent"] == "device"
+    assert skill_mark is not None and skill_mark.data["intent"] == "HassTurnOn"
+    assert skill_mark.data["data"]["route"] == "local-intent"
+    assert [a["confirmed"] for a in skill_mark.data["data"]["actions"]] == [True]
     assert skill_mark.data["reply"] == "Turned on the Kitchen Light."
     assert state["on"] is True

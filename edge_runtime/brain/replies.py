@@ -1,0 +1,81 @@
+"""What the brain says, per language. English is complete; other languages fall back to it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+# fmt: off
+PHRASES: dict[str, dict[str, str]] = {
+    "en": {
+        "turned_on": "Turned on {what}.", "turned_off": "Turned off {what}.", "set": "Set {what}.",
+        "moved": "Moved {what}.", "locked": "Locked {what}.", "unlocked": "Unlocked {what}.",
+        "opened": "Opened {what}.", "closed": "Closed {what}.", "done": "Done: {what}.",
+        "the_device": "the {name}", "n_devices": "{n} devices",
+        "offline_device": "The {name} is offline.", "no_answer": "The {name} did not respond.",
+        "no_device": "I couldn't find a device for that.",
+        "state_yes": "Yes, the {name} is {state}.", "state_no": "No, the {name} is {state}.",
+        "state_is": "The {name} is {state}.", "unknown_state": "in an unknown state",
+        "temperature": "It's {value:g} degrees in the {where}.",
+        "confirm_question": "Do you want me to {what}?", "confirm_cancelled": "Okay, I won't.",
+        "offline": "I can't reach the cloud right now, so I can't answer that. I can still run your devices "
+                   "and timers.",
+        "cloud_slow": "The cloud is taking too long, so I can't answer that right now.",
+        "not_linked": "I'm not linked to the cloud, so I can't answer that. Run companion hub link to set it up.",
+        "unsure_device": "I'm not sure what to do with the {name}.",
+        "cannot": "Sorry, I can't do that yet.",
+        "unlock": "unlock the {name}", "open": "open the {name}", "disarm": "disarm the {name}",
+        "lock": "lock the {name}", "close": "close the {name}", "arm": "arm the {name}",
+        "change": "change the {name}",
+    },
+    "de": {
+        "turned_on": "{what} eingeschaltet.", "turned_off": "{what} ausgeschaltet.", "set": "{what} eingestellt.",
+        "moved": "{what} bewegt.", "locked": "{what} abgeschlossen.", "unlocked": "{what} aufgeschlossen.",
+        "opened": "{what} geöffnet.", "closed": "{what} geschlossen.", "done": "Erledigt: {what}.",
+        "the_device": "{name}", "n_devices": "{n} Geräte",
+        "offline_device": "{name} ist offline.", "no_answer": "{name} hat nicht geantwortet.",
+        "no_device": "Dafür habe ich kein Gerät gefunden.",
+        "state_yes": "Ja, {name} ist {state}.", "state_no": "Nein, {name} ist {state}.",
+        "state_is": "{name} ist {state}.", "unknown_state": "in einem unbekannten Zustand",
+        "temperature": "Es sind {value:g} Grad in {where}.",
+        "confirm_question": "Soll ich wirklich: {what}?", "confirm_cancelled": "Gut, dann nicht.",
+        "offline": "Ich erreiche die Cloud gerade nicht, deshalb kann ich das nicht beantworten. Geräte und "
+                   "Timer funktionieren weiter.",
+        "cloud_slow": "Die Cloud braucht zu lange, deshalb kann ich das gerade nicht beantworten.",
+        "not_linked": "Ich bin nicht mit der Cloud verbunden, deshalb kann ich das nicht beantworten.",
+        "unsure_device": "Ich weiß nicht, was ich mit {name} tun soll.",
+        "cannot": "Das kann ich leider noch nicht.",
+        "unlock": "{name} aufschließen", "open": "{name} öffnen", "disarm": "{name} unscharf schalten",
+        "lock": "{name} abschließen", "close": "{name} schließen", "arm": "{name} scharf schalten",
+        "change": "{name} ändern",
+        "time": "Es ist {hour}:{minute:02d} Uhr.", "date": "Heute ist {weekday}, der {day}. {month} {year}.",
+    },
+}
+# fmt: on
+STATES = {
+    "de": {
+        "on": "an",
+        "off": "aus",
+        "locked": "abgeschlossen",
+        "unlocked": "aufgeschlossen",
+        "open": "offen",
+        "closed": "geschlossen",
+    }
+}  # fmt: skip
+YES = {"yes", "yeah", "yep", "sure", "do it", "go ahead", "confirm", "ok", "okay", "please do", "yes please",
+       "ja", "ja bitte", "mach das", "bestätigt"}  # fmt: skip
+NO = {"no", "nope", "don't", "do not", "cancel", "stop", "never mind", "nevermind", "no thanks", "nein", "abbrechen"}
+
+
+WEEKDAYS = {"de": ["Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag"]}
+MONTHS = {"de": ["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober",
+                 "November", "Dezember"]}  # fmt: skip
+
+
+def say(language: str, key: str, **values: Any) -> str:
+    table = PHRASES.get(language, PHRASES["en"])
+    template = table[key] if key in table else PHRASES["en"][key]
+    return template.format(**values)
+
+
+def state_word(language: str, state: str) -> str:
+    return STATES.get(language, {}).get(state, state)

@@ -1,0 +1,123 @@
+"""Device commands the grammar missed ("it's too dark in the kitchen"), as an LLM tool call.
+
+The JSON schema is built from the registry at call time: `device` and `attribute` are enums of
+the devices the sentence itself names (by name, alias, room or floor), so the model can neither
+invent a device nor touch one the user did not mention. Every call is validated before acting.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from rapidfuzz import fuzz
+
+from device_drivers import InvalidCommand
+from edge_runtime.brain.intents import Action
+from edge_runtime.devices.registry import DeviceRecord, DeviceRegistry
+from models.llm import LLM
+
+SYSTEM = (
+    "You turn a request into one smart-home command as JSON. 'on' and 'locked' are true or false; "
+    "brightness, position and percentage are 0-100; target_temperature is in degrees Celsius; "
+    "state is open or close."
+)
+EXAMPLES = [
+    ("it's too dark in the hallway", {"device": "hallway light", "attribute": "on", "value": True}),
+    ("the office is freezing", {"device": "office heater", "attribute": "target_temperature", "value": 22}),
+    ("I'm done with the desk lamp", {"device": "desk lamp", "attribute": "on", "value": False}),
+]
+
+
+@dataclass
+class ToolCall:
+    raw: dict[str, Any]
+    action: Action | None
+    error: str | None = None
+
+    @property
+    def valid(self) -> bool:
+        return self.action is not None
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[\wäöüß]+", text.lower())
+
+
+def grounded(text: str, registry: DeviceRegistry, also: list[str] | None = None) -> list[DeviceRecord]:
+    """Devices the sentence names: a name or alias, or a room or floor they are in (fuzzily)."""
+    words = _words(text)
+    grams = {" ".join(words[i : i + n]) for n in (1, 2, 3) for i in range(len(words) - n + 1)}
+    grams = {g for g in grams if len(g) >= 4}
+
+    def said(phrase: str | None) -> bool:
+        if not phrase:
+            return False
+        phrase = phrase.lower()
+        return phrase in grams or any(fuzz.ratio(phrase, g) >= 85 for g in grams)
+
+    out = [r for r in registry.records.values() if any(said(n) for n in r.names()) or said(r.area) or said(r.floor)]
+    if not out and also:
+        out = [registry.records[i] for i in also if i in registry.records]
+    return [r for r in out if any(a.writable for a in r.device.attributes.values())]
+
+
+def schema(candidates: list[DeviceRecord]) -> dict[str, Any]:
+    attributes = sorted({n for r in candidates for n, a in r.device.attributes.items() if a.writable})
+    return {
+        "type": "object",
+        "properties": {
+            "device": {"enum": [r.name.lower() for r in candidates]},
+            "attribute": {"enum": attributes},
+            "value": {"type": ["boolean", "integer", "string"]},
+        },
+        "required": ["device", "attribute", "value"],
+    }
+
+
+_DEGREES = re.compile(r"\b(?:degrees?|grad|celsius)\b|°")
+_PERCENT = re.compile(r"\b(?:percent|prozent)\b|%")
+_ON = re.compile(r"\b(?:on|start|going|running|power up|ein|an)\b")
+_OFF = re.compile(r"\b(?:off|stop|kill|done with|shut|aus)\b")
+
+
+def contradicts(text: str, attribute: str, value: Any) -> bool:
+    """A call the sentence itself rules out: "to 23 degrees" is never a light switched off."""
+    lowered = text.lower()
+    if _DEGREES.search(lowered) and attribute != "target_temperature":
+        return True
+    if _PERCENT.search(lowered) and attribute not in ("brightness", "position", "percentage"):
+        return True
+    if attribute == "on":
+        on, off = bool(_ON.search(lowered)), bool(_OFF.search(lowered))
+        if on != off and value is not on:
+            return True
+    return False
+
+
+def validate(raw: dict[str, Any], candidates: list[DeviceRecord], text: str = "") -> ToolCall:
+    """The call as an action, or why it cannot be one. Nothing is sent for an invalid call."""
+    by_name = {r.name.lower(): r for r in candidates}
+    rec = by_name.get(str(raw.get("device", "")).lower())
+    if rec is None:
+        return ToolCall(raw, None, "UNKNOWN_DEVICE")
+    attr = rec.device.attributes.get(str(raw.get("attribute", "")))
+    if attr is None or not attr.writable:
+        return ToolCall(raw, None, "UNKNOWN_ATTRIBUTE")
+    try:
+        value = attr.validate(raw.get("value"))
+    except InvalidCommand:
+        return ToolCall(raw, None, "INVALID_VALUE")
+    if text and contradicts(text, attr.name, value):
+        return ToolCall(raw, None, "CONTRADICTS_REQUEST")
+    return ToolCall(raw, Action(rec.id, rec.name, {attr.name: value}, rec.device.kind.value))
+
+
+def call_tool(llm: LLM, text: str, candidates: list[DeviceRecord]) -> ToolCall:
+    messages = [{"role": "system", "content": SYSTEM}]
+    for question, answer in EXAMPLES:
+        messages += [{"role": "user", "content": question}, {"role": "assistant", "content": json.dumps(answer)}]
+    messages.append({"role": "user", "content": text})
+    return validate(llm.call_json(messages, schema(candidates)), candidates, text)

@@ -49,3 +49,13 @@ def mosquitto(tmp_path: Path):  # type: ignore[no-untyped-def]
     broker = Mosquitto(tmp_path / "mosquitto").start()
     yield broker
     broker.stop()
+
+
+@pytest.fixture(scope="session")
+def llm(registry: Registry):  # type: ignore[no-untyped-def]
+    """The hub's small LLM (SmolLM2-135M from the registry), loaded once and warmed up."""
+    from models.llm import LlamaLLM
+
+    model = LlamaLLM(registry)
+    model.warm_up()
+    return model

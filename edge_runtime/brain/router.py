@@ -264,20 +264,20 @@ class Brain:
 
     async def _stream(self, pieces: AsyncIterator[str], speak: Speak, *,
                       max_sentences: int = 0) -> tuple[str, float | None]:  # fmt: skip
-        """Speak each sentence as soon as it is complete; returns the whole reply and the first one's ms."""
+        """Speak each sentence as soon as it is complete, then close the reply with an empty final one.
+        Returns the whole reply and the first sentence's ms."""
         started = time.perf_counter()
         first_ms: float | None = None
         spoken: list[str] = []
-        pending: str | None = None
-        async for sentence in sentences(pieces):
-            if pending is not None:
-                await speak(pending, False)
-            if first_ms is None:
-                first_ms = round(1000 * (time.perf_counter() - started), 2)
-            pending = sentence
-            spoken.append(sentence)
-            if max_sentences and len(spoken) >= max_sentences:
-                break
-        if pending is not None:
-            await speak(pending, True)
+        try:
+            async for sentence in sentences(pieces):
+                if first_ms is None:
+                    first_ms = round(1000 * (time.perf_counter() - started), 2)
+                await speak(sentence, False)
+                spoken.append(sentence)
+                if max_sentences and len(spoken) >= max_sentences:
+                    break
+        finally:
+            if spoken:
+                await speak("", True)
         return " ".join(spoken), first_ms

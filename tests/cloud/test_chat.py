@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import socket
-import threading
 from pathlib import Path
 
 import httpx
 import openai
 import pytest
 
-from tests.cloud.server import CloudServer, bearer, fresh_database, signup
+from tests.cloud.server import CloudServer, Silent, bearer, fresh_database, signup
 
 
 def oai(cloud: CloudServer, token: str) -> openai.OpenAI:
@@ -70,28 +68,6 @@ def test_escalation_streams_a_reply_with_the_users_context(cloud: CloudServer, c
     wrong = client.post("/v1/escalate", json={**request, "conversation": [{"role": "assistant", "text": "hi"}]},
                         headers=bearer(user["access_token"]))  # fmt: skip
     assert wrong.status_code == 422
-
-
-class Silent:
-    """A TCP server that accepts and never answers: an upstream that hangs."""
-
-    def __init__(self) -> None:
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/v1"
-        self.conns: list[socket.socket] = []
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                self.conns.append(self.sock.accept()[0])
-            except OSError:
-                return
-
-    def close(self) -> None:
-        self.sock.close()
 
 
 def test_upstreams_fallback_and_timeouts(cloud: CloudServer, client: httpx.Client, tmp_path: Path) -> None:

@@ -111,7 +111,7 @@ def report(outcomes: list[Outcome]) -> dict[str, Any]:
                 "routing": round(sum(o.route_ok for o in os) / len(os), 4),
             }
             for c, os in sorted(by_category.items())
-        },  # fmt: skip
+        },
         "device_commands_local_accuracy": round(sum(o.ok for o in local) / len(local), 4) if local else 0.0,
         "routing_accuracy": round(sum(o.route_ok for o in outcomes) / len(outcomes), 4),
         "actions_on_unnamed_devices": sum(len(o.unnamed) for o in outcomes),
@@ -128,7 +128,7 @@ def report(outcomes: list[Outcome]) -> dict[str, Any]:
             }
             for o in outcomes
             if not o.ok
-        ],  # fmt: skip
+        ],
         "ms_median": sorted(o.ms for o in outcomes)[len(outcomes) // 2],
     }
 

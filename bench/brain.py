@@ -1,5 +1,7 @@
-"""Brain benchmark: local intent latency (ours vs bare hassil), and end of speech to the device's
-confirmation for "turn on the kitchen light" through the whole voice pipeline, paced in real time.
+"""Brain benchmark: local intent latency (ours vs bare hassil, on the 30-device evaluation home),
+the small LLM's tokens per second through our engine vs bare llama-cpp in the same run, tool-call
+latency, and end of speech to the device's confirmation for "turn on the kitchen light" through
+the whole voice pipeline, paced in real time.
 
     make bench-brain    # or: .venv/bin/python -m bench.brain [--runs 7]
 
@@ -25,11 +27,16 @@ from device_drivers.mosquitto import Mosquitto
 from device_drivers.simulator import Simulator, device_from
 from edge_runtime.audio.convert import resample
 from edge_runtime.brain.device_skill import DeviceSkill
+from edge_runtime.brain.tools import call_tool, grounded
 from edge_runtime.devices import DeviceHub
+from edge_runtime.devices.registry import DeviceRegistry
 from edge_runtime.engines import Engines
 from edge_runtime.settings import EdgeSettings
+from models.llm import LlamaLLM
 from models.registry import Registry
 from models.tts import PiperTTS
+from tests.eval.home import running_home
+from tests.eval.run import load_cases
 
 HOME = [
     {"id": "kitchen_light", "name": "Kitchen Light", "kind": "light", "convention": "ha", "area": "Kitchen"},
@@ -38,24 +45,16 @@ HOME = [
     {"id": "front-door", "name": "Front Door", "kind": "lock", "convention": "homie"},
     {"id": "blinds", "name": "Blinds", "kind": "cover", "convention": "ha", "area": "Living Room"},
 ]
-SENTENCES = [
-    "turn on the kitchen light",
-    "set the thermostat to 21 degrees",
-    "lock the front door",
-    "is the front door locked?",
-    "open the blinds halfway",
-    "turn off all the lights in the kitchen",
-]
 
 
-def intent_latency(skill: DeviceSkill, rounds: int) -> dict[str, float]:
+def intent_latency(skill: DeviceSkill, rounds: int, sentences: list[str]) -> dict[str, float]:
     from hassil import recognize
 
     engine = skill.engine
     ours, bare = [], []
     slots = engine._slot_lists()
     for _ in range(rounds):
-        for text in SENTENCES:
+        for text in sentences:
             t0 = time.perf_counter()
             engine.recognize(text)
             ours.append(time.perf_counter() - t0)
@@ -85,17 +84,71 @@ async def voice_to_confirmation(settings: EdgeSettings, engines: Engines, skill:
             "to_first_audio_ms": ms(first, speech_end)}  # fmt: skip
 
 
+STORY = [{"role": "user", "content": "Write a long story about a dragon who learns to bake bread."}]
+
+
+def llm_throughput(llm: LlamaLLM, runs: int, max_tokens: int) -> dict[str, float]:
+    """Tokens per second, ours (LlamaLLM.astream consumed from asyncio as the brain does) vs bare
+    llama-cpp create_chat_completion on the same model object and thread, interleaved."""
+
+    async def ours_once() -> tuple[int, float, float]:
+        started = time.perf_counter()
+        first, n = 0.0, 0
+        async for _ in llm.astream(STORY, max_tokens=max_tokens, temperature=0.0):
+            n += 1
+            first = first or time.perf_counter() - started
+        return n, time.perf_counter() - started, first
+
+    def bare_once() -> tuple[int, float, float]:
+        started = time.perf_counter()
+        first, n = 0.0, 0
+        for piece in llm.llama.create_chat_completion(messages=STORY, max_tokens=max_tokens, temperature=0.0,
+                                                      stream=True):  # fmt: skip
+            if piece["choices"][0]["delta"].get("content"):
+                n += 1
+                first = first or time.perf_counter() - started
+        return n, time.perf_counter() - started, first
+
+    ours, bare = [], []
+    for _ in range(runs):  # bare runs on the model's own thread too: one thread drives it, as a bare user would
+        ours.append(asyncio.run(ours_once()))
+        bare.append(llm.thread.submit(bare_once).result())
+    ours_tps = median([n / s for n, s, _ in ours])
+    bare_tps = median([n / s for n, s, _ in bare])
+    return {"runs": runs, "tokens": ours[0][0], "ours_tps": round(ours_tps, 1), "bare_tps": round(bare_tps, 1),
+            "ratio": round(bare_tps / ours_tps, 3),
+            "ours_first_token_ms": round(1000 * median([f for *_, f in ours]), 1),
+            "bare_first_token_ms": round(1000 * median([f for *_, f in bare]), 1)}  # fmt: skip
+
+
+def tool_call_latency(llm: LlamaLLM, registry: DeviceRegistry, runs: int) -> dict[str, float]:
+    texts = ["it's too dark in the garage", "i want the kids fan running", "kill the printer plug"]
+    times, valid = [], 0
+    for _ in range(runs):
+        for text in texts:
+            candidates = grounded(text, registry)
+            started = time.perf_counter()
+            valid += call_tool(llm, text, candidates).valid
+            times.append(time.perf_counter() - started)
+    return {"median_ms": round(1000 * median(times), 1), "valid": valid, "calls": len(times)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=7)
-    parser.add_argument("--rounds", type=int, default=50)
+    parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument("--llm-runs", type=int, default=5)
+    parser.add_argument("--llm-tokens", type=int, default=128)
     args = parser.parse_args()
     settings = EdgeSettings()
     registry = Registry()
     with contextlib.redirect_stdout(io.StringIO()):
         engines = Engines.load(settings, registry)
         engines.warm_up()
+        llm = LlamaLLM(registry)
+        llm.warm_up()
     voice = PiperTTS(registry, deterministic=True)
+    local = [c["text"] for c in load_cases() if c["route"] == "local-intent" and not c.get("after")]
 
     def say(text: str) -> np.ndarray:
         return resample(voice.synthesize_all(text), voice.sample_rate, 16000) * 0.8
@@ -107,11 +160,14 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             broker = Mosquitto(Path(tmp) / "broker").start()
             try:
+                async with running_home(broker.url, Path(tmp) / "eval.sqlite3", llm=llm) as home:
+                    assert home.brain.devices is not None
+                    intents = intent_latency(home.brain.devices, args.rounds, local)
+                    tools = tool_call_latency(llm, home.devices.registry, 3)
                 with Simulator(broker.url, [device_from(d) for d in HOME]) as sim:
                     devices = await DeviceHub(broker.url, Path(tmp) / "d.sqlite3").start()
                     await devices.settle(quiet_s=0.3)
                     skill = DeviceSkill(devices)
-                    intents = intent_latency(skill, args.rounds)
                     turns = [
                         await voice_to_confirmation(settings, engines, skill, audio, sim) for _ in range(args.runs)
                     ]
@@ -120,13 +176,25 @@ def main() -> None:
                 broker.stop()
         ok = [t for t in turns if t]
         keys = ok[0].keys() if ok else []
-        return {"intents": intents, "voice": {"runs": args.runs, "answered": len(ok),
+        return {"intents": intents, "tool_calls": tools, "voice": {"runs": args.runs, "answered": len(ok),
                                               **{k: median([t[k] for t in ok]) for k in keys}}}  # fmt: skip
 
+    throughput = llm_throughput(llm, args.llm_runs, args.llm_tokens)
     results: dict[str, Any] = {"machine": machine(), "command": "make bench-brain (.venv/bin/python -m bench.brain)",
-                               **asyncio.run(run())}  # fmt: skip
-    i, v = results["intents"], results["voice"]
-    print(table(f"Local intent latency ({len(SENTENCES)} sentences x {args.rounds}, ms)", ["path", "median"],
+                               "llm": throughput, **asyncio.run(run())}  # fmt: skip
+    i, v, g, t = results["intents"], results["voice"], results["llm"], results["tool_calls"]
+    print(table(f"Small LLM (SmolLM2-135M Q4_1, 2 threads), {g['tokens']} tokens x {g['runs']} runs, interleaved",
+                ["path", "tokens/s", "first token ms"],
+                [["ours: LlamaLLM.stream from asyncio, as the brain streams it", g["ours_tps"],
+                  g["ours_first_token_ms"]],
+                 ["bare llama-cpp create_chat_completion(stream=True)", g["bare_tps"], g["bare_first_token_ms"]],
+                 ["ratio bare/ours", g["ratio"], ""]]))  # fmt: skip
+    print()
+    print(table("Tool call (JSON schema with registry enums) incl. grammar, median ms", ["median", "valid/calls"],
+                [[t["median_ms"], f"{t['valid']}/{t['calls']}"]]))  # fmt: skip
+    print()
+    print(table(f"Local intent latency ({len(local)} eval sentences x {args.rounds}, 30 devices, ms)",
+                ["path", "median"],
                 [["ours: IntentEngine.recognize (slot lists from the registry + planning)", i["ours_ms"]],
                  ["bare hassil.recognize, same intents and slot lists", i["bare_ms"]],
                  ["ours p99", i["ours_p99_ms"]]]))  # fmt: skip

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from models.engine import Engine
 from models.errors import LlmError
 from models.registry import Registry
+from models.threads import iterate_in_thread
 
 Messages = list[dict[str, str]]
 
@@ -26,14 +28,23 @@ class LLM(Engine):
         super().__init__()
         self.tokens_out = 0
         self.generate_s = 0.0
+        # Every call runs on this one thread (see models/threads.py for why it matters).
+        self.thread = ThreadPoolExecutor(1, thread_name_prefix=self.kind)
 
     @property
     def tokens_per_s(self) -> float:
         return self.tokens_out / self.generate_s if self.generate_s else 0.0
 
+    def astream(self, messages: Messages, *, max_tokens: int = 96, temperature: float = 0.3,
+                stop: list[str] | None = None) -> AsyncIterator[str]:  # fmt: skip
+        """Text pieces as the model makes them, generated on the engine's thread."""
+        return iterate_in_thread(lambda: self.stream(messages, max_tokens=max_tokens, temperature=temperature,
+                                                     stop=stop), executor=self.thread)  # fmt: skip
+
     def stream(self, messages: Messages, *, max_tokens: int = 96, temperature: float = 0.3,
                stop: list[str] | None = None) -> Iterator[str]:  # fmt: skip
-        """Text pieces as the model makes them."""
+        """Text pieces as the model makes them, on the calling thread: call it from `self.thread`
+        (as `astream` does), or the model runs at half speed."""
         started = time.perf_counter()
         try:
             for piece in self._stream(messages, max_tokens, temperature, stop or []):
@@ -46,10 +57,11 @@ class LLM(Engine):
             self._timed(started)
 
     def call_json(self, messages: Messages, schema: dict[str, Any], *, max_tokens: int = 80) -> dict[str, Any]:
-        """An object that matches `schema` (the grammar makes anything else impossible to sample)."""
+        """An object that matches `schema` (the grammar makes anything else impossible to sample).
+        Blocks; runs on the engine's thread."""
         started = time.perf_counter()
         try:
-            text = self._json(messages, schema, max_tokens)
+            text = self.thread.submit(self._json, messages, schema, max_tokens).result()
         except Exception as err:
             raise self._fail(err, "make a tool call") from err
         finally:
@@ -64,8 +76,12 @@ class LLM(Engine):
 
     def warm_up(self) -> None:
         """One short generation: the first one allocates its buffers, and a user's first turn should not pay."""
-        for _ in self.stream([{"role": "user", "content": "hi"}], max_tokens=2):
-            pass
+
+        def once() -> None:
+            for _ in self.stream([{"role": "user", "content": "hi"}], max_tokens=2):
+                pass
+
+        self.thread.submit(once).result()
         self.tokens_out, self.generate_s = 0, 0.0
 
     def _stream(self, messages: Messages, max_tokens: int, temperature: float, stop: list[str]) -> Iterator[str]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import threading
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ import httpx
 from cloud.chat.prompting import STOPS, transcript
 from cloud.chat.schemas import ChatCompletionRequest, Chunk
 from cloud.common.errors import ApiError
+from models.threads import iterate_in_thread
 
 log = logging.getLogger(__name__)
 
@@ -48,12 +49,15 @@ class LlamaUpstream(Upstream):
         self._context = context
         self._llm: Any = None
         self._lock = asyncio.Lock()
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="llama")  # one thread drives the model
 
     async def load(self) -> None:
         from llama_cpp import Llama
 
-        self._llm = await asyncio.to_thread(Llama, model_path=str(self._path), n_ctx=self._context,
-                                            n_threads=self._threads, verbose=False)  # fmt: skip
+        def load() -> Any:
+            return Llama(model_path=str(self._path), n_ctx=self._context, n_threads=self._threads, verbose=False)
+
+        self._llm = await asyncio.get_running_loop().run_in_executor(self._thread, load)
 
     def models(self) -> list[str]:
         return [self.model_name]
@@ -64,35 +68,14 @@ class LlamaUpstream(Upstream):
         max_tokens = min(request.limit(), self._context // 2)
         prompt, prompt_tokens = self._fit(request, max_tokens)
         async with self._lock:
-            loop = asyncio.get_running_loop()
-            queue: asyncio.Queue[Any] = asyncio.Queue()
-            stop = threading.Event()
-
-            def generate() -> None:
-                """On its own thread: one wake-up of the event loop per token, no executor round trip."""
-                try:
-                    pieces = self._llm.create_completion(
-                        prompt, max_tokens=max_tokens, temperature=request.temperature, top_p=request.top_p,
-                        stop=STOPS + request.stops(), seed=request.seed if request.seed is not None else -1,
-                        stream=True,
-                    )  # fmt: skip
-                    for piece in pieces:
-                        loop.call_soon_threadsafe(queue.put_nowait, piece)
-                        if stop.is_set():
-                            pieces.close()
-                            break
-                    loop.call_soon_threadsafe(queue.put_nowait, None)
-                except Exception as err:  # handed to the caller as the stream's error
-                    loop.call_soon_threadsafe(queue.put_nowait, err)
-
-            worker = threading.Thread(target=generate, name="llama", daemon=True)
-            worker.start()
             produced = 0
             finish = "length"
+            pieces = iterate_in_thread(lambda: self._llm.create_completion(
+                prompt, max_tokens=max_tokens, temperature=request.temperature, top_p=request.top_p,
+                stop=STOPS + request.stops(), seed=request.seed if request.seed is not None else -1, stream=True,
+            ), executor=self._thread)  # fmt: skip
             try:
-                while (piece := await queue.get()) is not None:
-                    if isinstance(piece, Exception):
-                        raise UpstreamFailure(f"llama.cpp failed: {piece}") from piece
+                async for piece in pieces:
                     choice = piece["choices"][0]
                     text = choice.get("text") or ""
                     if not produced:
@@ -102,9 +85,10 @@ class LlamaUpstream(Upstream):
                         yield Chunk(text)
                     if choice.get("finish_reason"):
                         finish = choice["finish_reason"]
+            except Exception as err:
+                raise UpstreamFailure(f"llama.cpp failed: {err}") from err
             finally:
-                stop.set()  # the client went away, or we are done: free the model for the next request
-                await asyncio.to_thread(worker.join)
+                await pieces.aclose()  # the client went away, or we are done: free the model for the next request
             yield Chunk("", finish, {"prompt_tokens": prompt_tokens, "completion_tokens": produced,
                                      "total_tokens": prompt_tokens + produced})  # fmt: skip
 

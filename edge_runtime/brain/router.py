@@ -218,8 +218,7 @@ class Brain:
 
         async def pieces() -> AsyncIterator[str]:
             async with self._llm_lock:
-                stream = llm.stream(messages, max_tokens=40, temperature=0.0, stop=["\n"])
-                while (piece := await asyncio.to_thread(next, stream, None)) is not None:
+                async for piece in llm.astream(messages, max_tokens=40, temperature=0.0, stop=["\n"]):
                     yield piece
 
         reply, first_ms = await self._stream(pieces(), speak, max_sentences=2)

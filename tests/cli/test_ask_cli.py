@@ -1,0 +1,65 @@
+"""`companion ask` as a user runs it: German end to end, the route and timings in --json."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from device_drivers.mosquitto import Mosquitto
+
+EXE = [sys.executable, "-m", "cli"]
+GERMAN_HOME = Path(__file__).resolve().parents[1] / "eval" / "home_de.toml"
+
+
+@pytest.fixture
+def german_home(mosquitto: Mosquitto, tmp_path: Path):  # type: ignore[no-untyped-def]
+    env = {**os.environ, "COMPANION_MQTT_URL": mosquitto.url, "COMPANION_DATA_DIR": str(tmp_path / "data"),
+           "COMPANION_CONFIG_DIR": str(tmp_path / "config")}  # fmt: skip
+    sim = subprocess.Popen([*EXE, "devices", "simulate", "--config", str(GERMAN_HOME), "--broker", mosquitto.url],
+                           env=env, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    time.sleep(1.5)
+    yield env
+    sim.terminate()
+    sim.wait(10)
+
+
+def ask(env: dict[str, str], *args: str) -> dict[str, object]:
+    proc = subprocess.run([*EXE, "ask", *args, "--json"], env=env, capture_output=True, text=True, timeout=90,
+                          check=False)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    return dict(json.loads(proc.stdout))
+
+
+def test_german_end_to_end(german_home: dict[str, str]) -> None:
+    on = ask(german_home, "--lang", "de", "Schalte das Küchenlicht ein")
+    assert on["route"] == "local-intent" and on["reply"] == "Küchenlicht eingeschaltet."
+    assert on["actions"] == [{"device": "ha:kuechenlicht", "name": "Küchenlicht", "values": {"on": True},
+                              "confirmed": True}]  # fmt: skip
+    dim = ask(german_home, "--lang", "de", "Dimme die Stehlampe auf dreißig Prozent")
+    assert [(a["name"], a["values"]) for a in dim["actions"]] == [("Stehlampe", {"brightness": 30})]  # type: ignore[union-attr]
+    heat = ask(german_home, "--lang", "de", "Stelle die Heizung auf einundzwanzig Grad")
+    assert [a["values"] for a in heat["actions"]] == [{"target_temperature": 21.0}]  # type: ignore[union-attr]
+    locked = ask(german_home, "--lang", "de", "Ist die Haustür abgeschlossen?")
+    assert locked["route"] == "local-intent" and str(locked["reply"]).startswith(("Ja,", "Nein,"))
+    unlock = ask(german_home, "--lang", "de", "Schließe die Haustür auf")
+    assert unlock["actions"] == [] and unlock["reply"] == "Soll ich wirklich: Haustür aufschließen?"
+    clock = ask(german_home, "--lang", "de", "Wie spät ist es?")
+    assert clock["route"] == "builtin" and str(clock["reply"]).startswith("Es ist ")
+    weather = ask(german_home, "--lang", "de", "Wie wird das Wetter morgen?")
+    assert weather["route"] == "cloud" and "Cloud" in str(weather["reply"])
+
+
+def test_ask_prints_route_actions_and_timings(german_home: dict[str, str]) -> None:
+    record = ask(german_home, "--lang", "de", "Öffne den Rollladen")
+    assert {"route", "intent", "signals", "actions", "reply", "timings_ms", "ms"} <= set(record)
+    assert record["timings_ms"]["actions"] > 0  # type: ignore[index]
+    plain = subprocess.run([*EXE, "ask", "--lang", "de", "Öffne den Rollladen"], env=german_home,
+                           capture_output=True, text=True, timeout=90, check=False)  # fmt: skip
+    assert plain.returncode == 0 and plain.stdout.strip() == "Rollladen geöffnet."
+    assert "route local-intent" in plain.stderr and "confirmed" in plain.stderr

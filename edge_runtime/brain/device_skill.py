@@ -7,7 +7,7 @@ import re
 import time
 from typing import Any
 
-from edge_runtime.brain.intents import BUILTIN_INTENTS, Action, IntentEngine, IntentMatch
+from edge_runtime.brain.intents import BUILTIN_INTENTS, DEVICE_INTENTS, Action, IntentEngine, IntentMatch
 from edge_runtime.brain.replies import say, state_word
 from edge_runtime.devices.errors import DeviceError
 from edge_runtime.devices.hub import DeviceHub
@@ -28,18 +28,15 @@ class DeviceSkill:
         self.language = self.engine.language
 
     def match(self, text: str) -> list[IntentMatch] | None:
-        """One match, or several when every part of "... and ..." is a device command."""
-        match = self.engine.recognize(text)
-        if match is not None:
-            return [match]
+        """One match, or several when every part of "... and ..." is a device command. Parts are
+        tried first: a whole sentence with "and" in it rarely matches, and failing costs most."""
         parts = _carry_verbs([p for p in SPLIT.split(text) if p.strip()])
-        if len(parts) < 2:
-            return None
-        matches = [self.engine.recognize(p) for p in parts]
-        if any(m is None or not m.supported or m.intent in BUILTIN_INTENTS or m.query or not m.actions
-               for m in matches):  # fmt: skip
-            return None
-        return [m for m in matches if m is not None]
+        if len(parts) >= 2:
+            matches = [self.engine.recognize(p) for p in parts]
+            if all(m is not None and m.intent in DEVICE_INTENTS and not m.query and m.actions for m in matches):
+                return [m for m in matches if m is not None]
+        match = self.engine.recognize(text)
+        return [match] if match is not None else None
 
     async def handle(self, text: str) -> SkillResult | None:
         """The whole local path in one call (no conversation, no confirmations)."""

@@ -69,9 +69,15 @@ class IntentEngine:
         ours = TEMPLATES / f"templates_{language}.yaml"
         if ours.exists():
             merge_dict(data, yaml.safe_load(ours.read_text()))
+        # Only what the hub acts on: every other intent's templates would be tried, and fail, on
+        # each sentence that matches nothing (5.3 ms instead of ~1 ms); those turns go elsewhere.
+        data["intents"] = {k: v for k, v in data["intents"].items() if k in DEVICE_INTENTS | BUILTIN_INTENTS}
         self.intents = Intents.from_dict(data)
         self.language = language
         self.registry = registry
+        from hassil.intents import TextSlotList
+
+        self._nowhere = TextSlotList.from_tuples([("nowhere", "")])
         self.recognize("warm up")  # hassil compiles lazily: pay for it at start-up, not on the first turn
 
     def _slot_lists(self) -> dict[str, Any]:
@@ -99,21 +105,17 @@ class IntentEngine:
         return words
 
     def _best(self, text: str, slot_lists: dict[str, Any]) -> Any:
-        """Of every parse, the most specific: "the kitchen light" is that device, not the kitchen's lights."""
-        from hassil import recognize, recognize_all
+        """The most specific parse: "the kitchen light" is that device, not the kitchen's lights.
+        When a device's name is in the text, a parse without rooms is tried first (one extra
+        recognize, ~1 ms, only then)."""
+        from hassil import recognize
 
-        first = recognize(text, self.intents, slot_lists=slot_lists)
-        if first is None or "name" in first.entities or not self._names_in(text):
-            return first  # the common case: one parse, no need to look at every other
-        best, rank = first, 1
-        for result in recognize_all(text, self.intents, slot_lists=slot_lists):
-            entities = result.entities
-            mine = 0 if "name" in entities else 1 if "area" in entities else 2 if "floor" in entities else 3
-            if mine < rank:
-                best, rank = result, mine
-            if rank == 0:
-                break
-        return best
+        if self._names_in(text):
+            nowhere = self._nowhere
+            named = recognize(text, self.intents, slot_lists={**slot_lists, "area": nowhere, "floor": nowhere})
+            if named is not None and "name" in named.entities:
+                return named
+        return recognize(text, self.intents, slot_lists=slot_lists)
 
     def _names_in(self, text: str) -> bool:
         padded = f" {text} "

@@ -45,7 +45,11 @@ def demo(
     if len(turns) == 0:
         raise typer.Exit(1)
     if devices:
+        from cli.common import quiet_stdout
+        from edge_runtime.brain.factory import load_llm
         from edge_runtime.devices.demo import run_device_demo
 
-        err.print("\n[bold]Devices over MQTT[/]: a simulated home in three conventions")
-        asyncio.run(run_device_demo(ctx.obj.settings.mqtt_url, lambda line: err.print(f"  {line}")))
+        with quiet_stdout():
+            llm = load_llm(ctx.obj.settings, ctx.obj.registry)
+        err.print("\n[bold]Devices over MQTT[/]: a simulated home in three conventions, run by the brain")
+        asyncio.run(run_device_demo(ctx.obj.settings.mqtt_url, lambda line: err.print(f"  {line}"), llm))

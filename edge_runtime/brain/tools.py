@@ -25,9 +25,9 @@ SYSTEM = (
     "state is open or close."
 )
 EXAMPLES = [
-    ("it's too dark in the hallway", {"device": "hallway light", "attribute": "on", "value": True}),
-    ("the office is freezing", {"device": "office heater", "attribute": "target_temperature", "value": 22}),
     ("I'm done with the desk lamp", {"device": "desk lamp", "attribute": "on", "value": False}),
+    ("the study is freezing", {"device": "study radiator", "attribute": "target_temperature", "value": 22}),
+    ("it's too dark in the hallway", {"device": "hallway light", "attribute": "on", "value": True}),
 ]
 
 
@@ -52,11 +52,14 @@ def grounded(text: str, registry: DeviceRegistry, also: list[str] | None = None)
     grams = {" ".join(words[i : i + n]) for n in (1, 2, 3) for i in range(len(words) - n + 1)}
     grams = {g for g in grams if len(g) >= 4}
 
+    present = set(words)
+
     def said(phrase: str | None) -> bool:
+        """In the sentence as it is, spelled nearly so, or word by word ("the fan in the bedroom")."""
         if not phrase:
             return False
         phrase = phrase.lower()
-        return phrase in grams or any(fuzz.ratio(phrase, g) >= 85 for g in grams)
+        return phrase in grams or set(_words(phrase)) <= present or any(fuzz.ratio(phrase, g) >= 85 for g in grams)
 
     out = [r for r in registry.records.values() if any(said(n) for n in r.names()) or said(r.area) or said(r.floor)]
     if not out and also:
@@ -83,17 +86,20 @@ _ON = re.compile(r"\b(?:on|start|going|running|power up|ein|an)\b")
 _OFF = re.compile(r"\b(?:off|stop|kill|done with|shut|aus)\b")
 
 
+def polarity(text: str) -> bool | None:
+    """On or off, when the sentence says so unambiguously."""
+    lowered = text.lower()
+    on, off = bool(_ON.search(lowered)), bool(_OFF.search(lowered))
+    return on if on != off else None
+
+
 def contradicts(text: str, attribute: str, value: Any) -> bool:
-    """A call the sentence itself rules out: "to 23 degrees" is never a light switched off."""
+    """A call the sentence itself rules out: "to 23 degrees" is never a light switched on."""
     lowered = text.lower()
     if _DEGREES.search(lowered) and attribute != "target_temperature":
         return True
     if _PERCENT.search(lowered) and attribute not in ("brightness", "position", "percentage"):
         return True
-    if attribute == "on":
-        on, off = bool(_ON.search(lowered)), bool(_OFF.search(lowered))
-        if on != off and value is not on:
-            return True
     return False
 
 
@@ -106,8 +112,11 @@ def validate(raw: dict[str, Any], candidates: list[DeviceRecord], text: str = ""
     attr = rec.device.attributes.get(str(raw.get("attribute", "")))
     if attr is None or not attr.writable:
         return ToolCall(raw, None, "UNKNOWN_ATTRIBUTE")
+    value = raw.get("value")
+    if attr.name == "on" and (said := polarity(text)) is not None:
+        value = said  # the sentence decides on or off; the model only picks the device
     try:
-        value = attr.validate(raw.get("value"))
+        value = attr.validate(value)
     except InvalidCommand:
         return ToolCall(raw, None, "INVALID_VALUE")
     if text and contradicts(text, attr.name, value):

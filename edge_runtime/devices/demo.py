@@ -1,4 +1,5 @@
-"""The device half of the demo: a simulated home on a real broker, discovered and controlled."""
+"""The device half of the demo: a simulated home on a real broker, discovered, then controlled by
+the brain from plain sentences (local intents, follow-ups, a spoken confirmation, the small LLM)."""
 
 from __future__ import annotations
 
@@ -14,15 +15,26 @@ from device_drivers.model import DriverError
 from device_drivers.mosquitto import Mosquitto
 from device_drivers.mqtt_url import BrokerAddress
 from device_drivers.simulator import Simulator, load
+from edge_runtime.brain.context import Conversation
+from edge_runtime.brain.device_skill import DeviceSkill
+from edge_runtime.brain.router import Brain
+from edge_runtime.clock import SystemClock
 from edge_runtime.devices.hub import DeviceHub
+from edge_runtime.skills.builtin import BuiltinSkills
+from edge_runtime.skills.timers import TimerManager
+from models.llm import LLM
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "deploy" / "devices.example.toml"
-SCRIPT: list[tuple[str, dict[str, Any]]] = [
-    ("Kitchen Light", {"on": True, "brightness": 30}),
-    ("Living Room Blinds", {"position": 50}),
-    ("Front Door", {"locked": True}),
-    ("Thermostat", {"target_temperature": 21}),
-    ("Bedroom Fan", {"on": True, "percentage": 40}),
+SCRIPT = [
+    "turn on the kitchen light",
+    "set it to thirty percent",
+    "open the living room blinds halfway",
+    "set the thermostat to twenty one degrees",
+    "unlock the front door",
+    "yes",
+    "could you get the bedroom fan going",
+    "good morning",
+    "what's the weather like tomorrow",
 ]
 
 
@@ -35,7 +47,7 @@ def _reachable(url: str) -> bool:
         return False
 
 
-async def run_device_demo(broker_url: str, say: Callable[[str], None]) -> list[dict[str, Any]]:
+async def run_device_demo(broker_url: str, say: Callable[[str], None], llm: LLM | None = None) -> list[dict[str, Any]]:
     """On embedded defaults: a Mosquitto of our own (our config, on a free port), so the demo
     touches no one's real devices. Without the mosquitto binary, the configured broker is used."""
     with ExitStack() as stack:
@@ -60,14 +72,25 @@ async def run_device_demo(broker_url: str, say: Callable[[str], None]) -> list[d
             found = hub.registry.listing()
             say(f"discovered {len(found)} devices in {time.perf_counter() - started:.2f}s: "
                 + ", ".join(f"{r.name} ({r.device.kind}, {r.device.convention})" for r in found))  # fmt: skip
+            brain = _brain(hub, llm)
+            conversation = Conversation()
             results = []
-            for name, values in SCRIPT:
-                t0 = time.perf_counter()
-                rec = await hub.set(name, values)
-                ms = 1000 * (time.perf_counter() - t0)
-                shown = {k: rec.state.get(k) for k in values}
-                say(f"set {name} {values} -> confirmed by its state echo in {ms:.1f} ms: {shown}")
-                results.append({"device": name, "values": values, "confirmed_ms": round(ms, 2)})
+            for text in SCRIPT:
+                result = await brain.handle(text, conversation)
+                done = ", ".join(f"{a['name']} {a['values']} {'confirmed' if a['confirmed'] else a.get('error')}"
+                                 for a in result.actions)  # fmt: skip
+                say(f"you: {text!r} -> {result.route}: {result.reply}" + (f"  ({done})" if done else "")
+                    + f"  {result.timings_ms['total']:.0f} ms")  # fmt: skip
+                results.append({"text": text, **result.to_dict()})
             return results
         finally:
             await hub.stop()
+
+
+def _brain(hub: DeviceHub, llm: LLM | None) -> Brain:
+    clock = SystemClock(None)
+
+    async def ring(timer: object, repeat: int) -> None:
+        return None
+
+    return Brain(BuiltinSkills(clock, TimerManager(clock, ring)), DeviceSkill(hub), llm=llm)

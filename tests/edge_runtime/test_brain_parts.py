@@ -96,8 +96,9 @@ def test_every_tool_call_is_validated_before_any_action() -> None:
     assert validate({"device": "sofa", "attribute": "on", "value": True}, [LAMP]).error == "UNKNOWN_DEVICE"
     assert validate({"device": "desk lamp", "attribute": "color", "value": 1}, [LAMP]).error == "UNKNOWN_ATTRIBUTE"
     assert validate({"device": "desk lamp", "attribute": "brightness", "value": 400}, [LAMP]).error == "INVALID_VALUE"
-    wrong_way = validate({"device": "desk lamp", "attribute": "on", "value": False}, [LAMP], "turn on the desk lamp")
-    assert wrong_way.error == "CONTRADICTS_REQUEST"
+    # The sentence decides on or off; the model only picks the device and attribute.
+    wrong_way = validate({"device": "desk lamp", "attribute": "on", "value": False}, [LAMP], "get the desk lamp going")
+    assert wrong_way.action is not None and wrong_way.action.values == {"on": True}
     degrees = validate({"device": "desk lamp", "attribute": "on", "value": True}, [LAMP], "make it 21 degrees")
     assert degrees.error == "CONTRADICTS_REQUEST"
 

@@ -51,8 +51,8 @@ def run_brain(mosquitto: Mosquitto, tmp_path: Path, text: str, *, llm: LLM | Non
 
 
 def test_an_invalid_tool_call_sends_nothing(mosquitto: Mosquitto, tmp_path: Path) -> None:
-    llm = FakeLLM(fake_tool_call={"device": "garage light", "attribute": "on", "value": False})
-    result, spoken, received = run_brain(mosquitto, tmp_path, "it's dark in the garage, put something on", llm=llm)
+    llm = FakeLLM(fake_tool_call={"device": "garage light", "attribute": "on", "value": True})
+    result, spoken, received = run_brain(mosquitto, tmp_path, "the garage needs like 40 percent", llm=llm)
     assert result.route == "local-llm" and "tool-invalid" in result.signals
     assert result.data["error"] == "CONTRADICTS_REQUEST" and result.actions == [] and received == {}
     # The schema offered only the devices the sentence named, by room: the model could not pick another.

@@ -96,11 +96,9 @@ def polarity(text: str) -> bool | None:
 def contradicts(text: str, attribute: str, value: Any) -> bool:
     """A call the sentence itself rules out: "to 23 degrees" is never a light switched on."""
     lowered = text.lower()
-    if _DEGREES.search(lowered) and attribute != "target_temperature":
-        return True
-    if _PERCENT.search(lowered) and attribute not in ("brightness", "position", "percentage"):
-        return True
-    return False
+    wrong_degrees = bool(_DEGREES.search(lowered)) and attribute != "target_temperature"
+    wrong_percent = bool(_PERCENT.search(lowered)) and attribute not in ("brightness", "position", "percentage")
+    return wrong_degrees or wrong_percent
 
 
 def validate(raw: dict[str, Any], candidates: list[DeviceRecord], text: str = "") -> ToolCall:

@@ -2,7 +2,7 @@
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup setup-dev demo test lint bench bench-devices bench-cloud bench-brain clean
+.PHONY: setup setup-dev demo test lint bench bench-devices bench-cloud bench-brain eval clean
 
 setup:
 	@bash scripts/system-deps.sh demo
@@ -34,6 +34,9 @@ bench-cloud: setup-dev
 
 bench-brain: setup-dev
 	$(BIN)/python -m bench.brain
+
+eval: setup-dev
+	$(BIN)/python -m tests.eval.run --json bench/results/eval.json
 
 clean:
 	rm -rf $(VENV) demo-out bench/results .pytest_cache .mypy_cache .ruff_cache

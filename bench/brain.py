@@ -185,7 +185,7 @@ def main() -> None:
     i, v, g, t = results["intents"], results["voice"], results["llm"], results["tool_calls"]
     print(table(f"Small LLM (SmolLM2-135M Q4_1, 2 threads), {g['tokens']} tokens x {g['runs']} runs, interleaved",
                 ["path", "tokens/s", "first token ms"],
-                [["ours: LlamaLLM.stream from asyncio, as the brain streams it", g["ours_tps"],
+                [["ours: LlamaLLM.astream from asyncio, as the brain streams it", g["ours_tps"],
                   g["ours_first_token_ms"]],
                  ["bare llama-cpp create_chat_completion(stream=True)", g["bare_tps"], g["bare_first_token_ms"]],
                  ["ratio bare/ours", g["ratio"], ""]]))  # fmt: skip

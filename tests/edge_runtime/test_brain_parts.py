@@ -115,3 +115,11 @@ def test_risky_actions_need_a_yes_by_device_class() -> None:
     strict = needs_confirmation(records, [lock], classes, every_action=True)
     assert [verb for _, verb in strict] == ["lock"]
     assert needs_confirmation(records, [unlock], frozenset({"garage"}), every_action=False) == []
+
+
+def test_confirmation_classes_come_from_one_setting() -> None:
+    from edge_runtime.settings import EdgeSettings
+
+    assert EdgeSettings(confirm_classes="lock, Garage,").confirm_class_set == {"lock", "garage"}
+    assert EdgeSettings(confirm_classes="").confirm_class_set == frozenset()
+    assert EdgeSettings().confirm_class_set == {"lock", "garage", "alarm"}

@@ -29,7 +29,8 @@ def test_frames_have_stable_type_strings() -> None:
 
     types = {cls.type for cls in vars(frames).values() if isinstance(cls, type) and issubclass(cls, frames.Frame)}
     assert {"audio-in", "wake-detected", "transcript", "reply", "interrupt", "tts-audio"} <= types
-    assert edge_runtime.Reply("hi").to_dict() == {"type": "reply", "text": "hi", "kind": "answer", "data": {}}
+    assert edge_runtime.Reply("hi").to_dict() == {"type": "reply", "text": "hi", "kind": "answer", "data": {},
+                                                  "final": True}  # fmt: skip
 
 
 def test_errors_carry_stable_codes() -> None:

@@ -19,7 +19,7 @@ from models.registry import (
     write_overrides,
 )
 
-ROLES = {"wake", "wake-features", "vad", "stt", "stt-vosk", "tts", "llm-cloud", "llm-part"}
+ROLES = {"wake", "wake-features", "vad", "stt", "stt-vosk", "tts", "llm-edge", "llm-cloud", "llm-part"}
 
 
 def test_manifest_entries_are_complete_and_pinned() -> None:

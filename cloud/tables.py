@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Integer, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -88,3 +88,30 @@ class DeviceAuthorization(SQLModel, table=True):
     user_id: str | None = Field(default=None, foreign_key="users.id", max_length=32)
     expires_at: datetime = _ts()
     last_poll_at: datetime | None = _ts_null()
+
+
+class SyncUpdate(SQLModel, table=True):
+    """Append-only: every update a replica sent, until compaction folds it into the snapshot."""
+
+    __tablename__ = "sync_updates"
+    __table_args__ = (UniqueConstraint("user_id", "doc", "digest", name="uq_sync_update_digest"),)
+    id: int | None = Field(default=None, sa_column=Column(BigInteger().with_variant(Integer, "sqlite"),
+                                                          primary_key=True, autoincrement=True))  # fmt: skip
+    user_id: str = Field(foreign_key="users.id", max_length=32)
+    doc: str = Field(max_length=64)
+    digest: str = Field(max_length=64)  # sha256 hex: the same update twice is stored once
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    device_id: str | None = Field(default=None, max_length=32)
+    created_at: datetime = _ts()
+
+
+class SyncSnapshot(SQLModel, table=True):
+    """The document up to `upto_id`, merged into one Yjs update."""
+
+    __tablename__ = "sync_snapshots"
+    user_id: str = Field(primary_key=True, foreign_key="users.id", max_length=32)
+    doc: str = Field(primary_key=True, max_length=64)
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    upto_id: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    compactions: int = 0
+    updated_at: datetime = _ts()

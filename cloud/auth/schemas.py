@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import EmailStr
 from sqlmodel import Field, SQLModel
 
-DEFAULT_HUB_SCOPES = "chat escalate profile:read"
+DEFAULT_HUB_SCOPES = "chat escalate profile:read sync"
 KNOWN_SCOPES = {"chat", "escalate", "profile:read", "profile:write", "metrics", "sync"}
 
 

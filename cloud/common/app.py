@@ -32,8 +32,9 @@ def all_services() -> dict[str, Service]:
     from cloud.chat import service as chat
     from cloud.escalation import service as escalation
     from cloud.profile import service as profile
+    from cloud.sync import service as sync
 
-    return {s.name: s for s in (auth, profile, chat, escalation)}
+    return {s.name: s for s in (auth, profile, chat, escalation, sync)}
 
 
 def create_app(settings: CloudSettings, services: list[str] | None = None) -> FastAPI:

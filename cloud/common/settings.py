@@ -32,6 +32,7 @@ class CloudSettings(BaseSettings):
     verification_uri: str = "http://127.0.0.1:8400/link"
     rate_limit_per_minute: int = Field(600, ge=1)
     rate_limit_window_s: float = Field(60.0, gt=0)
+    sync_compact_every: int = Field(64, ge=2, le=100_000)  # updates per document before they fold into a snapshot
     max_body_bytes: int = Field(1_000_000, ge=1024)
     cors_origins: list[str] = Field(default_factory=list)
     tls_cert_file: str | None = None

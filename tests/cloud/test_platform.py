@@ -32,7 +32,12 @@ def test_profile_read_update_and_clients(client: httpx.Client) -> None:
 
 def test_health_metrics_and_request_ids(client: httpx.Client) -> None:
     health = client.get("/health").json()
-    assert health == {"status": "ok", "db": True, "cache": True, "services": ["auth", "profile", "chat", "escalation"]}
+    assert health == {
+        "status": "ok",
+        "db": True,
+        "cache": True,
+        "services": ["auth", "profile", "chat", "escalation", "sync"],
+    }
     user = signup(client)
     tagged = client.get("/v1/profile", headers={**bearer(user["access_token"]), "X-Request-ID": "trace-me-42"})
     assert tagged.headers["x-request-id"] == "trace-me-42"

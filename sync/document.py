@@ -1,0 +1,158 @@
+"""A user's synced document: profile, memory, device aliases and room names, on pycrdt (Yrs).
+
+Shape (the Yjs app reads and writes the same names):
+
+    profile: Map   name, language, voice, wake_word, timezone -> str; preferences -> Map
+    memory:  Map   item id -> Map {text, source, created, updated, tags: Map(tag -> true)}
+    aliases: Map   device id -> Map(alias -> true)
+    rooms:   Map   area key -> the name the user gave
+
+Merge rules (docs/SYNC.md): concurrent sets of one field: the replica with the higher client
+id wins, the same on every replica; a set that saw the other always wins. Deleting a memory
+item wins over a concurrent edit of it. Sets (tags, aliases) are maps, so two replicas adding
+the same alias keep one, and concurrent adds of different ones keep both.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pycrdt
+
+from sync.errors import SyncError
+
+PROFILE_FIELDS = ("name", "language", "voice", "wake_word", "timezone")
+MAX_TEXT = 4000
+
+
+class SyncedDoc:
+    """Every change is one transaction; `on_update` gets its Yjs update (to persist, then send)."""
+
+    def __init__(self, client_id: int | None = None, on_update: Callable[[bytes], None] | None = None) -> None:
+        self.doc: pycrdt.Doc[Any] = pycrdt.Doc(client_id=client_id) if client_id is not None else pycrdt.Doc()
+        self.profile = self.doc.get("profile", type=pycrdt.Map)
+        self.memory = self.doc.get("memory", type=pycrdt.Map)
+        self.aliases = self.doc.get("aliases", type=pycrdt.Map)
+        self.rooms = self.doc.get("rooms", type=pycrdt.Map)
+        self._local = True
+        self._on_update = on_update
+        self._subscription = self.doc.observe(self._changed)
+
+    @property
+    def client_id(self) -> int:
+        return int(self.doc.client_id)
+
+    def _changed(self, event: pycrdt.TransactionEvent) -> None:
+        if self._local and self._on_update is not None:
+            self._on_update(event.update)
+
+    # --- sync ---------------------------------------------------------------------------
+
+    def state_vector(self) -> bytes:
+        return self.doc.get_state()
+
+    def diff(self, state_vector: bytes | None = None) -> bytes:
+        """What a replica at `state_vector` lacks (everything if None)."""
+        return self.doc.get_update(state_vector) if state_vector is not None else self.doc.get_update()
+
+    def apply(self, update: bytes) -> None:
+        """A remote update: merged, not reported to `on_update` (it is not ours to send)."""
+        self._local = False
+        try:
+            self.doc.apply_update(update)
+        except Exception as err:
+            raise SyncError(f"could not apply an update ({len(update)} bytes): {err}", code="SYNC_BAD_UPDATE") from err
+        finally:
+            self._local = True
+
+    # --- profile ------------------------------------------------------------------------
+
+    def set_profile(self, field: str, value: str) -> None:
+        if field not in PROFILE_FIELDS:
+            raise SyncError(f"unknown profile field {field!r}", code="SYNC_BAD_FIELD",
+                            hint=f"one of {', '.join(PROFILE_FIELDS)}")  # fmt: skip
+        self.profile[field] = str(value)[:200]
+
+    def set_preference(self, key: str, value: str | int | float | bool) -> None:
+        with self.doc.transaction():
+            prefs = self.profile.get("preferences")
+            if not isinstance(prefs, pycrdt.Map):
+                prefs = self.profile["preferences"] = pycrdt.Map()
+            prefs[key] = value
+
+    # --- memory -------------------------------------------------------------------------
+
+    def add_memory(self, text: str, *, tags: list[str] | None = None, source: str = "", item_id: str | None = None,
+                   now: float | None = None) -> str:  # fmt: skip
+        item_id = item_id or uuid.uuid4().hex
+        stamp = now if now is not None else time.time()
+        self.memory[item_id] = pycrdt.Map({
+            "text": _text(text), "source": source[:100], "created": stamp, "updated": stamp,
+            "tags": pycrdt.Map({t: True for t in tags or []}),
+        })  # fmt: skip
+        return item_id
+
+    def edit_memory(self, item_id: str, text: str, *, now: float | None = None) -> None:
+        item = self._item(item_id)
+        with self.doc.transaction():
+            item["text"] = _text(text)
+            item["updated"] = now if now is not None else time.time()
+
+    def tag_memory(self, item_id: str, tag: str, *, present: bool = True) -> None:
+        tags = self._item(item_id)["tags"]
+        if present:
+            tags[tag] = True
+        elif tag in tags:
+            del tags[tag]
+
+    def delete_memory(self, item_id: str) -> None:
+        self._item(item_id)
+        del self.memory[item_id]
+
+    def _item(self, item_id: str) -> Any:
+        item = self.memory.get(item_id)
+        if item is None:
+            raise SyncError(f"no memory item {item_id!r}", code="SYNC_UNKNOWN_ITEM")
+        return item
+
+    # --- devices ------------------------------------------------------------------------
+
+    def add_alias(self, device_id: str, alias: str) -> None:
+        with self.doc.transaction():
+            names = self.aliases.get(device_id)
+            if not isinstance(names, pycrdt.Map):
+                names = self.aliases[device_id] = pycrdt.Map()
+            names[alias.strip().lower()] = True
+
+    def remove_alias(self, device_id: str, alias: str) -> None:
+        names = self.aliases.get(device_id)
+        if isinstance(names, pycrdt.Map) and alias.strip().lower() in names:
+            del names[alias.strip().lower()]
+
+    def name_room(self, area: str, name: str) -> None:
+        self.rooms[area.strip().lower()] = name.strip()
+
+    # --- reading ------------------------------------------------------------------------
+
+    def to_py(self) -> dict[str, Any]:
+        memory = {}
+        for item_id, item in self.memory.items():
+            value = item.to_py()
+            value["tags"] = sorted(value.get("tags", {}))
+            memory[item_id] = value
+        return {
+            "profile": self.profile.to_py(),
+            "memory": memory,
+            "aliases": {d: sorted(names.to_py()) for d, names in self.aliases.items()},
+            "rooms": self.rooms.to_py(),
+        }
+
+
+def _text(text: str) -> str:
+    text = text.strip()
+    if not text:
+        raise SyncError("a memory needs some text", code="SYNC_BAD_FIELD")
+    return text[:MAX_TEXT]

@@ -1,0 +1,52 @@
+"""A replica: the document, kept durable by its store. What the hub and a Python app hold."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pycrdt
+
+from sync.document import SyncedDoc
+from sync.protocol import EMPTY_UPDATE
+from sync.store import LocalStore
+
+
+class Replica:
+    """Local changes are written to SQLite inside the change itself, before the caller goes on."""
+
+    def __init__(self, store: LocalStore, doc_name: str = "main") -> None:
+        self.store = store
+        self.name = doc_name
+        self.listeners: list[Callable[[bytes], None]] = []  # a live connection sends local updates
+        self.doc = SyncedDoc(client_id=store.client_id(), on_update=self._local_change)
+        history = store.history(doc_name)
+        if history:
+            self.doc.apply(pycrdt.merge_updates(*history))
+
+    @classmethod
+    def open(cls, path: Path, doc_name: str = "main") -> Replica:
+        return cls(LocalStore(path), doc_name)
+
+    def _local_change(self, update: bytes) -> None:
+        self.store.append(self.name, update, local=True)
+        for listener in list(self.listeners):
+            listener(update)
+
+    def receive(self, update: bytes) -> None:
+        """An update from elsewhere: merged and kept (a delete changes no state vector, so keep all)."""
+        if update == EMPTY_UPDATE:
+            return
+        self.doc.apply(update)
+        self.store.append(self.name, update, local=False)
+
+    def pending(self) -> tuple[list[int], bytes] | None:
+        """Every local change the server has not acknowledged, merged, with the rows it came from."""
+        rows = self.store.outbox(self.name)
+        if not rows:
+            return None
+        return [i for i, _ in rows], pycrdt.merge_updates(*[data for _, data in rows])
+
+    def acknowledged(self, ids: list[int]) -> None:
+        self.store.confirm(ids)
+        self.store.compact(self.name)

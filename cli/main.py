@@ -9,12 +9,13 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
-from cli import ask_cmd, cloud_cmd, demo_cmd, devices_cmd, doctor_cmd, hub_cmd, models_cmd, voice_cmd
+from cli import ask_cmd, cloud_cmd, demo_cmd, devices_cmd, doctor_cmd, hub_cmd, models_cmd, sync_cmd, voice_cmd
 from cli.common import Context
 from device_drivers.model import DriverError
 from edge_runtime.logs import configure_logging
 from edge_runtime.settings import EdgeSettings
 from models.errors import CompanionError
+from sync.errors import SyncError
 
 app = typer.Typer(
     help="Companion: an edge-first AI companion. Provision hubs, manage models, talk to the hub.",
@@ -25,6 +26,7 @@ app.add_typer(models_cmd.app, name="models")
 app.add_typer(hub_cmd.app, name="hub")
 app.add_typer(devices_cmd.app, name="devices")
 app.add_typer(cloud_cmd.app, name="cloud")
+app.add_typer(sync_cmd.app, name="sync")
 app.command()(voice_cmd.listen)
 app.command()(voice_cmd.transcribe)
 app.command()(voice_cmd.say)
@@ -55,7 +57,7 @@ def main() -> None:
     try:
         code = app(standalone_mode=False)
         sys.exit(code if isinstance(code, int) else 0)
-    except (CompanionError, DriverError) as exc:
+    except (CompanionError, DriverError, SyncError) as exc:
         err.print(f"[red]error[/] [{exc.code}] {exc.message}")
         if exc.hint:
             err.print(f"  fix: {exc.hint}")

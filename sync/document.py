@@ -2,10 +2,15 @@
 
 Shape (the Yjs app reads and writes the same names):
 
-    profile: Map   name, language, voice, wake_word, timezone -> str; preferences -> Map
-    memory:  Map   item id -> Map {text, source, created, updated, tags: Map(tag -> true)}
-    aliases: Map   device id -> Map(alias -> true)
-    rooms:   Map   area key -> the name the user gave
+    profile:     Map   name, language, voice, wake_word, timezone -> str
+    preferences: Map   key -> str | number | bool
+    memory:      Map   item id -> Map {text, source, created, updated, tags: Map(tag -> true)}
+    aliases:     Map   "<device id>\t<alias>" -> true (a flat set)
+    rooms:       Map   area key -> the name the user gave
+
+Containers shared by several replicas are roots, never created on the fly: two replicas that
+each create a map under the same key concurrently would keep only one of them, and lose the
+other's contents. So sets of aliases are flat keys, not a map per device.
 
 Merge rules (docs/SYNC.md): concurrent sets of one field: the replica with the higher client
 id wins, the same on every replica; a set that saw the other always wins. Deleting a memory
@@ -34,6 +39,7 @@ class SyncedDoc:
     def __init__(self, client_id: int | None = None, on_update: Callable[[bytes], None] | None = None) -> None:
         self.doc: pycrdt.Doc[Any] = pycrdt.Doc(client_id=client_id) if client_id is not None else pycrdt.Doc()
         self.profile = self.doc.get("profile", type=pycrdt.Map)
+        self.preferences = self.doc.get("preferences", type=pycrdt.Map)
         self.memory = self.doc.get("memory", type=pycrdt.Map)
         self.aliases = self.doc.get("aliases", type=pycrdt.Map)
         self.rooms = self.doc.get("rooms", type=pycrdt.Map)
@@ -77,11 +83,7 @@ class SyncedDoc:
         self.profile[field] = str(value)[:200]
 
     def set_preference(self, key: str, value: str | int | float | bool) -> None:
-        with self.doc.transaction():
-            prefs = self.profile.get("preferences")
-            if not isinstance(prefs, pycrdt.Map):
-                prefs = self.profile["preferences"] = pycrdt.Map()
-            prefs[key] = value
+        self.preferences[key[:100]] = value
 
     # --- memory -------------------------------------------------------------------------
 
@@ -121,16 +123,19 @@ class SyncedDoc:
     # --- devices ------------------------------------------------------------------------
 
     def add_alias(self, device_id: str, alias: str) -> None:
-        with self.doc.transaction():
-            names = self.aliases.get(device_id)
-            if not isinstance(names, pycrdt.Map):
-                names = self.aliases[device_id] = pycrdt.Map()
-            names[alias.strip().lower()] = True
+        self.aliases[_alias_key(device_id, alias)] = True
 
     def remove_alias(self, device_id: str, alias: str) -> None:
-        names = self.aliases.get(device_id)
-        if isinstance(names, pycrdt.Map) and alias.strip().lower() in names:
-            del names[alias.strip().lower()]
+        key = _alias_key(device_id, alias)
+        if key in self.aliases:
+            del self.aliases[key]
+
+    def device_aliases(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for key in self.aliases:
+            device, _, alias = key.partition("\t")
+            out.setdefault(device, []).append(alias)
+        return {d: sorted(names) for d, names in sorted(out.items())}
 
     def name_room(self, area: str, name: str) -> None:
         self.rooms[area.strip().lower()] = name.strip()
@@ -145,10 +150,15 @@ class SyncedDoc:
             memory[item_id] = value
         return {
             "profile": self.profile.to_py(),
+            "preferences": self.preferences.to_py(),
             "memory": memory,
-            "aliases": {d: sorted(names.to_py()) for d, names in self.aliases.items()},
+            "aliases": self.device_aliases(),
             "rooms": self.rooms.to_py(),
         }
+
+
+def _alias_key(device_id: str, alias: str) -> str:
+    return f"{device_id.strip()}\t{alias.strip().lower()}"
 
 
 def _text(text: str) -> str:

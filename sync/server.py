@@ -90,7 +90,7 @@ class MemoryLog:
         log = self.updates[(user_id, doc)]
         log.append(update)
         if len(log) >= self.compact_every:
-            self.snapshots[(user_id, doc)] = merge(self.snapshots.get((user_id, doc)), *log)
+            self.snapshots[(user_id, doc)] = protocol.squash(self.snapshots.get((user_id, doc), b""), *log)
             log.clear()
             self.compactions += 1
         return True
@@ -200,18 +200,17 @@ def sync_router(backend: BackendFor, authenticate: Authenticate, *, prefix: str 
 
     @router.websocket("/{doc}/ws")
     async def live(ws: WebSocket, doc: str) -> None:
+        # Accept first, then close with a code: a browser sees only "403" for a refused handshake.
+        await ws.accept()
         try:
             peer = await authenticate(ws)
-        except SyncError as err:
-            await ws.close(code=4401, reason=err.code)
-            return
-        except Exception as err:  # the cloud's own auth errors carry a code too
-            await ws.close(code=4401, reason=str(getattr(err, "code", "UNAUTHORIZED")))
+        except Exception as err:  # the caller's auth errors carry a stable code
+            await ws.close(code=4403 if getattr(err, "status", 401) == 403 else 4401,
+                           reason=str(getattr(err, "code", "UNAUTHORIZED")))  # fmt: skip
             return
         if not DOC_NAME.match(doc):
             await ws.close(code=4404, reason="SYNC_UNKNOWN_DOC")
             return
-        await ws.accept()
         parts = backend(ws)
         session = ServerSession(parts.log, parts.fanout, peer, doc)
         async with parts.fanout.subscribe(session.channel) as others:

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-import pycrdt
+from sync.protocol import squash
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -78,7 +78,7 @@ class LocalStore:
                                     (doc,)))  # fmt: skip
         if len(rows) <= keep_under:
             return 0
-        merged = pycrdt.merge_updates(*[r[1] for r in rows])
+        merged = squash(*[r[1] for r in rows])
         with self.db:
             self.db.execute("DELETE FROM updates WHERE doc = ? AND confirmed = 1 AND id <= ?", (doc, rows[-1][0]))
             self.db.execute("INSERT INTO updates (doc, data, local, confirmed, created) VALUES (?, ?, 0, 1, ?)",

@@ -63,7 +63,8 @@ _NUL = (b"\x00", b"\\u0000", b"%00")
 
 class BodyLimit:
     """Refuses bodies over `limit` bytes with 413, whether declared up front or streamed, and NUL
-    characters anywhere with 422: no text we keep may hold one (PostgreSQL refuses them)."""
+    characters anywhere with 422: no text we keep may hold one (PostgreSQL refuses them). Binary
+    bodies (application/octet-stream: sync's Yjs updates) are stored as bytes and may hold NULs."""
 
     def __init__(self, app: Any, limit: int) -> None:
         self.app = app
@@ -97,7 +98,8 @@ class BodyLimit:
             if not message.get("more_body"):
                 break
         whole = b"".join(chunks)
-        if any(n in whole for n in _NUL):
+        binary = dict(scope.get("headers") or []).get(b"content-type", b"").startswith(b"application/octet-stream")
+        if not binary and any(n in whole for n in _NUL):
             await self._reject(send, 422)
             return
         await self.app(scope, _replay(whole, receive), send)

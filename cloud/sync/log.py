@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
 from cloud.tables import SyncSnapshot, SyncUpdate, now
+from sync.protocol import squash
 from sync.server import merge
 
 
@@ -52,7 +53,7 @@ class PostgresLog:
             rows = (await session.execute(query.order_by(col(SyncUpdate.id)).with_for_update(skip_locked=True))).all()
             if not rows:
                 return 0
-            merged = merge(snapshot.data if snapshot else None, *[r.data for r in rows])
+            merged = squash(snapshot.data if snapshot else b"", *[r.data for r in rows])
             if snapshot is None:
                 session.add(SyncSnapshot(user_id=user_id, doc=doc, data=merged, upto_id=rows[-1].id, compactions=1))
             else:

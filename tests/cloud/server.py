@@ -11,6 +11,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -121,3 +122,18 @@ class Silent:
 
     def close(self) -> None:
         self.sock.close()
+
+
+def link_hub(url: str, files: Any) -> dict[str, str]:
+    """A hub identity linked to a fresh user by the device grant, as `companion hub link` does.
+    Returns the user (email, password, tokens); the hub's credentials are in `files`."""
+    from edge_runtime.cloud_client import CloudClient
+
+    identity, _ = files.init()
+    user = signup(httpx.Client(base_url=url))
+    client = CloudClient(url, files)
+    client.login(user["email"], user["password"])
+    grant = client.start_link(identity.hub_id, "test hub")
+    client.approve(grant["user_code"])
+    client.wait_for_link(grant, sleep=lambda s: time.sleep(min(s, 1.0)))
+    return user

@@ -8,7 +8,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from device_drivers.mosquitto import Mosquitto, free_port
@@ -20,7 +19,7 @@ from edge_runtime.identity import HubFiles
 from edge_runtime.settings import EdgeSettings
 from models.errors import LlmError
 from models.llm import LLM
-from tests.cloud.server import CloudServer, Silent, fresh_database, signup
+from tests.cloud.server import CloudServer, Silent, fresh_database, link_hub
 from tests.eval.home import running_home
 from tests.fakes.llm import FakeLLM
 
@@ -100,17 +99,9 @@ def cloud(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-
 
 
 def linked_hub(cloud: CloudServer, tmp_path: Path, **overrides: Any) -> EdgeSettings:
-    """A hub with an identity, linked to a fresh user by the device grant, as `companion hub link` does."""
     settings = EdgeSettings(config_dir=tmp_path / "config", data_dir=tmp_path / "data", cloud_url=cloud.url,
                             cloud_first_reply_s=30, **overrides)  # fmt: skip
-    files = HubFiles(settings.config_dir, settings.data_dir)
-    identity, _ = files.init()
-    user = signup(httpx.Client(base_url=cloud.url))
-    client = CloudClient(cloud.url, files)
-    client.login(user["email"], user["password"])
-    grant = client.start_link(identity.hub_id, "test hub")
-    client.approve(grant["user_code"])
-    client.wait_for_link(grant, sleep=lambda s: time.sleep(min(s, 1.0)))
+    link_hub(cloud.url, HubFiles(settings.config_dir, settings.data_dir))
     return settings
 
 

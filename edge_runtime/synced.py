@@ -1,0 +1,40 @@
+"""The hub's replica of the user's synced document: where it lives, how it reaches the cloud,
+and what the hub takes from it (the user's name, language and timezone)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from edge_runtime.cloud_client import CloudClient
+from edge_runtime.identity import HubFiles
+from edge_runtime.settings import EdgeSettings
+from sync import LiveSync, Replica
+
+
+def open_replica(settings: EdgeSettings) -> Replica:
+    return Replica.open(settings.data_dir / "sync.sqlite3")
+
+
+def cloud_client(settings: EdgeSettings) -> CloudClient:
+    files = HubFiles(settings.config_dir, settings.data_dir)
+    saved = files.credentials(files.hub_credentials) or {}
+    return CloudClient(str(saved.get("url") or settings.cloud_url), files)
+
+
+def live_sync(settings: EdgeSettings, replica: Replica) -> LiveSync | None:
+    """The background link for a linked hub; None if this hub is not linked."""
+    client = cloud_client(settings)
+    if not client.files.credentials(client.files.hub_credentials):
+        return None
+
+    async def token() -> str:
+        return await asyncio.to_thread(client.hub_token)
+
+    return LiveSync(replica, client.base_url, token)
+
+
+def with_profile(settings: EdgeSettings, replica: Replica) -> tuple[EdgeSettings, str | None]:
+    """Settings with the synced profile's language and timezone (when the user set them), and their name."""
+    profile = replica.doc.profile.to_py()
+    update = {k: profile[k] for k in ("language", "timezone") if profile.get(k)}
+    return (settings.model_copy(update=update) if update else settings), profile.get("name") or None

@@ -15,8 +15,12 @@ setup-dev:
 demo: setup
 	$(BIN)/companion demo
 
-test: setup-dev
+test: setup-dev tests/sync/node/node_modules/.package-lock.json
 	$(BIN)/python -m pytest
+
+# The npm packages of the Yjs interop test (tests/sync/node), as pinned in package-lock.json.
+tests/sync/node/node_modules/.package-lock.json: tests/sync/node/package-lock.json | setup-dev
+	npm ci --prefix tests/sync/node --no-audit --no-fund
 
 lint: setup-dev
 	$(BIN)/ruff check .

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Debian packages the test suite needs: espeak-ng (a second, independent voice for test
-# speech), Mosquitto (a real broker for the device tests) and PortAudio (sounddevice's
-# library). Installs only what is missing.
+# speech), Mosquitto (a real broker for the device tests), PortAudio (sounddevice's library)
+# and Node.js with npm (the Yjs client of the sync interop test). Installs only what is missing.
 #   scripts/system-deps.sh        # for the tests
 #   scripts/system-deps.sh demo   # only what the demo needs (Mosquitto)
 set -euo pipefail
@@ -11,6 +11,7 @@ if [ "${1:-test}" != "demo" ]; then
   command -v espeak-ng >/dev/null 2>&1 || missing+=(espeak-ng)
   ldconfig -p 2>/dev/null | grep -q libportaudio.so || missing+=(libportaudio2)
   command -v wrk >/dev/null 2>&1 || missing+=(wrk)  # the load generator of bench/cloud.py
+  command -v node >/dev/null 2>&1 || missing+=(nodejs npm)  # tests/sync/node: the npm yjs client
 fi
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"

@@ -52,6 +52,8 @@ class SyncSession:
                 self.replica.acknowledged(ids)
                 self.acked += len(ids)
             return []
+        if protocol.is_awareness(data):
+            return []
         message = protocol.decode(data)
         if message.kind is Kind.STEP1:
             return [protocol.step2(self.replica.doc.diff(message.payload))]

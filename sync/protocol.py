@@ -21,6 +21,7 @@ from sync.errors import SyncProtocolError
 
 EMPTY_UPDATE = b"\x00\x00"
 ACK = 100
+AWARENESS, QUERY_AWARENESS = 1, 3  # y-websocket sends these; presence is not stored, so they are ignored
 
 
 class Kind(IntEnum):
@@ -66,6 +67,10 @@ def read_ack(data: bytes) -> bytes | None:
     return payload if payload and len(payload) == 32 else None
 
 
+def is_awareness(data: bytes) -> bool:
+    return bool(data) and data[0] in (AWARENESS, QUERY_AWARENESS)
+
+
 def decode(data: bytes) -> Message:
     """One message. Awareness and unknown kinds are refused with a code, never half-applied."""
     if len(data) < 3 or data[0] != pycrdt.YMessageType.SYNC or data[1] not in (0, 1, 2):
@@ -83,7 +88,11 @@ def split(data: bytes) -> list[bytes]:
     """Messages sent back to back (an HTTP batch body), each still encoded."""
     out, i = [], 0
     while i < len(data):
-        header = 2 if data[i] == pycrdt.YMessageType.SYNC else 1 if data[i] == ACK else 0
+        if data[i] == QUERY_AWARENESS:
+            out.append(data[i : i + 1])
+            i += 1
+            continue
+        header = 2 if data[i] == pycrdt.YMessageType.SYNC else 1 if data[i] in (ACK, AWARENESS) else 0
         if header == 0 or len(data) - i < header + 1:
             raise SyncProtocolError(f"not a sync message at byte {i}")
         length, used = _read_var_uint(data, i + header)

@@ -152,6 +152,8 @@ class ServerSession:
     async def handle(self, data: bytes) -> list[bytes]:
         if len(data) > MAX_MESSAGE:
             raise SyncError(f"a sync message of {len(data)} bytes (at most {MAX_MESSAGE})", code="SYNC_TOO_LARGE")
+        if protocol.is_awareness(data):
+            return []  # presence (cursors, "online"): a stock y-websocket client sends it; not stored
         message = protocol.decode(data)
         if message.kind is Kind.STEP1:
             whole = await self.log.load(self.peer.user_id, self.doc)

@@ -179,3 +179,14 @@ def test_sets_neither_duplicate_nor_lose() -> None:
     a.apply(b.diff(a.state_vector()))
     b.apply(a.diff(b.state_vector()))
     assert a.to_py()["aliases"] == b.to_py()["aliases"] == {"ha:lamp": ["couch lamp", "reading lamp"]}
+
+
+def test_presence_messages_are_ignored_not_fatal() -> None:
+    """A stock y-websocket client sends awareness (1) and query-awareness (3) messages."""
+    import pycrdt
+
+    awareness = bytes([protocol.AWARENESS]) + pycrdt.write_message(b"\x01\x02")
+    query = bytes([protocol.QUERY_AWARENESS])
+    body = protocol.step1(b"\x00") + awareness + query
+    assert protocol.split(body) == [protocol.step1(b"\x00"), awareness, query]
+    assert protocol.is_awareness(awareness) and protocol.is_awareness(query)

@@ -170,6 +170,9 @@ def edit(
         return hub.registry.edit(device, name=name, aliases=alias, area=area).to_dict()
 
     rec = asyncio.run(_with_hub(ctx.obj.settings, wait, run))
+    from edge_runtime.synced import open_replica, record_edit
+
+    record_edit(open_replica(ctx.obj.settings), rec["id"], alias, area)  # synced by `hub up` or `sync now`
     err.print(f"{rec['id']}: name={rec['name']!r} aliases={rec['aliases']} area={rec['area']!r} floor={rec['floor']!r}")
 
 

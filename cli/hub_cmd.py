@@ -17,9 +17,11 @@ from edge_runtime.audio.sinks import AudioSink, PcmSink, SpeakerSink, WavSink
 from edge_runtime.audio.sources import AudioSource, MicSource, PcmSource, WavSource
 from edge_runtime.clock import SystemClock
 from edge_runtime.devices import DeviceEvent, DeviceHub, device_hub_from
+from edge_runtime.devices.registry import DeviceRegistry
 from edge_runtime.hub import build_hub
 from edge_runtime.logs import fields
 from edge_runtime.loop import AudioLoop
+from sync import Replica
 
 app = typer.Typer(help="Run and manage the hub.", no_args_is_help=True)
 app.command("init")(link_cmd.init)
@@ -76,12 +78,24 @@ async def _serve(settings, engines, source, sink, *, realtime: bool, devices: bo
         watcher = asyncio.create_task(_log_device_events(device_hub, device_events))
     from edge_runtime.brain.device_skill import DeviceSkill
     from edge_runtime.brain.factory import escalator_from
+    from edge_runtime.brain.memory import LocalMemory
+    from edge_runtime.synced import apply_to_registry, live_sync, open_replica, with_profile
 
+    # The user's synced profile and memory: their language, timezone and name; aliases and rooms.
+    replica = open_replica(settings)
+    settings, user_name = with_profile(settings, replica)
+    stop = asyncio.Event()
+    link = live_sync(settings, replica)
+    syncing = asyncio.create_task(link.run(stop)) if link is not None else None
+    if device_hub is not None:
+        registry = device_hub.registry
+        apply_to_registry(replica, registry)
+        replica.on_remote.append(lambda: _apply(replica, registry))
     skill = DeviceSkill(device_hub, language=settings.language) if device_hub is not None else None
     cloud = escalator_from(settings)
-    hub = build_hub(settings, engines, SystemClock(settings.timezone), devices=skill, llm=llm, cloud=cloud)
+    hub = build_hub(settings, engines, SystemClock(settings.timezone), devices=skill, llm=llm, cloud=cloud,
+                    memory=LocalMemory(replica.doc), user_name=user_name)  # fmt: skip
     loop = AudioLoop(hub, sink, realtime=realtime, lockstep=not realtime)
-    stop = asyncio.Event()
     aio = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         aio.add_signal_handler(sig, stop.set)
@@ -107,6 +121,10 @@ async def _serve(settings, engines, source, sink, *, realtime: bool, devices: bo
             await device_hub.stop()
         if cloud is not None:
             await cloud.close()
+        if syncing is not None:
+            stop.set()
+            await syncing
+        replica.store.close()
         sink.close()
         log.info("hub.down")
 
@@ -118,3 +136,10 @@ async def _log_device_events(device_hub: DeviceHub, events: asyncio.Queue[Device
             rec = device_hub.registry.records.get(event.device_id)
             log.info(f"hub.{event.type}", extra=fields({"device": event.device_id, "name": rec.name if rec else None,
                                                        **event.data}))  # fmt: skip
+
+
+def _apply(replica: Replica, registry: DeviceRegistry) -> None:
+    """A remote change may carry aliases or room names: the registry takes them at once."""
+    from edge_runtime.synced import apply_to_registry
+
+    apply_to_registry(replica, registry)

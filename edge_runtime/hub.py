@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from edge_runtime.brain.device_skill import DeviceSkill
 from edge_runtime.brain.escalate import Escalator
 from edge_runtime.brain.factory import brain_from
+from edge_runtime.brain.memory import LocalMemory
 from edge_runtime.clock import Clock
 from edge_runtime.engines import Engines
 from edge_runtime.pipeline.bargein import SpeechBargeIn
@@ -51,6 +52,8 @@ def build_hub(
     devices: DeviceSkill | None = None,
     llm: LLM | None = None,
     cloud: Escalator | None = None,
+    memory: LocalMemory | None = None,
+    user_name: str | None = None,
 ) -> VoiceHub:
     tracer = tracer or Tracer()
     rate = output_rate or settings.output_rate
@@ -59,7 +62,7 @@ def build_hub(
         await responder.ring(timer, repeat)
 
     timers = TimerManager(clock, ring, repeats=settings.timer_alert_repeats, interval_s=settings.timer_alert_interval_s)
-    brain = brain_from(settings, BuiltinSkills(clock, timers), devices, llm, cloud)
+    brain = brain_from(settings, BuiltinSkills(clock, timers), devices, llm, cloud, memory, user_name)
     responder = SkillResponder(brain, tracer)
     output = PlaybackOutput(rate, tracer, keep_replies=keep_replies)
     processors = [

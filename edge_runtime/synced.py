@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 
 from edge_runtime.cloud_client import CloudClient
+from edge_runtime.devices.registry import DeviceRegistry
 from edge_runtime.identity import HubFiles
 from edge_runtime.settings import EdgeSettings
 from sync import LiveSync, Replica
@@ -38,3 +39,27 @@ def with_profile(settings: EdgeSettings, replica: Replica) -> tuple[EdgeSettings
     profile = replica.doc.profile.to_py()
     update = {k: profile[k] for k in ("language", "timezone") if profile.get(k)}
     return (settings.model_copy(update=update) if update else settings), profile.get("name") or None
+
+
+def apply_to_registry(replica: Replica, registry: DeviceRegistry) -> int:
+    """Aliases and room names the user gave on any replica, into the hub's registry. Returns the
+    number of devices changed. Aliases only add here: removing one is an edit on some replica."""
+    changed = 0
+    aliases = replica.doc.device_aliases()
+    rooms = replica.doc.rooms.to_py()
+    for rec in list(registry.records.values()):
+        extra = [a for a in aliases.get(rec.id, []) if a not in {x.lower() for x in rec.aliases}]
+        room = rooms.get((rec.area or "").lower()) if rec.area else None
+        if extra or (room and room != rec.area):
+            registry.edit(rec.id, aliases=[*rec.aliases, *extra] if extra else None,
+                          area=room if room and room != rec.area else None)  # fmt: skip
+            changed += 1
+    return changed
+
+
+def record_edit(replica: Replica, device_id: str, aliases: list[str] | None, area: str | None) -> None:
+    """A user's edit on this hub, into the synced document (so the app and other hubs get it)."""
+    for alias in aliases or []:
+        replica.doc.add_alias(device_id, alias)
+    if area:
+        replica.doc.name_room(area, area)

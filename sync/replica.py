@@ -19,6 +19,7 @@ class Replica:
         self.store = store
         self.name = doc_name
         self.listeners: list[Callable[[bytes], None]] = []  # a live connection sends local updates
+        self.on_remote: list[Callable[[], None]] = []  # the hub re-reads aliases and rooms
         self.doc = SyncedDoc(client_id=store.client_id(), on_update=self._local_change)
         history = store.history(doc_name)
         if history:
@@ -39,6 +40,8 @@ class Replica:
             return
         self.doc.apply(update)
         self.store.append(self.name, update, local=False)
+        for listener in list(self.on_remote):
+            listener()
 
     def pending(self) -> tuple[list[int], bytes] | None:
         """Every local change the server has not acknowledged, merged, with the rows it came from."""

@@ -6,6 +6,7 @@ import asyncio
 
 from edge_runtime.brain.device_skill import DeviceSkill
 from edge_runtime.brain.escalate import Escalator
+from edge_runtime.brain.memory import LocalMemory
 from edge_runtime.brain.router import Brain, BrainPolicy
 from edge_runtime.identity import HubFiles
 from edge_runtime.settings import EdgeSettings
@@ -47,5 +48,7 @@ def escalator_from(settings: EdgeSettings) -> Escalator | None:
 
 
 def brain_from(settings: EdgeSettings, skills: BuiltinSkills, devices: DeviceSkill | None, llm: LLM | None,
-               cloud: Escalator | None) -> Brain:  # fmt: skip
-    return Brain(skills, devices, llm=llm, cloud=cloud, policy=policy_from(settings), language=settings.language)
+               cloud: Escalator | None, memory: LocalMemory | None = None,
+               user_name: str | None = None) -> Brain:  # fmt: skip
+    return Brain(skills, devices, llm=llm, cloud=cloud, policy=policy_from(settings), language=settings.language,
+                 memory=memory, user_name=user_name)  # fmt: skip

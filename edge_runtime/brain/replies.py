@@ -26,6 +26,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "unlock": "unlock the {name}", "open": "open the {name}", "disarm": "disarm the {name}",
         "lock": "lock the {name}", "close": "close the {name}", "arm": "arm the {name}",
         "change": "change the {name}",
+        "remembered": "Okay, I'll remember that.", "recalled": "You told me: {text}",
     },
     "de": {
         "turned_on": "{what} eingeschaltet.", "turned_off": "{what} ausgeschaltet.", "set": "{what} eingestellt.",
@@ -47,6 +48,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "unlock": "{name} aufschließen", "open": "{name} öffnen", "disarm": "{name} unscharf schalten",
         "lock": "{name} abschließen", "close": "{name} schließen", "arm": "{name} scharf schalten",
         "change": "{name} ändern",
+        "remembered": "Gut, das merke ich mir.", "recalled": "Du hast mir gesagt: {text}",
         "time": "Es ist {hour}:{minute:02d} Uhr.", "date": "Heute ist {weekday}, der {day}. {month} {year}.",
     },
 }

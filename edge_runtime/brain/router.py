@@ -18,6 +18,7 @@ from edge_runtime.brain.device_skill import DeviceSkill
 from edge_runtime.brain.escalate import CloudUnavailable, Escalator
 from edge_runtime.brain.followups import FollowUps
 from edge_runtime.brain.intents import BUILTIN_INTENTS, IntentMatch
+from edge_runtime.brain.memory import LocalMemory
 from edge_runtime.brain.replies import MONTHS, NO, WEEKDAYS, YES, say
 from edge_runtime.brain.safety import needs_confirmation
 from edge_runtime.brain.signals import Signals, read_signals, strip_override
@@ -44,7 +45,7 @@ class BrainPolicy:
 
 @dataclass
 class BrainResult:
-    route: str  # builtin | local-intent | local-llm | cloud | confirm | none
+    route: str  # builtin | local-intent | local-memory | local-llm | cloud | confirm
     intent: str
     reply: str
     actions: list[dict[str, Any]] = field(default_factory=list)
@@ -63,8 +64,8 @@ async def _silent(sentence: str, final: bool) -> None:
 
 class Brain:
     def __init__(self, skills: BuiltinSkills, devices: DeviceSkill | None = None, *, llm: LLM | None = None,
-                 cloud: Escalator | None = None, policy: BrainPolicy | None = None,
-                 language: str = "en") -> None:  # fmt: skip
+                 cloud: Escalator | None = None, policy: BrainPolicy | None = None, language: str = "en",
+                 memory: LocalMemory | None = None, user_name: str | None = None) -> None:  # fmt: skip
         self.skills = skills
         self.devices = devices
         self.followups = FollowUps(devices.engine) if devices else None
@@ -72,6 +73,8 @@ class Brain:
         self.cloud = cloud
         self.policy = policy or BrainPolicy()
         self.language = devices.language if devices else language
+        self.memory = memory
+        self.user_name = user_name
         self._llm_lock = asyncio.Lock()
 
     async def handle(self, text: str, conversation: Conversation | None = None, speak: Speak = _silent) -> BrainResult:
@@ -93,6 +96,8 @@ class Brain:
                                     speak)  # fmt: skip
         text, override = strip_override(text)
         signals = read_signals(text, override=override)
+        if self.memory is not None and not override and (kept := self._memory(text, signals)) is not None:
+            return await self._said(kept, speak)
         if not override and self.devices is not None:
             local = await self._local(text, conversation, signals, speak)
             if local is not None:
@@ -157,6 +162,19 @@ class Brain:
         out.timings_ms["actions"] = result.data["actions_ms"]
         return await self._said(out, speak)
 
+    def _memory(self, text: str, signals: Signals) -> BrainResult | None:
+        """Kept or recalled on the hub; a question the memory cannot answer goes on to the cloud."""
+        assert self.memory is not None
+        item = self.memory.remember(text)
+        if item is not None:
+            return BrainResult("local-memory", "remember", say(self.language, "remembered"),
+                               signals=signals.fired(), data={"memory_id": item})  # fmt: skip
+        recalled = self.memory.recall(text)
+        if recalled is not None:
+            return BrainResult("local-memory", "recall", say(self.language, "recalled", text=recalled.text),
+                               signals=signals.fired(), data={"memory_id": recalled.item_id})  # fmt: skip
+        return None
+
     def _clock_reply(self, intent: str) -> BrainResult:
         """Time and date for languages the English built-in skills do not speak."""
         now = self.skills.clock.now()
@@ -209,7 +227,8 @@ class Brain:
     async def _small_talk(self, text: str, conversation: Conversation, signals: Signals,
                           speak: Speak) -> BrainResult:  # fmt: skip
         assert self.llm is not None
-        messages = [{"role": "system", "content": SMALL_TALK_SYSTEM}]
+        system = SMALL_TALK_SYSTEM + (f" The user's name is {self.user_name}." if self.user_name else "")
+        messages = [{"role": "system", "content": system}]
         for question, answer in SMALL_TALK_EXAMPLES:
             messages += [{"role": "user", "content": question}, {"role": "assistant", "content": answer}]
         messages.append({"role": "user", "content": text})

@@ -179,12 +179,28 @@ def test_compaction_keeps_history_bounded(clouds: tuple[CloudServer, CloudServer
 
 
 WRITER = """
-import sys, time
-from sync import Replica
-replica = Replica.open(__import__("pathlib").Path(sys.argv[1]))
-for i in range(100000):
-    replica.doc.add_memory(f"note {i}", item_id=f"n{i}")
-    print(i, flush=True)  # acknowledged: the change is in SQLite
+import asyncio, sys
+from pathlib import Path
+from sync import LiveSync, Replica
+
+replica = Replica.open(Path(sys.argv[1]))
+
+
+async def token():
+    return sys.argv[3]
+
+
+async def main():
+    link = LiveSync(replica, sys.argv[2], token)
+    asyncio.create_task(link.run(asyncio.Event()))
+    await link.connected.wait()
+    for i in range(100000):
+        replica.doc.add_memory(f"note {i}", item_id=f"n{i}")
+        print(i, flush=True)  # acknowledged to the user: the change is in SQLite
+        await asyncio.sleep(0.001)  # the live link sends as it goes: the kill lands mid-sync
+
+
+asyncio.run(main())
 """
 
 
@@ -192,13 +208,16 @@ def test_kill_9_of_the_hub_loses_nothing(clouds: tuple[CloudServer, CloudServer]
     cloud, _ = clouds
     user = signup(httpx.Client(base_url=cloud.url))
     db = tmp_path / "hub.db"
-    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(db)], stdout=subprocess.PIPE, text=True,
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(db), cloud.url, user["access_token"]],
+                              stdout=subprocess.PIPE, text=True,
                               env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])})  # fmt: skip
     assert writer.stdout is not None
     acknowledged = -1
-    while acknowledged < 50:
+    while acknowledged < 150:
         acknowledged = int(writer.stdout.readline())
     os.kill(writer.pid, signal.SIGKILL)
+    mid = httpx.get(f"{cloud.url}/v1/sync/main", headers=bearer(user["access_token"])).json()
+    assert mid["bytes"] > 2  # the live link had sent some before the kill: it died mid-sync
     writer.wait(10)
     hub = Replica.open(db)  # restarted
     have = hub.doc.to_py()["memory"]

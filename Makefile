@@ -2,7 +2,7 @@
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup setup-dev demo test lint bench bench-devices bench-cloud bench-brain eval clean
+.PHONY: setup setup-dev demo test lint bench bench-devices bench-cloud bench-brain bench-sync eval clean
 
 setup:
 	@bash scripts/system-deps.sh demo
@@ -38,6 +38,9 @@ bench-cloud: setup-dev
 
 bench-brain: setup-dev
 	$(BIN)/python -m bench.brain
+
+bench-sync: setup-dev
+	$(BIN)/python -m bench.sync
 
 eval: setup-dev
 	$(BIN)/python -m tests.eval.run --json bench/results/eval.json

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from device_drivers.mosquitto import Mosquitto
+from tests.cli.simhome import simulated_home
 
 EXE = [sys.executable, "-m", "cli"]
 GERMAN_HOME = Path(__file__).resolve().parents[1] / "eval" / "home_de.toml"
@@ -19,14 +18,8 @@ GERMAN_HOME = Path(__file__).resolve().parents[1] / "eval" / "home_de.toml"
 
 @pytest.fixture
 def german_home(mosquitto: Mosquitto, tmp_path: Path):  # type: ignore[no-untyped-def]
-    env = {**os.environ, "COMPANION_MQTT_URL": mosquitto.url, "COMPANION_DATA_DIR": str(tmp_path / "data"),
-           "COMPANION_CONFIG_DIR": str(tmp_path / "config")}  # fmt: skip
-    sim = subprocess.Popen([*EXE, "devices", "simulate", "--config", str(GERMAN_HOME), "--broker", mosquitto.url],
-                           env=env, stderr=subprocess.PIPE, text=True)  # fmt: skip
-    time.sleep(1.5)
-    yield env
-    sim.terminate()
-    sim.wait(10)
+    with simulated_home(mosquitto, tmp_path, GERMAN_HOME) as env:
+        yield env
 
 
 def ask(env: dict[str, str], *args: str) -> dict[str, object]:

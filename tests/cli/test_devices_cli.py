@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from device_drivers.mosquitto import Mosquitto
+from tests.cli.simhome import simulated_home
 
 EXE = [sys.executable, "-m", "cli"]
 CONFIG = Path(__file__).resolve().parents[2] / "deploy" / "devices.example.toml"
@@ -19,14 +20,8 @@ CONFIG = Path(__file__).resolve().parents[2] / "deploy" / "devices.example.toml"
 
 @pytest.fixture
 def home(mosquitto: Mosquitto, tmp_path: Path):  # type: ignore[no-untyped-def]
-    env = {**os.environ, "COMPANION_MQTT_URL": mosquitto.url, "COMPANION_DATA_DIR": str(tmp_path / "data"),
-           "COMPANION_CONFIG_DIR": str(tmp_path / "config")}  # fmt: skip
-    sim = subprocess.Popen([*EXE, "devices", "simulate", "--config", str(CONFIG), "--broker", mosquitto.url],
-                           env=env, stderr=subprocess.PIPE, text=True)  # fmt: skip
-    time.sleep(1.5)
-    yield env
-    sim.terminate()
-    sim.wait(10)
+    with simulated_home(mosquitto, tmp_path, CONFIG) as env:
+        yield env
 
 
 def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

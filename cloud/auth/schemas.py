@@ -9,7 +9,7 @@ from pydantic import EmailStr
 from sqlmodel import Field, SQLModel
 
 DEFAULT_HUB_SCOPES = "chat escalate profile:read sync"
-KNOWN_SCOPES = {"chat", "escalate", "profile:read", "profile:write", "metrics", "sync"}
+KNOWN_SCOPES = {"chat", "escalate", "profile:read", "profile:write", "metrics", "sync", "rag"}
 
 
 class UserCreate(SQLModel):

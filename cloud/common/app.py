@@ -32,9 +32,10 @@ def all_services() -> dict[str, Service]:
     from cloud.chat import service as chat
     from cloud.escalation import service as escalation
     from cloud.profile import service as profile
+    from cloud.rag import service as rag
     from cloud.sync import service as sync
 
-    return {s.name: s for s in (auth, profile, chat, escalation, sync)}
+    return {s.name: s for s in (auth, profile, chat, escalation, sync, rag)}
 
 
 def create_app(settings: CloudSettings, services: list[str] | None = None) -> FastAPI:

@@ -98,7 +98,8 @@ class BodyLimit:
             if not message.get("more_body"):
                 break
         whole = b"".join(chunks)
-        binary = dict(scope.get("headers") or []).get(b"content-type", b"").startswith(b"application/octet-stream")
+        kind = dict(scope.get("headers") or []).get(b"content-type", b"")
+        binary = kind.startswith((b"application/octet-stream", b"application/pdf"))
         if not binary and any(n in whole for n in _NUL):
             await self._reject(send, 422)
             return

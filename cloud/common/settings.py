@@ -34,6 +34,8 @@ class CloudSettings(BaseSettings):
     rate_limit_window_s: float = Field(60.0, gt=0)
     sync_compact_every: int = Field(64, ge=2, le=100_000)  # updates per document before they fold into a snapshot
     max_body_bytes: int = Field(1_000_000, ge=1024)
+    rag_chroma_url: str | None = None  # a chromadb server (http://host:8000); unset: persistent in data_dir
+    rag_answers: bool = True  # the rag service loads the LLM gateway to answer from the notes
     cors_origins: list[str] = Field(default_factory=list)
     tls_cert_file: str | None = None
     tls_key_file: str | None = None

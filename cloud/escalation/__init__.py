@@ -71,7 +71,7 @@ class EscalationReply(BaseModel):
     usage: dict[str, int] = Field(default_factory=dict)
 
 
-def _system_prompt(body: EscalationRequest, profile: Profile | None) -> str:
+def _system_prompt(body: EscalationRequest, profile: Profile | None, notes: str = "") -> str:
     parts = []
     if profile and profile.name:
         parts.append(f"The user's name is {profile.name}.")
@@ -82,6 +82,8 @@ def _system_prompt(body: EscalationRequest, profile: Profile | None) -> str:
     if body.context.devices:
         listed = ", ".join(f"{d.name} ({d.kind}{', ' + d.area if d.area else ''})" for d in body.context.devices[:20])
         parts.append(f"Devices at home: {listed}.")
+    if notes:
+        parts.append(f"From the user's own notes and memories: {notes}")
     return " ".join(parts)
 
 
@@ -92,7 +94,9 @@ async def escalate(body: EscalationRequest, request: Request, session: SessionDe
         raise ApiError("the last turn must be the user's", code="INVALID_REQUEST", status=422)
     gateway: Gateway = request.app.state.gateway
     profile = await session.get(Profile, principal.user_id)
-    messages = [Message(role="system", content=_system_prompt(body, profile))] if _system_prompt(body, profile) else []
+    notes = await _notes(request, principal.user_id, body.conversation[-1].text)
+    system = _system_prompt(body, profile, notes)
+    messages = [Message(role="system", content=system)] if system else []
     messages += [Message(role=t.role, content=t.text) for t in body.conversation]
     chat = ChatCompletionRequest(messages=messages, max_tokens=body.max_tokens, temperature=0.4)
     if not body.stream:
@@ -103,6 +107,16 @@ async def escalate(body: EscalationRequest, request: Request, session: SessionDe
     return StreamingResponse(
         _events(first, pieces), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
     )
+
+
+async def _notes(request: Request, user_id: str, question: str) -> str:
+    """What the user's documents and synced memory say about the question, when rag runs here."""
+    if getattr(request.app.state, "rag", None) is None:
+        return ""
+    from cloud.rag.router import notes_for, refresh_memory
+
+    await refresh_memory(request, user_id)
+    return notes_for(await request.app.state.rag.query(user_id, question, 3))
 
 
 async def _events(first: Any, pieces: AsyncIterator[Any]) -> AsyncIterator[bytes]:

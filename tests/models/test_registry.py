@@ -19,7 +19,19 @@ from models.registry import (
     write_overrides,
 )
 
-ROLES = {"wake", "wake-features", "vad", "stt", "stt-vosk", "tts", "llm-edge", "llm-cloud", "llm-part"}
+ROLES = {
+    "wake",
+    "wake-features",
+    "vad",
+    "stt",
+    "stt-vosk",
+    "tts",
+    "llm-edge",
+    "llm-cloud",
+    "llm-part",
+    "embed",
+    "embed-tokenizer",
+}
 
 
 def test_manifest_entries_are_complete_and_pinned() -> None:

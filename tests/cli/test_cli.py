@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
-import resource
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -116,35 +117,38 @@ def test_hub_up_without_a_microphone_says_so(tmp_path) -> None:  # type: ignore[
     assert proc.returncode == 2 and "AUDIO_NO_DEVICE" in proc.stderr and "--wav" in proc.stderr
 
 
-def test_ten_minutes_of_audio_in_bounded_memory(voices, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    """`hub up` over 10 minutes (30 requests in it): peak RSS must not grow with length."""
+def test_twenty_minutes_of_audio_in_bounded_memory(voices, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """`hub up` over 20 minutes (60 requests): resident memory levels off instead of growing.
+
+    Sampled from /proc while it runs. The engines' allocators (onnxruntime, CTranslate2,
+    llama.cpp) keep growing their arenas over the first ~20 turns (30 minutes measured: 648 MB
+    after the first turns, 678 MB from turn 30 on, flat to turn 90); a leak keeps climbing.
+    So the last quarter is compared with the second: its floor (between turns) and its peak
+    (during one)."""
     segment = join(command(voices, "What time is it?"), silence(16.0))  # ~20 s
-    long_audio = np.tile(segment, int(np.ceil(600 * 16000 / len(segment))))[: 600 * 16000]
-    # The baseline already has 12 turns behind it: the engines' allocators (onnxruntime,
-    # CTranslate2, llama.cpp) warm up over the first turns (an 80 s baseline measured 26-53 MB
-    # below the 10-minute run; a 240 s one 10-20 MB above it), then memory must stay flat.
-    short = write_wav(tmp_path / "short.wav", long_audio[: 240 * 16000])
-    long = write_wav(tmp_path / "long.wav", long_audio)
-
-    def peak_rss_mb(path: Path) -> tuple[float, str]:
-        code = (
-            "import resource, subprocess, sys;"
-            f"p = subprocess.run({EXE!r} + ['--log-level', 'INFO', 'hub', 'up', '--wav', {str(path)!r},"
-            f" '--out', {str(tmp_path / 'out.wav')!r}, '--no-realtime', '--no-devices'], capture_output=True,"
-            " text=True);"
-            "sys.stderr.write(p.stderr);"
-            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024); sys.exit(p.returncode)"
-        )
-        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=900, check=False)
-        assert proc.returncode == 0, proc.stderr[-2000:]
-        return float(proc.stdout.strip()), proc.stderr
-
-    base, _ = peak_rss_mb(short)
-    peak, log = peak_rss_mb(long)
+    audio = np.tile(segment, int(np.ceil(1200 * 16000 / len(segment))))[: 1200 * 16000]
+    path = write_wav(tmp_path / "long.wav", audio)
+    proc = subprocess.Popen([*EXE, "--log-level", "INFO", "hub", "up", "--wav", str(path), "--out",
+                             str(tmp_path / "out.wav"), "--no-realtime", "--no-devices"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    samples: list[float] = []
+    while proc.poll() is None:
+        with contextlib.suppress(OSError, StopIteration):
+            status = Path(f"/proc/{proc.pid}/status").read_text()
+            samples.append(int(next(x for x in status.splitlines() if x.startswith("VmRSS")).split()[1]) / 1024)
+        time.sleep(0.2)
+    _, log = proc.communicate(timeout=60)
+    assert proc.returncode == 0, log[-2000:]
     answered = log.count('"event": "hub.skill"')
-    assert answered >= 25, f"only {answered} of ~30 requests answered"
-    assert peak - base < 40, f"peak RSS grew from {base:.0f} MB to {peak:.0f} MB over 10 minutes"
-    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss > 0
+    assert answered >= 55, f"only {answered} of ~60 requests answered"
+    samples = samples[:-15]  # not the last 3 s: models being freed at exit
+    quarter = len(samples) // 4
+    second, last = samples[quarter : 2 * quarter], samples[3 * quarter :]
+    assert len(last) > 20, "too few samples to judge"
+    floor_growth = min(last) - min(second)
+    peak_growth = max(last) - max(second)
+    assert floor_growth < 30, f"between turns, RSS rose {floor_growth:.0f} MB from the 2nd to the 4th quarter"
+    assert peak_growth < 40, f"peak RSS rose {peak_growth:.0f} MB from the 2nd to the 4th quarter"
 
 
 def test_hub_up_streams_raw_pcm_stdin_to_stdout(voices, tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -115,3 +115,21 @@ class SyncSnapshot(SQLModel, table=True):
     upto_id: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
     compactions: int = 0
     updated_at: datetime = _ts()
+
+
+class AnalyticsEvent(SQLModel, table=True):
+    """One thing a hub reports: a turn, an error, a device action. Keyed by the hub's event id,
+    so a batch sent twice is stored once."""
+
+    __tablename__ = "analytics_events"
+    user_id: str = Field(primary_key=True, foreign_key="users.id", max_length=32)
+    event_id: str = Field(primary_key=True, max_length=64)
+    hub_id: str = Field(index=True, max_length=128)
+    type: str = Field(max_length=16)  # turn | error | device
+    at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False, index=True))
+    route: str | None = Field(default=None, max_length=16)
+    intent: str | None = Field(default=None, max_length=64)
+    latency_ms: float | None = None
+    error_code: str | None = Field(default=None, max_length=64)
+    device: str | None = Field(default=None, max_length=128)
+    transcript: str | None = Field(default=None, max_length=2000)  # only with the user's opt-in

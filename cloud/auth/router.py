@@ -27,7 +27,9 @@ from cloud.tables import DeviceIdentity, User
 
 router = APIRouter(prefix="/v1/auth", tags=["auth"])
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
-ALL_USER_SCOPES = frozenset({"chat", "escalate", "profile:read", "profile:write", "metrics", "sync", "rag"})
+ALL_USER_SCOPES = frozenset(
+    {"chat", "escalate", "profile:read", "profile:write", "metrics", "sync", "rag", "analytics"}
+)
 
 
 async def _bootstrap_limit(request: Request, what: str) -> None:

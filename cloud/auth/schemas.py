@@ -8,8 +8,8 @@ from typing import Literal
 from pydantic import EmailStr
 from sqlmodel import Field, SQLModel
 
-DEFAULT_HUB_SCOPES = "chat escalate profile:read sync"
-KNOWN_SCOPES = {"chat", "escalate", "profile:read", "profile:write", "metrics", "sync", "rag"}
+DEFAULT_HUB_SCOPES = "chat escalate profile:read sync analytics"
+KNOWN_SCOPES = {"chat", "escalate", "profile:read", "profile:write", "metrics", "sync", "rag", "analytics"}
 
 
 class UserCreate(SQLModel):

@@ -28,6 +28,7 @@ log = logging.getLogger("cloud")
 
 
 def all_services() -> dict[str, Service]:
+    from cloud.analytics import service as analytics
     from cloud.auth import service as auth
     from cloud.chat import service as chat
     from cloud.escalation import service as escalation
@@ -35,7 +36,7 @@ def all_services() -> dict[str, Service]:
     from cloud.rag import service as rag
     from cloud.sync import service as sync
 
-    return {s.name: s for s in (auth, profile, chat, escalation, sync, rag)}
+    return {s.name: s for s in (auth, profile, chat, escalation, sync, rag, analytics)}
 
 
 def create_app(settings: CloudSettings, services: list[str] | None = None) -> FastAPI:

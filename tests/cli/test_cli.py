@@ -117,16 +117,16 @@ def test_hub_up_without_a_microphone_says_so(tmp_path) -> None:  # type: ignore[
     assert proc.returncode == 2 and "AUDIO_NO_DEVICE" in proc.stderr and "--wav" in proc.stderr
 
 
-def test_twenty_minutes_of_audio_in_bounded_memory(voices, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    """`hub up` over 20 minutes (60 requests): resident memory levels off instead of growing.
+def test_thirty_minutes_of_audio_in_bounded_memory(voices, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """`hub up` over 30 minutes (90 requests): resident memory levels off instead of growing.
 
     Sampled from /proc while it runs. The engines' allocators (onnxruntime, CTranslate2,
-    llama.cpp) keep growing their arenas over the first ~20 turns (30 minutes measured: 648 MB
-    after the first turns, 678 MB from turn 30 on, flat to turn 90); a leak keeps climbing.
-    So the last quarter is compared with the second: its floor (between turns) and its peak
-    (during one)."""
+    llama.cpp) grow their arenas over the first ~30 turns (measured: 648 MB after the first
+    turns, 678 MB from turn 30 on, flat to turn 90; a 20-minute run's second quarter was still
+    rising in one CI run). A leak keeps climbing, so the last third is compared with the middle
+    third: its floor (between turns) and its peak (during one)."""
     segment = join(command(voices, "What time is it?"), silence(16.0))  # ~20 s
-    audio = np.tile(segment, int(np.ceil(1200 * 16000 / len(segment))))[: 1200 * 16000]
+    audio = np.tile(segment, int(np.ceil(1800 * 16000 / len(segment))))[: 1800 * 16000]
     path = write_wav(tmp_path / "long.wav", audio)
     proc = subprocess.Popen([*EXE, "--log-level", "INFO", "hub", "up", "--wav", str(path), "--out",
                              str(tmp_path / "out.wav"), "--no-realtime", "--no-devices"],
@@ -140,15 +140,15 @@ def test_twenty_minutes_of_audio_in_bounded_memory(voices, tmp_path) -> None:  #
     _, log = proc.communicate(timeout=60)
     assert proc.returncode == 0, log[-2000:]
     answered = log.count('"event": "hub.skill"')
-    assert answered >= 55, f"only {answered} of ~60 requests answered"
+    assert answered >= 85, f"only {answered} of ~90 requests answered"
     samples = samples[:-15]  # not the last 3 s: models being freed at exit
-    quarter = len(samples) // 4
-    second, last = samples[quarter : 2 * quarter], samples[3 * quarter :]
+    third = len(samples) // 3
+    middle, last = samples[third : 2 * third], samples[2 * third :]
     assert len(last) > 20, "too few samples to judge"
-    floor_growth = min(last) - min(second)
-    peak_growth = max(last) - max(second)
-    assert floor_growth < 30, f"between turns, RSS rose {floor_growth:.0f} MB from the 2nd to the 4th quarter"
-    assert peak_growth < 40, f"peak RSS rose {peak_growth:.0f} MB from the 2nd to the 4th quarter"
+    floor_growth = min(last) - min(middle)
+    peak_growth = max(last) - max(middle)
+    assert floor_growth < 30, f"between turns, RSS rose {floor_growth:.0f} MB from the middle to the last third"
+    assert peak_growth < 40, f"peak RSS rose {peak_growth:.0f} MB from the middle to the last third"
 
 
 def test_hub_up_streams_raw_pcm_stdin_to_stdout(voices, tmp_path) -> None:  # type: ignore[no-untyped-def]

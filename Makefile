@@ -35,6 +35,7 @@ bench-devices: setup-dev
 
 bench-cloud: setup-dev
 	$(BIN)/python -m bench.cloud
+	$(BIN)/python -m bench.cloud_data
 
 bench-brain: setup-dev
 	$(BIN)/python -m bench.brain

@@ -35,8 +35,9 @@ def all_services() -> dict[str, Service]:
     from cloud.profile import service as profile
     from cloud.rag import service as rag
     from cloud.sync import service as sync
+    from cloud.translation import service as translation
 
-    return {s.name: s for s in (auth, profile, chat, escalation, sync, rag, analytics)}
+    return {s.name: s for s in (auth, profile, chat, escalation, sync, rag, analytics, translation)}
 
 
 def create_app(settings: CloudSettings, services: list[str] | None = None) -> FastAPI:

@@ -36,7 +36,7 @@ def test_health_metrics_and_request_ids(client: httpx.Client) -> None:
         "status": "ok",
         "db": True,
         "cache": True,
-        "services": ["auth", "profile", "chat", "escalation", "sync", "rag", "analytics"],
+        "services": ["auth", "profile", "chat", "escalation", "sync", "rag", "analytics", "translation"],
     }
     user = signup(client)
     tagged = client.get("/v1/profile", headers={**bearer(user["access_token"]), "X-Request-ID": "trace-me-42"})

@@ -2,7 +2,7 @@
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup setup-dev demo test lint bench bench-devices bench-cloud bench-brain bench-sync eval clean
+.PHONY: setup setup-dev demo test lint bench bench-devices bench-cloud bench-brain bench-sync bench-webrtc eval clean
 
 setup:
 	@bash scripts/system-deps.sh demo
@@ -15,12 +15,16 @@ setup-dev:
 demo: setup
 	$(BIN)/companion demo
 
-test: setup-dev tests/sync/node/node_modules/.package-lock.json
+test: setup-dev tests/sync/node/node_modules/.package-lock.json tests/browser/node/node_modules/.package-lock.json
 	$(BIN)/python -m pytest
 
-# The npm packages of the Yjs interop test (tests/sync/node), as pinned in package-lock.json.
+# The npm packages of the Yjs interop test (tests/sync/node) and of the browser tests
+# (tests/browser/node: playwright-core, which drives Debian's Chromium), as pinned in their locks.
 tests/sync/node/node_modules/.package-lock.json: tests/sync/node/package-lock.json | setup-dev
 	npm ci --prefix tests/sync/node --no-audit --no-fund
+
+tests/browser/node/node_modules/.package-lock.json: tests/browser/node/package-lock.json | setup-dev
+	npm ci --prefix tests/browser/node --no-audit --no-fund
 
 lint: setup-dev
 	$(BIN)/ruff check .
@@ -36,9 +40,14 @@ bench-devices: setup-dev
 bench-cloud: setup-dev
 	$(BIN)/python -m bench.cloud
 	$(BIN)/python -m bench.cloud_data
+	$(BIN)/python -m bench.cloud_media
+	$(BIN)/python -m bench.notify
 
 bench-brain: setup-dev
 	$(BIN)/python -m bench.brain
+
+bench-webrtc: setup-dev
+	$(BIN)/python -m bench.webrtc --runs 5
 
 bench-sync: setup-dev
 	$(BIN)/python -m bench.sync

@@ -2,122 +2,28 @@
 
 from __future__ import annotations
 
-import shutil
-import time
-from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
-from typing import Annotated
+from dataclasses import asdict
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from cli.common import Context, print_json
-from cli.link_cmd import client, files
-from models.errors import CompanionError
-from models.registry import Status
+from cli.common import print_json
+from edge_runtime.checks import Result, run_checks
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
-MIN_FREE_BYTES = 1 << 30
-MAX_SKEW_S = 5.0
+HostOpt = Annotated[str | None, typer.Option("--host", help="Check a hub over its LAN API (after provisioning).")]
 
 
-@dataclass
-class Result:
-    check: str
-    status: str  # ok | warn | fail
-    detail: str
-    fix: str = ""
+def _results(ctx: typer.Context, host: str | None, deep: bool) -> list[Result]:
+    if host is None:
+        return run_checks(ctx.obj.settings, ctx.obj.registry, deep=deep)
+    from cli.hubs import lan_client
 
-
-def _identity(ctx: Context) -> Result:
-    found = files(ctx).identity()
-    if found is None:
-        return Result("identity", "fail", "no hub identity", "companion hub init")
-    return Result("identity", "ok", found.hub_id)
-
-
-def _models(ctx: Context, deep: bool) -> Result:
-    checks = [ctx.registry.check(e.id, deep=deep) for e in ctx.registry.entries("edge")]
-    bad = [c.entry.id for c in checks if c.status in (Status.MISSING, Status.CORRUPT)]
-    how = "sha256 verified" if deep else "sizes checked"
-    if bad:
-        return Result("models", "fail", f"missing or altered: {', '.join(bad)}", "companion models install --force")
-    return Result("models", "ok", f"{len(checks)} edge models, {how}")
-
-
-def _broker(ctx: Context) -> Result:
-    import paho.mqtt.client as mqtt
-
-    from device_drivers.mqtt_url import BrokerAddress, configure
-
-    address = BrokerAddress.parse(ctx.settings.mqtt_url)
-    probe = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"companion-doctor-{time.monotonic_ns()}")
-    password = ctx.settings.mqtt_password.get_secret_value() if ctx.settings.mqtt_password else None
-    configure(probe, address, username=ctx.settings.mqtt_username, password=password, ca_file=ctx.settings.mqtt_ca_file)
-    outcome: list[str] = []
-    probe.on_connect = lambda c, u, f, reason, p: outcome.append(str(reason))
-    try:
-        probe.connect(address.host, address.port, keepalive=5)
-        deadline = time.monotonic() + 3
-        while not outcome and time.monotonic() < deadline:
-            probe.loop(timeout=0.1)
-        probe.disconnect()
-    except OSError as err:
-        return Result("broker", "fail", f"{address}: {err}", "start the broker, or set COMPANION_MQTT_URL")
-    if outcome == ["Success"]:
-        return Result("broker", "ok", str(address))
-    return Result("broker", "fail", f"{address}: {outcome[0] if outcome else 'no answer'}",
-                  "check COMPANION_MQTT_USERNAME / PASSWORD and the broker's ACL")  # fmt: skip
-
-
-def _cloud(ctx: Context) -> list[Result]:
-    api = client(ctx)
-    try:
-        health, server_date = api.health()
-    except CompanionError as err:
-        return [Result("cloud", "fail", err.message, err.hint or "")]
-    out = [Result("cloud", "ok" if health.get("status") == "ok" else "warn", f"{api.base_url}: {health.get('status')}")]
-    if server_date is not None:
-        skew = (datetime.now(UTC) - server_date).total_seconds()
-        out.append(Result("clock", "ok" if abs(skew) <= MAX_SKEW_S else "fail", f"{skew:+.1f} s against the cloud",
-                          "" if abs(skew) <= MAX_SKEW_S else "enable NTP (timedatectl set-ntp true)"))  # fmt: skip
-    try:
-        me = api.me(api.hub_token())
-        out.append(Result("credentials", "ok", f"linked as device {me.get('device_id')}"))
-    except CompanionError as err:
-        status = "warn" if err.code == "CLOUD_NOT_SIGNED_IN" else "fail"
-        out.append(Result("credentials", status, err.message, err.hint or "companion hub link"))
-    return out
-
-
-def _audio() -> Result:
-    try:
-        import sounddevice as sd
-
-        devices = sd.query_devices()
-    except Exception as err:  # PortAudio missing or broken
-        return Result("audio", "warn", f"no audio system: {err}", "apt-get install libportaudio2")
-    ins = sum(1 for d in devices if d["max_input_channels"] > 0)
-    outs = sum(1 for d in devices if d["max_output_channels"] > 0)
-    if ins and outs:
-        return Result("audio", "ok", f"{ins} input, {outs} output devices")
-    return Result("audio", "warn", f"{ins} input, {outs} output devices",
-                  "plug in a microphone and speaker, or use `hub up --wav` / `--stdin`")  # fmt: skip
-
-
-def _disk(ctx: Context) -> Result:
-    target = ctx.settings.data_dir if ctx.settings.data_dir.exists() else ctx.settings.data_dir.parent
-    while not target.exists():
-        target = target.parent
-    free = shutil.disk_usage(target).free
-    ok = free >= MIN_FREE_BYTES
-    return Result("disk", "ok" if ok else "fail", f"{free / 2**30:.1f} GiB free at {target}",
-                  "" if ok else "free some space: models and logs need at least 1 GiB")  # fmt: skip
-
-
-def run_checks(ctx: Context, *, deep: bool) -> list[Result]:
-    return [_identity(ctx), _models(ctx, deep), _broker(ctx), *_cloud(ctx), _audio(), _disk(ctx)]
+    with lan_client(ctx.obj, host) as lan:
+        rows: list[dict[str, Any]] = lan.call("GET", "/v1/status", params={"deep": str(deep).lower()})
+    return [Result(**row) for row in rows]
 
 
 def _show(results: list[Result], as_json: bool, title: str) -> None:
@@ -133,14 +39,14 @@ def _show(results: list[Result], as_json: bool, title: str) -> None:
     Console().print(table)
 
 
-def status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+def status(ctx: typer.Context, host: HostOpt = None, as_json: JsonOpt = False) -> None:
     """A quick look: identity, models (sizes), broker, cloud and credentials, audio, disk, clock."""
-    _show(run_checks(ctx.obj, deep=False), as_json, "Hub status")
+    _show(_results(ctx, host, deep=False), as_json, "Hub status" + (f" ({host})" if host else ""))
 
 
-def doctor(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+def doctor(ctx: typer.Context, host: HostOpt = None, as_json: JsonOpt = False) -> None:
     """Everything `status` checks, with every model file hashed; exits 1 if anything failed."""
-    results = run_checks(ctx.obj, deep=True)
-    _show(results, as_json, "Hub doctor")
+    results = _results(ctx, host, deep=True)
+    _show(results, as_json, "Hub doctor" + (f" ({host})" if host else ""))
     if any(r.status == "fail" for r in results):
         raise typer.Exit(1)

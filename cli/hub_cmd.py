@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 import sys
@@ -11,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from cli import link_cmd
+from cli import link_cmd, pair_cmd, provision_cmd
 from cli.common import load_engines, quiet_stdout
 from edge_runtime.audio.sinks import AudioSink, PcmSink, SpeakerSink, WavSink
 from edge_runtime.audio.sources import AudioSource, MicSource, PcmSource, WavSource
@@ -27,6 +28,11 @@ app = typer.Typer(help="Run and manage the hub.", no_args_is_help=True)
 app.command("init")(link_cmd.init)
 app.command("link")(link_cmd.link)
 app.command("unlink")(link_cmd.unlink)
+app.command("provision")(provision_cmd.provision)
+app.command("pair-code")(pair_cmd.pair_code)
+app.command("apps")(pair_cmd.apps)
+app.command("revoke")(pair_cmd.revoke)
+app.command("discover")(pair_cmd.discover)
 log = logging.getLogger("companion.hub")
 
 
@@ -40,6 +46,7 @@ def up(
     stdout: Annotated[bool, typer.Option("--stdout", help="Raw s16le PCM to stdout.")] = False,
     realtime: Annotated[bool, typer.Option(help="Pace file input like a live microphone.")] = True,
     devices: Annotated[bool, typer.Option(help="Run the device layer on the MQTT broker too.")] = True,
+    api: Annotated[bool | None, typer.Option("--api/--no-api", help="Serve the LAN API for the app.")] = None,
 ) -> None:
     """Listen for the wake word and answer, until interrupted (Ctrl-C) or the input ends."""
     settings = ctx.obj.settings
@@ -66,10 +73,13 @@ def up(
     with quiet_stdout():
         llm = load_llm(settings, ctx.obj.registry)
     live = isinstance(source, MicSource)
-    asyncio.run(_serve(settings, engines, source, sink, realtime=realtime and not live, devices=devices, llm=llm))
+    serve_api = settings.api_enabled if api is None else api
+    asyncio.run(_serve(settings, engines, source, sink, realtime=realtime and not live, devices=devices, llm=llm,
+                       api=serve_api, registry=ctx.obj.registry))  # fmt: skip
 
 
-async def _serve(settings, engines, source, sink, *, realtime: bool, devices: bool, llm=None) -> None:
+async def _serve(settings, engines, source, sink, *, realtime: bool, devices: bool, llm=None, api: bool = False,
+                 registry=None) -> None:  # fmt: skip
     device_hub = device_hub_from(settings) if devices else None
     if device_hub is not None:
         # Connects in the background and keeps retrying with backoff: voice works without a broker.
@@ -88,14 +98,17 @@ async def _serve(settings, engines, source, sink, *, realtime: bool, devices: bo
     link = live_sync(settings, replica)
     syncing = asyncio.create_task(link.run(stop)) if link is not None else None
     if device_hub is not None:
-        registry = device_hub.registry
-        apply_to_registry(replica, registry)
-        replica.on_remote.append(lambda: _apply(replica, registry))
+        device_registry = device_hub.registry
+        apply_to_registry(replica, device_registry)
+        replica.on_remote.append(lambda: _apply(replica, device_registry))
     skill = DeviceSkill(device_hub, language=settings.language) if device_hub is not None else None
     cloud = escalator_from(settings)
     hub = build_hub(settings, engines, SystemClock(settings.timezone), devices=skill, llm=llm, cloud=cloud,
                     memory=LocalMemory(replica.doc), user_name=user_name)  # fmt: skip
     loop = AudioLoop(hub, sink, realtime=realtime, lockstep=not realtime)
+    lan = (
+        await _start_api(settings, hub, device_hub, engines, llm, cloud, replica, user_name, registry) if api else None
+    )
     aio = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         aio.add_signal_handler(sig, stop.set)
@@ -111,10 +124,12 @@ async def _serve(settings, engines, source, sink, *, realtime: bool, devices: bo
     )
 
     try:
-        await loop.run(source.blocks(), until=stop.is_set)
-        if not stop.is_set():
+        if await _until_stopped(loop.run(source.blocks(), until=stop.is_set), stop):
             await loop.finish()
     finally:
+        if lan is not None:
+            await lan.stop()
+            await lan.hub.close()
         await hub.stop()
         if device_hub is not None:
             watcher.cancel()
@@ -127,6 +142,50 @@ async def _serve(settings, engines, source, sink, *, realtime: bool, devices: bo
         replica.store.close()
         sink.close()
         log.info("hub.down")
+
+
+async def _until_stopped(work, stop: asyncio.Event) -> bool:
+    """Run until the input ends (True) or a signal asks us to stop, even while no input arrives (False)."""
+    runner, stopper = asyncio.ensure_future(work), asyncio.ensure_future(stop.wait())
+    await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    stopper.cancel()
+    if not runner.done():
+        runner.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await runner
+    return not stop.is_set()
+
+
+async def _start_api(settings, hub, device_hub, engines, llm, cloud, replica, user_name, registry):
+    """The LAN API shares the hub's brain for text; each WebRTC session gets its own pipeline."""
+    from edge_runtime.api import ApiServer, HubContext, attach_voice
+    from edge_runtime.brain.memory import LocalMemory
+    from edge_runtime.identity import HubFiles
+
+    identity, _ = HubFiles(settings.config_dir, settings.data_dir).init()  # no-op once it exists
+    context = HubContext.open(settings, identity.hub_id, devices=device_hub, brain=hub.responder.brain,
+                              registry=registry)  # fmt: skip
+    attach_voice(context, hub.tracer, source="hub", conversation="hub")
+    context.webrtc = _webrtc_sessions(settings, engines, registry, device_hub, llm, cloud, LocalMemory(replica.doc),
+                                      user_name)  # fmt: skip
+    context.start()
+    try:
+        return await ApiServer(context).start()
+    except OSError as err:  # the port is taken: voice goes on without the app, and says why
+        log.error("api.failed", extra={"port": settings.api_port, "error": str(err),
+                                       "fix": "set COMPANION_API_PORT to a free port"})  # fmt: skip
+        await context.close()
+        return None
+
+
+def _webrtc_sessions(settings, engines, registry, device_hub, llm, cloud, memory, user_name):
+    try:
+        from edge_runtime.api.webrtc_glue import webrtc_sessions
+    except ImportError as err:  # the edge extra without aiortc: the rest of the API still works
+        log.warning("api.webrtc_unavailable", extra={"error": str(err)})
+        return None
+    return webrtc_sessions(settings, engines, registry, devices=device_hub, llm=llm, cloud=cloud, memory=memory,
+                           user_name=user_name)  # fmt: skip
 
 
 async def _log_device_events(device_hub: DeviceHub, events: asyncio.Queue[DeviceEvent]) -> None:

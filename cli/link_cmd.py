@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 from cli.common import Context, print_json
+from edge_runtime.checks import cloud_client
 from edge_runtime.cloud_client import CloudClient
 from edge_runtime.identity import HubFiles
 
@@ -22,9 +23,7 @@ def files(ctx: Context) -> HubFiles:
 
 
 def client(ctx: Context, url: str | None = None) -> CloudClient:
-    hub_files = files(ctx)
-    saved = hub_files.credentials(hub_files.hub_credentials) or hub_files.credentials(hub_files.user_credentials) or {}
-    return CloudClient(url or saved.get("url") or ctx.settings.cloud_url, hub_files)
+    return CloudClient(url, files(ctx)) if url else cloud_client(ctx.settings)
 
 
 def init(ctx: typer.Context, force: Annotated[bool, typer.Option("--force", help="Replace the identity.")] = False,
@@ -45,9 +44,15 @@ def link(
     name: Annotated[str | None, typer.Option(help="How the hub appears in your account.")] = None,
     cloud: CloudOpt = None,
     approve: Annotated[bool, typer.Option(help="Approve with your own `cloud login` instead of a browser.")] = False,
+    host: Annotated[str | None, typer.Option("--host", help="Link a provisioned hub over its LAN API.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Link this hub to your cloud account (OAuth device grant): shows a code, then waits for approval."""
+    if host is not None:
+        from cli.provision_cmd import link_remote
+
+        link_remote(ctx.obj, host, cloud=cloud, approve=approve, name=name, as_json=as_json)
+        return
     identity = files(ctx.obj).require_identity()
     api = client(ctx.obj, cloud)
     grant = api.start_link(identity.hub_id, name or socket.gethostname()[:100])
@@ -63,8 +68,15 @@ def link(
         err.print(f"[green]linked[/] hub {identity.hub_id} as device {record['device_id']} on {api.base_url}")
 
 
-def unlink(ctx: typer.Context) -> None:
+def unlink(ctx: typer.Context,
+           host: Annotated[str | None, typer.Option("--host", help="A provisioned hub, over its LAN API.")] = None,
+           ) -> None:  # fmt: skip
     """Revoke this hub's cloud credentials (at the cloud, then here)."""
+    if host is not None:
+        from cli.provision_cmd import unlink_remote
+
+        unlink_remote(ctx.obj, host)
+        return
     client(ctx.obj).unlink()
     err.print("unlinked: the cloud no longer accepts this hub's tokens")
 

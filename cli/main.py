@@ -43,7 +43,7 @@ def root(
     log_level: Annotated[str | None, typer.Option(help="DEBUG, INFO, WARNING, ERROR.")] = None,
 ) -> None:
     try:
-        settings = EdgeSettings()
+        settings = EdgeSettings.load()
     except ValidationError as exc:
         raise CompanionError(f"invalid settings: {exc}", code="CONFIG_INVALID") from exc
     if log_level:

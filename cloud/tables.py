@@ -133,3 +133,50 @@ class AnalyticsEvent(SQLModel, table=True):
     error_code: str | None = Field(default=None, max_length=64)
     device: str | None = Field(default=None, max_length=128)
     transcript: str | None = Field(default=None, max_length=2000)  # only with the user's opt-in
+
+
+class NotificationChannel(SQLModel, table=True):
+    """Where a user's notifications go besides their connected apps: a webhook, signed with its
+    own secret. `topics` filters (space-separated; empty takes every topic)."""
+
+    __tablename__ = "notification_channels"
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    user_id: str = Field(foreign_key="users.id", index=True, max_length=32)
+    kind: str = Field(default="webhook", max_length=16)
+    name: str = Field(default="", max_length=100)
+    url: str = Field(max_length=2000)
+    secret: str = Field(max_length=128)  # HMAC key; shown once, never logged
+    topics: str = Field(default="", max_length=500)
+    enabled: bool = True
+    created_at: datetime = _ts()
+
+
+class Notification(SQLModel, table=True):
+    __tablename__ = "notifications"
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    user_id: str = Field(foreign_key="users.id", index=True, max_length=32)
+    topic: str = Field(max_length=64)
+    title: str = Field(max_length=200)
+    body: str = Field(default="", max_length=4000)
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    source: str | None = Field(default=None, max_length=32)  # the device that sent it, if not the user
+    created_at: datetime = _ts()
+
+
+class WebhookDelivery(SQLModel, table=True):
+    """One notification to one webhook: retried with backoff until delivered or dead-lettered."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (UniqueConstraint("notification_id", "channel_id", name="uq_delivery_once"),)
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    notification_id: str = Field(foreign_key="notifications.id", max_length=32)
+    channel_id: str = Field(foreign_key="notification_channels.id", index=True, max_length=32)
+    user_id: str = Field(foreign_key="users.id", index=True, max_length=32)
+    status: str = Field(default="pending", max_length=16)  # pending | delivered | dead
+    attempts: int = 0
+    next_at: datetime = Field(default_factory=now, sa_column=Column(DateTime(timezone=True), nullable=False,
+                                                                  index=True))  # fmt: skip
+    last_status: int | None = None
+    last_error: str | None = Field(default=None, max_length=500)
+    delivered_at: datetime | None = _ts_null()
+    created_at: datetime = _ts()

@@ -66,3 +66,11 @@ class Engines:
         self.vad.reset()
         self.wake.process(np.zeros(self.wake.frame_samples, dtype=np.int16))
         self.wake.reset()
+
+
+def known_wake_words() -> list[str]:
+    """Wake words the manifest has a model for: "hey_jarvis" for wake-hey-jarvis."""
+    from models.registry import load_manifest
+
+    helpers = {"wake-melspectrogram", "wake-embedding"}
+    return sorted(e.id[5:].replace("-", "_") for e in load_manifest() if e.role == "wake" and e.id not in helpers)

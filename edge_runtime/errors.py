@@ -15,4 +15,10 @@ class AudioDeviceError(AudioError):
     code = "AUDIO_NO_DEVICE"
 
 
-__all__ = ["AudioDeviceError", "AudioError", "AudioFormatError", "CompanionError"]
+class EdgeError(CompanionError):
+    """A hub-side refusal the LAN API turns into JSON with this code."""
+
+    code = "HUB_ERROR"
+
+
+__all__ = ["AudioDeviceError", "AudioError", "AudioFormatError", "CompanionError", "EdgeError"]

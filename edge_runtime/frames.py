@@ -58,6 +58,7 @@ class StartListening(SystemFrame):
 
     type: ClassVar[str] = "start-listening"
     preroll: np.ndarray | None = None
+    hold: bool = False  # push-to-talk: pauses don't end the turn; the release (EndOfStream) does
 
 
 @dataclass

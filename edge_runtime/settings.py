@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import os
+import tomllib
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+Source = PydanticBaseSettingsSource
+
+# What provisioning may set over the LAN API; kept in <config_dir>/settings.toml (0600: credentials).
+PROVISIONED = ("hub_name", "room", "language", "timezone", "wake_word", "mqtt_url", "mqtt_username",
+               "mqtt_password", "cloud_url")  # fmt: skip
 
 
 def _xdg(var: str, fallback: str) -> Path:
@@ -17,6 +24,8 @@ def _xdg(var: str, fallback: str) -> Path:
 class EdgeSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="COMPANION_", extra="ignore")
 
+    hub_name: str = "Companion hub"
+    room: str | None = None  # where the hub stands: "the light" means this room's light
     config_dir: Path = Field(default_factory=lambda: _xdg("XDG_CONFIG_HOME", ".config"))
     data_dir: Path = Field(default_factory=lambda: _xdg("XDG_DATA_HOME", ".local/share"))
     log_level: str = "INFO"
@@ -87,6 +96,38 @@ class EdgeSettings(BaseSettings):
     confirm_classes: str = "lock,garage,alarm"
     confirm_all_actions: bool = False  # True: locking and closing need a yes too
 
+    # WebRTC voice sessions with the app (edge_runtime/webrtc; ICE servers: `ice_servers` below).
+    webrtc_max_sessions: int = Field(4, ge=1, le=64)  # each runs its own wake word and VAD
+
+    # The LAN API for the app (pairing, devices, asking, WebRTC) and its mDNS advertisement
+    api_enabled: bool = True
+    api_host: str = "127.0.0.1"  # 0.0.0.0 to let phones on the LAN in
+    api_port: int = Field(8765, ge=0, le=65535)
+    api_tls_cert_file: str | None = None  # HTTPS: a phone's browser lets the mic in only on HTTPS
+    api_tls_key_file: str | None = None
+    api_mdns: bool = True  # advertise _companion._tcp (only when api_host is not loopback)
+    ice_servers: list[str] = Field(default_factory=list)  # empty on a LAN; e.g. ["stun:stun.example.org"]
+    pairing_code_ttl_s: int = Field(600, ge=30)
+    pairing_max_failures: int = Field(5, ge=1, le=100)  # then the code is replaced and pairing pauses
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: Source,
+                                   env_settings: Source, dotenv_settings: Source, file_secret_settings: Source,
+                                   ) -> tuple[Source, ...]:  # fmt: skip
+        """The environment beats the provisioned file (passed as init values), so a test or an
+        operator can always override what the app set."""
+        return env_settings, init_settings, dotenv_settings, file_secret_settings
+
+    @classmethod
+    def load(cls) -> EdgeSettings:
+        """Settings from the environment over <config_dir>/settings.toml over the defaults."""
+        first = cls()
+        return cls(**read_provisioned(first.provisioned_file)) if first.provisioned_file.exists() else first
+
+    @property
+    def provisioned_file(self) -> Path:
+        return self.config_dir / "settings.toml"
+
     @property
     def confirm_class_set(self) -> frozenset[str]:
         return frozenset(c.strip().lower() for c in self.confirm_classes.split(",") if c.strip())
@@ -98,3 +139,10 @@ class EdgeSettings(BaseSettings):
     @property
     def model_overrides_file(self) -> Path:
         return self.config_dir / "models.toml"
+
+
+def read_provisioned(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        return {}
+    data = tomllib.loads(path.read_text())
+    return {k: v for k, v in data.items() if k in PROVISIONED}

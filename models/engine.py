@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -47,6 +48,7 @@ class Engine:
         self.timeout_s = timeout_s
         self.metrics = EngineMetrics()
         self._executor: concurrent.futures.ThreadPoolExecutor | None = None
+        self._executor_lock = threading.Lock()
 
     @property
     def name(self) -> str:
@@ -62,8 +64,9 @@ class Engine:
         """Run a slow call on the engine's own thread, so a stuck model cannot hang the hub."""
         if self.timeout_s is None:
             return fn(*args)
-        if self._executor is None:
-            self._executor = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix=self.kind)
+        with self._executor_lock:  # two sessions' first calls must not make two engine threads
+            if self._executor is None:
+                self._executor = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix=self.kind)
         future = self._executor.submit(fn, *args)
         try:
             return future.result(timeout=self.timeout_s)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 
@@ -13,7 +14,12 @@ from models.registry import Registry
 
 
 class TTS(Engine):
-    """Yields float32 mono audio at `sample_rate`, one chunk per sentence."""
+    """Yields float32 mono audio at `sample_rate`, one chunk per sentence.
+
+    One voice serves every pipeline (several WebRTC sessions at once), but Piper phonemizes with
+    espeak-ng, whose state is process-global: each step of a stream holds the engine's lock, so
+    two replies interleave sentence by sentence instead of corrupting each other.
+    """
 
     error_type = TtsError
     kind = "tts"
@@ -22,6 +28,7 @@ class TTS(Engine):
     def __init__(self) -> None:
         super().__init__()
         self.last_first_audio_s = 0.0
+        self._lock = threading.Lock()
 
     def synthesize(self, text: str) -> Iterator[np.ndarray]:
         text = text.strip()
@@ -30,7 +37,12 @@ class TTS(Engine):
         started = time.perf_counter()
         first = True
         try:
-            for chunk in self._synthesize(text):
+            chunks = self._synthesize(text)
+            while True:
+                with self._lock:
+                    chunk = next(chunks, None)
+                if chunk is None:
+                    break
                 if first:
                     self.last_first_audio_s = time.perf_counter() - started
                     first = False

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Debian packages the test suite needs: espeak-ng (a second, independent voice for test
-# speech), Mosquitto (a real broker for the device tests), PortAudio (sounddevice's library)
-# and Node.js with npm (the Yjs client of the sync interop test). Installs only what is missing.
+# speech), Mosquitto (a real broker for the device tests), PortAudio (sounddevice's library),
+# Node.js with npm (the Yjs client of the sync interop test) and Chromium (the web app's
+# end-to-end tests, driven by playwright-core). Installs only what is missing.
 #   scripts/system-deps.sh        # for the tests
 #   scripts/system-deps.sh demo   # only what the demo needs (Mosquitto)
 set -euo pipefail
@@ -12,6 +13,7 @@ if [ "${1:-test}" != "demo" ]; then
   ldconfig -p 2>/dev/null | grep -q libportaudio.so || missing+=(libportaudio2)
   command -v wrk >/dev/null 2>&1 || missing+=(wrk)  # the load generator of bench/cloud.py
   command -v node >/dev/null 2>&1 || missing+=(nodejs npm)  # tests/sync/node: the npm yjs client
+  command -v chromium >/dev/null 2>&1 || missing+=(chromium)  # tests/browser: the web app in a real browser
 fi
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,11 @@ import pytest
 from edge_runtime.settings import EdgeSettings
 from models.registry import Registry
 from tests.speech import Voices
+
+# Every `hub up` a test starts serves its LAN API on a free port, never the fixed default, and no
+# test advertises over mDNS unless it means to.
+os.environ.setdefault("COMPANION_API_PORT", "0")
+os.environ.setdefault("COMPANION_API_MDNS", "false")
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from sqlmodel import select
 
 from cloud.auth import logic
 from cloud.auth.schemas import (
+    KNOWN_SCOPES,
     DeviceApproval,
     DeviceCodePublic,
     DeviceCreate,
@@ -27,9 +28,7 @@ from cloud.tables import DeviceIdentity, User
 
 router = APIRouter(prefix="/v1/auth", tags=["auth"])
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
-ALL_USER_SCOPES = frozenset(
-    {"chat", "escalate", "profile:read", "profile:write", "metrics", "sync", "rag", "analytics"}
-)
+ALL_USER_SCOPES = frozenset(KNOWN_SCOPES)
 
 
 async def _bootstrap_limit(request: Request, what: str) -> None:

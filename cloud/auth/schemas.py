@@ -8,8 +8,9 @@ from typing import Literal
 from pydantic import EmailStr
 from sqlmodel import Field, SQLModel
 
-DEFAULT_HUB_SCOPES = "chat escalate profile:read sync analytics"
-KNOWN_SCOPES = {"chat", "escalate", "profile:read", "profile:write", "metrics", "sync", "rag", "analytics"}
+DEFAULT_HUB_SCOPES = "chat escalate profile:read sync analytics notify vision"
+KNOWN_SCOPES = {"chat", "escalate", "profile:read", "profile:write", "metrics", "sync", "rag", "analytics", "notify",
+                "vision", "voice"}  # fmt: skip
 
 
 class UserCreate(SQLModel):

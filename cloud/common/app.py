@@ -32,12 +32,16 @@ def all_services() -> dict[str, Service]:
     from cloud.auth import service as auth
     from cloud.chat import service as chat
     from cloud.escalation import service as escalation
+    from cloud.notification import service as notification
     from cloud.profile import service as profile
     from cloud.rag import service as rag
     from cloud.sync import service as sync
     from cloud.translation import service as translation
+    from cloud.vision import service as vision
+    from cloud.voice import service as voice
 
-    return {s.name: s for s in (auth, profile, chat, escalation, sync, rag, analytics, translation)}
+    every = (auth, profile, chat, escalation, sync, rag, analytics, translation, notification, vision, voice)
+    return {s.name: s for s in every}
 
 
 def create_app(settings: CloudSettings, services: list[str] | None = None) -> FastAPI:
@@ -94,7 +98,8 @@ def create_app(settings: CloudSettings, services: list[str] | None = None) -> Fa
     async def prometheus(_: Annotated[Any, Depends(require("metrics"))]) -> Response:
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
-    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    own_limits = {"/v1/vision/": settings.vision_max_bytes, "/v1/voice/": settings.voice_max_bytes}
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes, routes=own_limits)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=True,
                            allow_methods=["*"], allow_headers=["Authorization", "Content-Type"])  # fmt: skip

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.requests import HTTPConnection
 
 from cloud.common.errors import Forbidden, RateLimited, Unauthorized
 from cloud.common.tokens import Principal, read_access
@@ -55,3 +56,19 @@ async def user_only(principal: CurrentPrincipal) -> Principal:
 
 
 CurrentUser = Annotated[Principal, Depends(user_only)]
+
+
+async def connection_principal(conn: HTTPConnection, scope: str) -> Principal:
+    """For WebSockets: a bearer header, or `?access_token=` because browsers can't set headers there.
+    Users hold every scope; a device needs `scope`. Revoked devices are refused."""
+    state = conn.app.state
+    header = conn.headers.get("authorization", "")
+    token = header[7:] if header.lower().startswith("bearer ") else conn.query_params.get("access_token", "")
+    if not token:
+        raise Unauthorized("this route needs a bearer token", code="TOKEN_MISSING")
+    principal = read_access(state.signing_key, token)
+    if principal.device_id and await state.store.get(f"revoked:{principal.device_id}"):
+        raise Unauthorized("this device's access has been revoked", code="TOKEN_REVOKED")
+    if principal.device_id and scope not in principal.scopes:
+        raise Forbidden(f"this token lacks the '{scope}' scope", code="SCOPE_MISSING")
+    return principal

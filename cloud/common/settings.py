@@ -36,6 +36,27 @@ class CloudSettings(BaseSettings):
     max_body_bytes: int = Field(1_000_000, ge=1024)
     rag_chroma_url: str | None = None  # a chromadb server (http://host:8000); unset: persistent in data_dir
     rag_answers: bool = True  # the rag service loads the LLM gateway to answer from the notes
+    # Notifications: webhooks are retried with exponential backoff, then dead-lettered.
+    notify_webhook_attempts: int = Field(6, ge=1, le=20)
+    notify_backoff_s: float = Field(2.0, gt=0)  # first retry; doubles each time
+    notify_backoff_max_s: float = Field(600.0, gt=0)
+    notify_webhook_timeout_s: float = Field(5.0, gt=0)
+    notify_poll_s: float = Field(1.0, gt=0)
+    notify_private_webhooks: bool = False  # allow loopback and private addresses (a LAN's own receiver)
+    # Local models behind HTTP (vision, voice): requests waiting for one model before more get 503.
+    model_max_pending: int = Field(16, ge=1, le=1000)
+    # vision: image sizes are checked from the header before any pixel is decoded (image bombs).
+    vision_max_bytes: int = Field(8_000_000, ge=1024)  # this route's body limit, instead of max_body_bytes
+    vision_max_pixels: int = Field(24_000_000, ge=1)  # 6000x4000
+    vision_max_side: int = Field(8192, ge=16)
+    vision_threads: int = Field(2, ge=1, le=64)
+    # voice: the hub's engines (model ids from the registry) for thin clients.
+    voice_stt_model: str = "stt-whisper-tiny-en"
+    voice_stt_language: str = "en"
+    voice_tts_voices: list[str] = Field(default_factory=lambda: ["tts-joe-medium"], min_length=1)  # first: default
+    voice_threads: int = Field(2, ge=1, le=64)
+    voice_max_bytes: int = Field(6_000_000, ge=1024)  # this route's body limit (30 s of 48 kHz stereo is 5.8 MB)
+    voice_max_audio_s: float = Field(30.0, gt=0, le=3600)
     cors_origins: list[str] = Field(default_factory=list)
     tls_cert_file: str | None = None
     tls_key_file: str | None = None

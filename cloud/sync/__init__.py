@@ -6,27 +6,15 @@ from __future__ import annotations
 from fastapi import FastAPI
 from starlette.requests import HTTPConnection
 
-from cloud.common.errors import ApiError
+from cloud.common.auth import connection_principal
+from cloud.common.fanout import make_fanout
 from cloud.common.service import Service
-from cloud.common.tokens import read_access
-from cloud.sync.fanout import make_fanout
 from cloud.sync.log import PostgresLog
 from sync.server import Backend, Peer, sync_router
 
 
 async def authenticate(conn: HTTPConnection) -> Peer:
-    """A bearer token in the Authorization header, or `?access_token=` for browsers' WebSockets.
-    Users hold every scope; a hub or an app needs `sync`. Revoked devices are refused."""
-    state = conn.app.state
-    header = conn.headers.get("authorization", "")
-    token = header[7:] if header.lower().startswith("bearer ") else conn.query_params.get("access_token", "")
-    if not token:
-        raise ApiError("sync needs a bearer token", code="TOKEN_MISSING", status=401)
-    principal = read_access(state.signing_key, token)
-    if principal.device_id and await state.store.get(f"revoked:{principal.device_id}"):
-        raise ApiError("this device's access has been revoked", code="TOKEN_REVOKED", status=401)
-    if principal.device_id and "sync" not in principal.scopes:
-        raise ApiError("this token lacks the 'sync' scope", code="SCOPE_MISSING", status=403)
+    principal = await connection_principal(conn, "sync")
     return Peer(principal.user_id, principal.device_id)
 
 

@@ -26,6 +26,9 @@ SERVICES = {
     "rag": (2, "1000m", "1Gi", "2Gi"),
     "analytics": (2, "200m", "256Mi", "512Mi"),
     "translation": (1, "500m", "1Gi", "2Gi"),
+    "notification": (2, "200m", "256Mi", "512Mi"),
+    "vision": (1, "1000m", "512Mi", "1536Mi"),
+    "voice": (1, "1000m", "768Mi", "1536Mi"),
 }
 EXTERNAL = {"postgres": "postgres.databases.svc.cluster.local", "redis": "redis.databases.svc.cluster.local",
             "chromadb": "chromadb.databases.svc.cluster.local"}  # fmt: skip

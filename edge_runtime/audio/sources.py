@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import threading
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import BinaryIO, Protocol
@@ -117,22 +119,43 @@ class PcmSource:
         frame_bytes = 2 * self.channels
         chunk = frame_bytes * (self.rate // 10)
         carry = b""
-        while data := self.stream.read(chunk):
+        while data := self._read(chunk):
             data = carry + data
             usable = len(data) - len(data) % frame_bytes
             carry = data[usable:]
             if usable:
                 yield np.frombuffer(data[:usable], dtype="<i2").reshape(-1, self.channels)
 
+    def _read(self, size: int) -> bytes:
+        """From the file descriptor when there is one: a reader thread then holds no lock of the
+        interpreter's buffered stdin, which would abort the process at exit."""
+        try:
+            fd = self.stream.fileno()
+        except (AttributeError, OSError, ValueError):
+            return self.stream.read(size)
+        return os.read(fd, size)
+
     def iter_blocks(self) -> Iterator[np.ndarray]:
         yield from _frames(self._raw(), self.rate)
 
     async def blocks(self) -> AsyncIterator[np.ndarray]:
-        it = self.iter_blocks()
-        while True:
-            block = await asyncio.to_thread(next, it, None)
-            if block is None:
+        """Read on a daemon thread: an idle pipe must not keep the hub from stopping (a pool
+        thread blocked in read() would be joined at exit, and wait for input that never comes)."""
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[np.ndarray | None] = asyncio.Queue(maxsize=32)
+
+        def pump() -> None:
+            try:
+                for block in self.iter_blocks():
+                    asyncio.run_coroutine_threadsafe(queue.put(block), loop).result()
+            except RuntimeError:  # the loop has closed: nobody is listening any more
                 return
+            finally:
+                with contextlib.suppress(RuntimeError):
+                    asyncio.run_coroutine_threadsafe(queue.put(None), loop)
+
+        threading.Thread(target=pump, name="pcm-reader", daemon=True).start()
+        while (block := await queue.get()) is not None:
             yield block
 
 

@@ -54,6 +54,7 @@ class Endpointer(FrameProcessor):
         self.speculate_frames = max(1, round(speculate_after_ms / 1000 / FRAME_S)) if speculative else 0
         self.preroll: deque[np.ndarray] = deque(maxlen=max(1, round(preroll_ms / 1000 / FRAME_S)))
         self.active = False
+        self._hold = False
         self._reset()
 
     def _reset(self) -> None:
@@ -75,6 +76,7 @@ class Endpointer(FrameProcessor):
             self._open()
         elif isinstance(frame, StartListening):
             self._open()
+            self._hold = frame.hold
             if frame.preroll is not None and len(frame.preroll):
                 await self.push_frame(frame, DOWN)
                 await self._on_audio(AudioIn(frame.preroll, t=0.0))
@@ -91,6 +93,7 @@ class Endpointer(FrameProcessor):
         self._reset()
         self.vad.reset()
         self.active = True
+        self._hold = False
 
     async def _on_audio(self, frame: AudioIn) -> None:
         if self._t0 is None:
@@ -114,7 +117,7 @@ class Endpointer(FrameProcessor):
                 self._speech_end_wall = time.perf_counter()
                 self.tracer.mark("speech_start", t=self._t(self._frames_seen - 1))
                 await self.push_frame(SpeechStarted(self._t(self._frames_seen - 1)), DOWN)
-            elif self._frames_seen >= self.no_speech_frames:
+            elif self._frames_seen >= self.no_speech_frames and not self._hold:
                 await self._finish("no-speech")
             return
         self._speech.append(chunk)
@@ -124,9 +127,9 @@ class Endpointer(FrameProcessor):
             self._speech_end_wall = time.perf_counter()
         else:
             self._silence_run += 1
-            if self._silence_run == self.speculate_frames:
+            if self._silence_run == self.speculate_frames and not self._hold:
                 await self.push_frame(self._utterance(final=False, reason="speculative"), DOWN)
-        if self._silence_run >= self.trailing_frames:
+        if self._silence_run >= self.trailing_frames and not self._hold:
             await self._finish("silence")
         elif len(self._speech) >= self.max_frames:
             await self._finish("max-length")
@@ -153,6 +156,7 @@ class Endpointer(FrameProcessor):
             utterance_s=round(len(utt.audio) / RATE, 3),
         )
         self.active = False
+        self._hold = False
         self._reset()
         await self.push_frame(utt, DOWN)
         await self.push_frame(ListeningStopped(), UP)

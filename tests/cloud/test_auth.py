@@ -76,7 +76,8 @@ def test_device_authorization_grant(client: httpx.Client) -> None:
     assert tokens.status_code == 200, tokens.text
     hub = tokens.json()
     claims = jwt.decode(hub["access_token"], options={"verify_signature": False})
-    assert claims["dev"] and set(claims["scope"].split()) == {"chat", "escalate", "profile:read", "sync", "analytics"}
+    hub_scopes = {"chat", "escalate", "profile:read", "sync", "analytics", "notify", "vision"}
+    assert claims["dev"] and set(claims["scope"].split()) == hub_scopes
     assert client.post("/v1/auth/token", data=poll).json()["error"] == "invalid_grant"  # single use
     devices = client.get("/v1/auth/devices", headers=bearer(user["access_token"])).json()
     assert [(d["kind"], d["name"], d["client_id"]) for d in devices] == [("hub", "Kitchen hub", "hub-kitchen-01")]

@@ -31,6 +31,9 @@ ROLES = {
     "llm-part",
     "embed",
     "embed-tokenizer",
+    "ocr-det",
+    "ocr-rec",
+    "ocr-cls",
 }
 
 

@@ -1,4 +1,5 @@
-"""Fan-out of sync updates: Redis pub/sub across cloud processes, in-process as the embedded default."""
+"""Fan-out of messages (sync updates, notifications): Redis pub/sub across cloud processes,
+in-process as the embedded default."""
 
 from __future__ import annotations
 

@@ -1,0 +1,113 @@
+"""The hub's LAN API for the app: REST + a WebSocket event stream + WebRTC signalling, and the
+reference web app as static files. OpenAPI at /openapi.json."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request, WebSocket, WebSocketDisconnect
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+
+from edge_runtime.api.auth import AttemptLimiter, socket_app
+from edge_runtime.api.context import HubContext
+from edge_runtime.api.link_routes import router as link_router
+from edge_runtime.api.routes import router
+from edge_runtime.api.webrtc_routes import router as webrtc_router
+from models.errors import CompanionError
+
+log = logging.getLogger("companion.api")
+WEB_APP = Path(__file__).parent / "web"
+STATUS = {"TOKEN_MISSING": 401, "TOKEN_INVALID": 401, "TOKEN_REVOKED": 401, "PAIRING_WRONG_CODE": 403,
+          "PAIRING_LOCKED": 423, "PAIRING_NO_CODE": 409, "PAIRING_RATE_LIMITED": 429, "APP_UNKNOWN": 404,
+          "DEVICE_UNKNOWN": 404, "DEVICE_OFFLINE": 503, "MQTT_DISCONNECTED": 503, "DEVICE_UNCONFIRMED": 504,
+          "DEVICE_INVALID_COMMAND": 422, "DEVICES_OFF": 503, "BRAIN_OFF": 503, "WEBRTC_OFF": 503,
+          "WEBRTC_TOO_MANY_SESSIONS": 503, "WEBRTC_UNKNOWN_SESSION": 404, "SETTINGS_UNKNOWN_WAKE_WORD": 422,
+          "SETTINGS_UNKNOWN_TIMEZONE": 422, "LINK_ALREADY": 409, "LINK_NONE": 409, "CLOUD_UNREACHABLE": 502,
+          "HUB_IDENTITY": 409}  # fmt: skip
+
+
+def error_body(code: str, message: str, hint: str | None = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, **({"hint": hint} if hint else {})}}
+
+
+def create_api(hub: HubContext) -> FastAPI:
+    about = ("The hub's LAN API for the Companion app: pair with the 6-digit code, then control devices, ask, "
+             "read history, provision settings, and talk over WebRTC.")  # fmt: skip
+    app = FastAPI(title="Companion hub", version="0.1.0", redoc_url=None, description=about)
+    app.state.hub = hub
+    app.state.pair_limiter = AttemptLimiter()
+
+    @app.exception_handler(CompanionError)
+    async def companion_error(request: Request, err: CompanionError) -> JSONResponse:
+        status = STATUS.get(err.code, 400)
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        return JSONResponse(error_body(err.code, err.message, err.hint), status_code=status, headers=headers)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, err: Exception) -> JSONResponse:
+        log.exception("api.error", extra={"path": request.url.path})
+        return JSONResponse(error_body("INTERNAL", f"{type(err).__name__}: the hub failed at this request"), 500)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, err: RequestValidationError) -> JSONResponse:
+        first = err.errors()[0] if err.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        return JSONResponse(error_body("VALIDATION_ERROR", f"{where}: {first.get('msg', 'invalid')}"), 422)
+
+    @app.get("/health", tags=["platform"], summary="Liveness; no token needed")
+    async def health() -> dict[str, Any]:
+        return {"status": "ok", "hub_id": hub.hub_id, "name": hub.settings.hub_name,
+                "devices": hub.devices is not None, "webrtc": hub.webrtc is not None}  # fmt: skip
+
+    for routes in (router, link_router, webrtc_router):
+        app.include_router(routes)
+
+    @app.websocket("/v1/events")
+    async def events(ws: WebSocket) -> None:
+        """Transcripts, replies, device state changes and timers, as JSON {"type": ...}."""
+        await ws.accept()  # then close with a code: a browser sees only "403" for a refused handshake
+        try:
+            paired = socket_app(ws)
+        except CompanionError as err:
+            await ws.close(code=4401, reason=err.code)
+            return
+        async with hub.bus.subscribe() as sub:
+            await ws.send_json({"type": "ready", "hub_id": hub.hub_id, "app": paired.id})
+            reader = asyncio.create_task(_drain(ws))
+            try:
+                while not reader.done():
+                    getter = asyncio.create_task(sub.next())
+                    done, _ = await asyncio.wait({getter, reader}, return_when=asyncio.FIRST_COMPLETED)
+                    if getter in done:
+                        await ws.send_json(getter.result())
+                    else:
+                        getter.cancel()
+            except (WebSocketDisconnect, RuntimeError):
+                pass
+            finally:
+                reader.cancel()
+                with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
+                    await reader
+
+    if WEB_APP.is_dir():
+        app.mount("/app", StaticFiles(directory=WEB_APP, html=True), name="web-app")
+
+        @app.get("/", include_in_schema=False)
+        async def root() -> RedirectResponse:
+            return RedirectResponse("/app/")
+
+    return app
+
+
+async def _drain(ws: WebSocket) -> None:
+    """Apps only listen here; read until they go, so a vanished client ends the stream."""
+    while True:
+        message = await ws.receive()
+        if message["type"] == "websocket.disconnect":
+            return

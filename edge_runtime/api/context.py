@@ -1,0 +1,113 @@
+"""What the LAN API serves from: the running hub's parts, handed in by `hub up` (or a test)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from edge_runtime.api.events import EventBus
+from edge_runtime.api.history import History
+from edge_runtime.api.pairing import PairingStore
+from edge_runtime.brain.context import Conversation
+from edge_runtime.brain.router import Brain
+from edge_runtime.devices.hub import DeviceHub
+from edge_runtime.settings import PROVISIONED, EdgeSettings
+from models.registry import Registry, load_manifest, load_overrides
+
+MAX_CONVERSATIONS = 100
+
+
+@dataclass
+class HubContext:
+    settings: EdgeSettings
+    hub_id: str
+    pairing: PairingStore
+    history: History
+    bus: EventBus = field(default_factory=EventBus)
+    devices: DeviceHub | None = None
+    brain: Brain | None = None
+    webrtc: Any = None  # edge_runtime.webrtc sessions, when aiortc is installed
+    registry: Registry | None = None
+    link: dict[str, Any] = field(default_factory=dict)  # a link in progress (POST /v1/link)
+    link_task: asyncio.Task[None] | None = None
+    started: float = field(default_factory=time.time)
+    conversations: OrderedDict[str, Conversation] = field(default_factory=OrderedDict)
+    _watchers: list[asyncio.Task[None]] = field(default_factory=list)
+
+    @classmethod
+    def open(cls, settings: EdgeSettings, hub_id: str, **parts: Any) -> HubContext:
+        path = settings.data_dir / "api.sqlite3"
+        pairing = PairingStore(path, code_ttl_s=settings.pairing_code_ttl_s, max_failures=settings.pairing_max_failures)
+        return cls(settings, hub_id, pairing, History(pairing.db), **parts)
+
+    def model_registry(self) -> Registry:
+        if self.registry is None:
+            self.registry = Registry(load_manifest(), load_overrides(self.settings.model_overrides_file))
+        return self.registry
+
+    def start(self) -> None:
+        if self.devices is not None:
+            self._watchers.append(asyncio.create_task(self._device_events(self.devices.events())))
+
+    async def close(self) -> None:
+        if self.link_task is not None:
+            self.link_task.cancel()  # its thread ends at its next poll
+        for task in self._watchers:
+            task.cancel()
+        await asyncio.gather(*self._watchers, return_exceptions=True)
+        if self.webrtc is not None:
+            await self.webrtc.close_all()
+        self.pairing.close()
+
+    async def _device_events(self, queue: asyncio.Queue[Any]) -> None:
+        while True:
+            event = await queue.get()
+            self.bus.publish("device", event=event.type, device=event.device_id, **event.data)  # as over WebRTC
+
+    def conversation(self, key: str) -> Conversation:
+        """Each app (and each conversation it names) keeps its own context: "turn it off" means its last."""
+        if key in self.conversations:
+            self.conversations.move_to_end(key)
+        else:
+            self.conversations[key] = Conversation()
+            while len(self.conversations) > MAX_CONVERSATIONS:
+                self.conversations.popitem(last=False)
+        return self.conversations[key]
+
+    def record_turn(self, *, source: str, conversation: str, text: str, result: dict[str, Any]) -> dict[str, Any]:
+        turn = self.history.add(source=source, conversation=conversation, text=text, reply=result["reply"],
+                                route=result.get("route"), intent=result.get("intent"),
+                                actions=result.get("actions"))  # fmt: skip
+        self.bus.publish("reply", conversation=conversation, source=source, text=result["reply"], heard=text,
+                         route=result.get("route"), intent=result.get("intent"), turn=turn["id"])  # fmt: skip
+        return turn
+
+    def save_settings(self, changes: dict[str, Any]) -> list[str]:
+        """Merge into <config_dir>/settings.toml (0600); the names that need a restart to apply."""
+        from edge_runtime.settings import read_provisioned
+
+        path: Path = self.settings.provisioned_file
+        merged = {**read_provisioned(path), **{k: v for k, v in changes.items() if k in PROVISIONED}}
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lines = [f"{key} = {_toml_value(value)}" for key, value in sorted(merged.items()) if value is not None]
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write("# Written by the hub's LAN API (provisioning). The environment overrides it.\n")
+            fh.write("\n".join(lines) + "\n")
+        self.settings = self.settings.model_copy(update=changes)
+        return sorted(k for k in changes if k not in ("hub_name", "room"))
+
+
+def _toml_value(value: Any) -> str:
+    import json
+
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return json.dumps(str(value))  # a JSON string is a valid TOML basic string

@@ -1,0 +1,49 @@
+"""Conversation history for the app: every turn, by voice or text, kept in SQLite (bounded)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
+KEEP = 2000
+
+
+class History:
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+        self.db.execute("CREATE TABLE IF NOT EXISTS turns (id INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL, "
+                        "source TEXT NOT NULL, conversation TEXT NOT NULL, text TEXT NOT NULL, reply TEXT NOT NULL, "
+                        "route TEXT, intent TEXT, actions TEXT NOT NULL DEFAULT '[]')")  # fmt: skip
+
+    @classmethod
+    def open(cls, path: Path) -> History:
+        return cls(sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=5))
+
+    def add(self, *, source: str, conversation: str, text: str, reply: str, route: str | None = None,
+            intent: str | None = None, actions: list[dict[str, Any]] | None = None) -> dict[str, Any]:  # fmt: skip
+        at = time.time()
+        cur = self.db.execute("INSERT INTO turns (at, source, conversation, text, reply, route, intent, actions) "
+                              "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (at, source, conversation, text, reply, route, intent,
+                                                                  json.dumps(actions or [], default=str)))  # fmt: skip
+        turn_id = int(cur.lastrowid or 0)
+        if turn_id % 100 == 0:
+            self.db.execute("DELETE FROM turns WHERE id <= ?", (turn_id - KEEP,))
+        return {"id": turn_id, "at": at, "source": source, "conversation": conversation, "text": text,
+                "reply": reply, "route": route, "intent": intent, "actions": actions or []}  # fmt: skip
+
+    def recent(self, *, limit: int = 50, conversation: str | None = None, before: int | None = None
+               ) -> list[dict[str, Any]]:  # fmt: skip
+        query = "SELECT id, at, source, conversation, text, reply, route, intent, actions FROM turns WHERE 1=1"
+        args: list[Any] = []
+        if conversation:
+            query += " AND conversation = ?"
+            args.append(conversation)
+        if before:
+            query += " AND id < ?"
+            args.append(before)
+        rows = self.db.execute(query + " ORDER BY id DESC LIMIT ?", (*args, limit)).fetchall()
+        keys = ("id", "at", "source", "conversation", "text", "reply", "route", "intent", "actions")
+        return [{**dict(zip(keys, r, strict=True)), "actions": json.loads(r[8])} for r in rows]

@@ -1,0 +1,149 @@
+"""The app's REST routes: pairing, paired apps, devices, asking in text, history, settings."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, Field, SecretStr
+
+from edge_runtime.api.auth import App, Hub
+from edge_runtime.api.pairing import PairingError
+from edge_runtime.errors import EdgeError
+
+router = APIRouter(prefix="/v1")
+
+
+class PairRequest(BaseModel):
+    code: str = Field(pattern=r"^\d{6}$", description="the 6 digits the hub shows")
+    name: str = Field("app", min_length=1, max_length=64, description="what to call this app in the list")
+
+
+class AskRequest(BaseModel):
+    text: str = Field(min_length=1, max_length=1000)
+    conversation: str = Field("default", pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
+
+
+class SettingsUpdate(BaseModel):
+    """What provisioning sets. Secrets are write-only: reading settings never returns them."""
+
+    hub_name: str | None = Field(None, min_length=1, max_length=64)
+    room: str | None = Field(None, max_length=64)
+    language: str | None = Field(None, pattern=r"^[a-z]{2}$")
+    timezone: str | None = Field(None, max_length=64)
+    wake_word: str | None = Field(None, pattern=r"^[a-z_]{2,32}$")
+    mqtt_url: str | None = Field(None, pattern=r"^mqtts?://", max_length=300)
+    mqtt_username: str | None = Field(None, max_length=128)
+    mqtt_password: SecretStr | None = Field(None, max_length=256)
+    cloud_url: str | None = Field(None, pattern=r"^https?://", max_length=300)
+
+
+@router.get("/pairing", tags=["pairing"], summary="Bootstrap: who this hub is (no token needed)")
+async def pairing_info(hub: Hub) -> dict[str, Any]:
+    return {"hub_id": hub.hub_id, "name": hub.settings.hub_name, "pairing": "6-digit code",
+            "paired_apps": len(hub.pairing.apps())}  # fmt: skip
+
+
+@router.post("/pairing", tags=["pairing"], status_code=201,
+             summary="Trade the hub's 6-digit code for this app's token (shown once)")  # fmt: skip
+async def pair(body: PairRequest, request: Request, hub: Hub) -> dict[str, Any]:
+    request.app.state.pair_limiter.check(request.client.host if request.client else "unknown")
+    paired, token = hub.pairing.pair(body.code, body.name)
+    hub.bus.publish("paired", app=paired.id, name=paired.name)
+    return {"token": token, "app": paired.to_dict(), "hub_id": hub.hub_id}
+
+
+@router.get("/apps", tags=["pairing"], summary="Paired apps")
+async def apps(hub: Hub, me: App) -> list[dict[str, Any]]:
+    return [{**a.to_dict(), "this": a.id == me.id} for a in hub.pairing.apps()]
+
+
+@router.delete("/apps/{app_id}", tags=["pairing"], summary="Revoke an app's token (this app's too)")
+async def revoke(app_id: str, hub: Hub, _: App) -> dict[str, Any]:
+    revoked = hub.pairing.revoke(app_id)
+    hub.bus.publish("revoked", app=app_id)
+    return revoked.to_dict()
+
+
+def _devices(hub: Hub) -> Any:
+    if hub.devices is None:
+        raise EdgeError("the device layer is not running on this hub", code="DEVICES_OFF",
+                        hint="start the hub with devices (no --no-devices)")  # fmt: skip
+    return hub.devices
+
+
+@router.get("/devices", tags=["devices"], summary="Every known device with its state")
+async def devices(hub: Hub, _: App) -> list[dict[str, Any]]:
+    return [rec.to_dict() for rec in _devices(hub).registry.listing()]
+
+
+@router.get("/devices/{ref}", tags=["devices"], summary="One device, by id, name or alias")
+async def device(ref: str, hub: Hub, _: App) -> dict[str, Any]:
+    return dict(_devices(hub).registry.resolve(ref).to_dict())
+
+
+@router.post("/devices/{ref}", tags=["devices"],
+             summary="Set attributes; answers once the device confirms, or with a code")  # fmt: skip
+async def control(ref: str, values: dict[str, Any], hub: Hub, me: App) -> dict[str, Any]:
+    if not values or len(values) > 16:
+        raise EdgeError('send the attributes to set, e.g. {"on": true}', code="DEVICE_INVALID_COMMAND")
+    record = await _devices(hub).set(ref, values)
+    return {"confirmed": True, "device": record.to_dict()}
+
+
+@router.post("/ask", tags=["conversation"], summary="Ask in text, as if spoken; the reply comes back here too")
+async def ask(body: AskRequest, hub: Hub, me: App) -> dict[str, Any]:
+    if hub.brain is None:
+        raise EdgeError("the hub's brain is not running", code="BRAIN_OFF")
+    key = f"{me.id}:{body.conversation}"
+    hub.bus.publish("transcript", conversation=key, source="text", text=body.text, final=True)
+    result = (await hub.brain.handle(body.text, hub.conversation(key))).to_dict()
+    turn = hub.record_turn(source=f"app:{me.id}", conversation=key, text=body.text, result=result)
+    return {**result, "turn": turn["id"], "conversation": key}
+
+
+@router.get("/history", tags=["conversation"], summary="Recent turns by voice and text, newest first")
+async def history(hub: Hub, _: App, limit: Annotated[int, Query(ge=1, le=500)] = 50,
+                  conversation: Annotated[str | None, Query(max_length=130)] = None,
+                  before: Annotated[int | None, Query(ge=1)] = None) -> list[dict[str, Any]]:  # fmt: skip
+    return hub.history.recent(limit=limit, conversation=conversation, before=before)
+
+
+@router.get("/settings", tags=["settings"], summary="The hub's settings (secrets left out)")
+async def get_settings(hub: Hub, _: App) -> dict[str, Any]:
+    s = hub.settings
+    return {"hub_id": hub.hub_id, "hub_name": s.hub_name, "room": s.room, "language": s.language,
+            "timezone": s.timezone, "wake_word": s.wake_word, "mqtt_url": s.mqtt_url,
+            "mqtt_username": s.mqtt_username, "mqtt_password_set": s.mqtt_password is not None,
+            "cloud_url": s.cloud_url, "ice_servers": s.ice_servers}  # fmt: skip
+
+
+@router.patch("/settings", tags=["settings"], summary="Provision: name, room, locale, wake word, MQTT, cloud")
+async def patch_settings(body: SettingsUpdate, hub: Hub, _: App) -> dict[str, Any]:
+    from edge_runtime.engines import known_wake_words
+
+    changes = body.model_dump(exclude_unset=True)
+    if "wake_word" in changes and changes["wake_word"] not in known_wake_words():
+        raise EdgeError(f"no wake word model '{changes['wake_word']}'", code="SETTINGS_UNKNOWN_WAKE_WORD",
+                        hint=f"one of: {', '.join(known_wake_words())}")  # fmt: skip
+    if changes.get("timezone"):
+        _check_timezone(changes["timezone"])
+    secret = changes.get("mqtt_password")
+    restart = hub.save_settings({**changes, **({"mqtt_password": secret.get_secret_value()} if secret else {})})
+    if secret:
+        hub.settings = hub.settings.model_copy(update={"mqtt_password": secret})
+    hub.bus.publish("settings", changed=sorted(changes))
+    return {"changed": sorted(changes), "restart_required": restart, "settings": await get_settings(hub, _)}
+
+
+def _check_timezone(name: str) -> None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as err:
+        raise EdgeError(f"unknown timezone '{name}'", code="SETTINGS_UNKNOWN_TIMEZONE",
+                        hint="an IANA name such as Europe/Berlin") from err  # fmt: skip
+
+
+__all__ = ["PairingError", "router"]

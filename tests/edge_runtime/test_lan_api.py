@@ -1,0 +1,259 @@
+"""The hub's LAN API on a real server and broker: pairing and its limits, tokens, devices, asking
+with each app's own conversation, the event stream, history, settings, and the auth guard."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import ssl
+import stat
+from pathlib import Path
+from typing import Any
+
+import httpx
+import websockets
+
+from device_drivers.mosquitto import Mosquitto
+from edge_runtime.settings import EdgeSettings
+from tests.edge_runtime.lan_hub import bearer, lan_hub
+
+
+def run(coro: Any) -> Any:
+    return asyncio.run(coro)
+
+
+def test_pairing_trades_the_code_for_a_token_once(mosquitto: Mosquitto, tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with lan_hub(mosquitto.url, tmp_path) as hub, httpx.AsyncClient(base_url=hub.url) as http:
+            assert (await http.get("/health")).json()["hub_id"] == "hub-test0000000000"  # no token needed
+            assert (await http.get("/v1/pairing")).json()["paired_apps"] == 0
+            code = hub.code()
+            wrong = await http.post("/v1/pairing", json={"code": f"{(int(code) + 1) % 1_000_000:06d}"})
+            assert wrong.status_code == 403 and wrong.json()["error"]["code"] == "PAIRING_WRONG_CODE"
+            assert "4 tries left" in wrong.json()["error"]["hint"]
+            malformed = await http.post("/v1/pairing", json={"code": "12ab56"})
+            assert malformed.status_code == 422 and malformed.json()["error"]["code"] == "VALIDATION_ERROR"
+            paired = await http.post("/v1/pairing", json={"code": code, "name": "Ada's phone"})
+            assert paired.status_code == 201
+            token = paired.json()["token"]
+            again = await http.post("/v1/pairing", json={"code": code})
+            assert again.status_code == 409 and again.json()["error"]["code"] == "PAIRING_NO_CODE"  # single use
+            apps = (await http.get("/v1/apps", headers=bearer(token))).json()
+            assert [(a["name"], a["this"]) for a in apps] == [("Ada's phone", True)]
+            stored = (tmp_path / "data" / "api.sqlite3").read_bytes()
+            assert token.encode() not in stored  # only its hash is kept
+            assert stat.S_IMODE(os.stat(tmp_path / "data" / "api.sqlite3").st_mode) == 0o600
+
+    run(scenario())
+
+
+def test_pairing_cannot_be_brute_forced(mosquitto: Mosquitto, tmp_path: Path) -> None:
+    async def scenario() -> None:
+        limits = {"pairing_max_failures": 3}
+        async with lan_hub(mosquitto.url, tmp_path, **limits) as hub, httpx.AsyncClient(base_url=hub.url) as http:
+            code = hub.code()
+            guesses = [f"{(int(code) + i) % 1_000_000:06d}" for i in range(1, 4)]
+            answers = [(await http.post("/v1/pairing", json={"code": g})).json()["error"]["code"] for g in guesses]
+            assert answers == ["PAIRING_WRONG_CODE", "PAIRING_WRONG_CODE", "PAIRING_LOCKED"]
+            late = await http.post("/v1/pairing", json={"code": code})  # the right code, too late
+            assert late.status_code == 409 and late.json()["error"]["code"] == "PAIRING_NO_CODE"
+            fresh = hub.code()  # what `companion hub pair-code` does: a new code
+            assert (await http.post("/v1/pairing", json={"code": fresh})).status_code == 201
+            codes = []
+            for _ in range(7):  # one address, ten tries a minute, whatever the code's state
+                codes.append((await http.post("/v1/pairing", json={"code": "000000"})).status_code)
+            assert codes == [409] * 5 + [429] * 2
+
+    run(scenario())
+
+
+def test_every_route_needs_a_token_except_health_and_pairing(mosquitto: Mosquitto, tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with lan_hub(mosquitto.url, tmp_path) as hub, httpx.AsyncClient(base_url=hub.url) as http:
+            spec = (await http.get("/openapi.json")).json()
+            open_routes = {("get", "/health"), ("get", "/v1/pairing"), ("post", "/v1/pairing")}
+            checked = 0
+            for path, methods in spec["paths"].items():
+                for method in methods:
+                    if (method, path) in open_routes:
+                        continue
+                    url = path.replace("{ref}", "kitchen_light").replace("{app_id}", "x").replace("{session_id}", "x")
+                    for headers in ({}, bearer("cmpa_not-a-real-token")):
+                        answer = await http.request(method.upper(), url, headers=headers, json={})
+                        assert answer.status_code == 401, (method, path, answer.status_code, answer.text)
+                        assert answer.json()["error"]["code"] in ("TOKEN_MISSING", "TOKEN_INVALID")
+                    checked += 1
+            assert checked >= 10
+
+    run(scenario())
+
+
+def test_revoked_tokens_are_refused_on_rest_and_the_event_stream(mosquitto: Mosquitto, tmp_path: Path) -> None:
+    async def scenario() -> tuple[int | None, str | None]:
+        async with lan_hub(mosquitto.url, tmp_path) as hub, httpx.AsyncClient(base_url=hub.url) as http:
+            phone, tablet = await hub.pair(http, "phone"), await hub.pair(http, "tablet")
+            revoked = await http.delete(f"/v1/apps/{tablet['app']['id']}", headers=bearer(phone["token"]))
+            assert revoked.json()["revoked"] is True
+            replay = await http.get("/v1/devices", headers=bearer(tablet["token"]))
+            assert replay.status_code == 401 and replay.json()["error"]["code"] == "TOKEN_REVOKED"
+            assert (await http.get("/v1/devices", headers=bearer(phone["token"]))).status_code == 200
+            ws_url = hub.url.replace("http", "ws") + f"/v1/events?access_token={tablet['token']}"
+            async with websockets.connect(ws_url) as ws:
+                try:
+                    await asyncio.wait_for(ws.recv(), 5)
+                except websockets.ConnectionClosed as closed:
+                    return (closed.rcvd.code, closed.rcvd.reason) if closed.rcvd else (None, None)
+        return None, None
+
+    assert run(scenario()) == (4401, "TOKEN_REVOKED")
+
+
+def test_devices_are_listed_and_controlled_until_confirmed(mosquitto: Mosquitto, tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with lan_hub(mosquitto.url, tmp_path) as hub, httpx.AsyncClient(base_url=hub.url) as http:
+            headers = bearer((await hub.pair(http))["token"])
+            listed = {d["name"]: d for d in (await http.get("/v1/devices", headers=headers)).json()}
+            assert len(listed) == 30 and listed["Kitchen Light"]["attributes"]["on"]["writable"] is True
+            done = await http.post("/v1/devices/Kitchen Light", json={"on": True, "brightness": 40}, headers=headers)
+            assert done.status_code == 200 and done.json()["confirmed"] is True
+            assert hub.home.states()["Kitchen Light"]["on"] is True  # the simulated device changed
+            unknown = await http.post("/v1/devices/Garden Gnome", json={"on": True}, headers=headers)
+            assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "DEVICE_UNKNOWN"
+            bad = await http.post("/v1/devices/Kitchen Light", json={"brightness": "very"}, headers=headers)
+            assert bad.status_code == 422 and bad.json()["error"]["code"] == "DEVICE_INVALID_COMMAND"
+            empty = await http.post("/v1/devices/Kitchen Light", json={}, headers=headers)
+            assert empty.status_code == 422
+
+    run(scenario())
+
+
+def test_asking_streams_events_and_keeps_each_apps_conversation(mosquitto: Mosquitto, tmp_path: Path) -> None:
+    async def scenario() -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        async with lan_hub(mosquitto.url, tmp_path) as hub, httpx.AsyncClient(base_url=hub.url) as http:
+            a, b = bearer((await hub.pair(http, "a"))["token"]), bearer((await hub.pair(http, "b"))["token"])
+            ws_url = hub.url.replace("http", "ws") + "/v1/events"
+            async with websockets.connect(ws_url, additional_headers=a) as ws:
+                assert json.loads(await ws.recv())["type"] == "ready"
+                on = (await http.post("/v1/ask", json={"text": "turn on the kitchen light"}, headers=a)).json()
+                assert on["route"] == "local-intent" and on["actions"][0]["confirmed"] is True
+                events: list[dict[str, Any]] = []
+                while not any(e["type"] == "reply" for e in events):
+                    events.append(json.loads(await asyncio.wait_for(ws.recv(), 5)))
+                other = (await http.post("/v1/ask", json={"text": "turn it off"}, headers=b)).json()
+                assert other["actions"] == []  # b never talked about a device: "it" is nothing to b
+                assert hub.home.states()["Kitchen Light"]["on"] is True
+                mine = (await http.post("/v1/ask", json={"text": "turn it off"}, headers=a)).json()
+                assert [x["confirmed"] for x in mine["actions"]] == [True]
+                assert hub.home.states()["Kitchen Light"]["on"] is False
+            history = (await http.get("/v1/history", params={"limit": 10}, headers=a)).json()
+            return events, {"history": history, "on": on}
+
+    events, seen = run(scenario())
+    kinds = [e["type"] for e in events]
+    assert "transcript" in kinds and "device" in kinds and kinds[-1] == "reply"
+    device = next(e for e in events if e["type"] == "device")
+    assert device["device"] == "ha:kitchen_light" and device["event"] == "state" and device["values"]["on"] is True
+    assert [h["text"] for h in seen["history"]] == ["turn it off", "turn it off", "turn on the kitchen light"]
+    assert seen["history"][-1]["reply"] == seen["on"]["reply"] and seen["history"][-1]["route"] == "local-intent"
+
+
+def test_settings_are_provisioned_to_a_private_file_and_reloaded(mosquitto: Mosquitto, tmp_path: Path) -> None:
+    async def scenario() -> dict[str, Any]:
+        async with lan_hub(mosquitto.url, tmp_path) as hub, httpx.AsyncClient(base_url=hub.url) as http:
+            headers = bearer((await hub.pair(http))["token"])
+            bad = await http.patch("/v1/settings", json={"wake_word": "hey_toaster"}, headers=headers)
+            assert bad.status_code == 422 and bad.json()["error"]["code"] == "SETTINGS_UNKNOWN_WAKE_WORD"
+            tz = await http.patch("/v1/settings", json={"timezone": "Mars/Olympus"}, headers=headers)
+            assert tz.status_code == 422 and tz.json()["error"]["code"] == "SETTINGS_UNKNOWN_TIMEZONE"
+            body = {"hub_name": "Kitchen hub", "room": "Kitchen", "language": "de", "timezone": "Europe/Berlin",
+                    "wake_word": "alexa", "mqtt_url": "mqtt://10.0.0.2:1883", "mqtt_username": "hub",
+                    "mqtt_password": "s3cret-pw", "cloud_url": "https://cloud.example.org"}  # fmt: skip
+            done = (await http.patch("/v1/settings", json=body, headers=headers)).json()
+            assert "mqtt_url" in done["restart_required"] and "hub_name" not in done["restart_required"]
+            shown = (await http.get("/v1/settings", headers=headers)).json()
+            return {"done": done, "shown": shown}
+
+    seen = run(scenario())
+    assert seen["shown"]["hub_name"] == "Kitchen hub" and seen["shown"]["mqtt_password_set"] is True
+    assert "s3cret-pw" not in json.dumps(seen)  # secrets are write-only
+    path = tmp_path / "config" / "settings.toml"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    env = {"COMPANION_CONFIG_DIR": str(tmp_path / "config"), "COMPANION_LANGUAGE": "en"}
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        loaded = EdgeSettings.load()
+    finally:
+        for key, value in old.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    assert loaded.hub_name == "Kitchen hub" and loaded.wake_word == "alexa" and loaded.room == "Kitchen"
+    assert loaded.mqtt_password is not None and loaded.mqtt_password.get_secret_value() == "s3cret-pw"
+    assert loaded.language == "en"  # the environment beats the provisioned file
+
+
+def test_a_slow_event_reader_loses_old_events_not_memory() -> None:
+    from edge_runtime.api.events import EventBus
+
+    async def scenario() -> tuple[dict[str, Any], int]:
+        bus = EventBus(per_subscriber=10)
+        async with bus.subscribe() as sub:
+            for i in range(1000):
+                bus.publish("device", n=i)
+            first = await sub.next()
+            return first, sub.queue.qsize()
+
+    first, left = run(scenario())
+    assert first["n"] == 990 and first["dropped_before"] == 990 and left == 9
+
+
+def test_the_hub_is_found_over_mdns_by_another_process() -> None:
+    import subprocess
+    import sys
+
+    from edge_runtime.api.discovery import Advertiser, lan_addresses
+
+    addresses = lan_addresses()
+    assert addresses, "mDNS needs a non-loopback IPv4 interface (ip addr); this machine has none"
+
+    async def scenario() -> list[dict[str, Any]]:
+        advertiser = Advertiser("hub-mdns0000test", "Hall hub", 48765, addresses)
+        assert await advertiser.start()
+        try:
+            found = await asyncio.create_subprocess_exec(sys.executable, "-m", "cli", "hub", "discover", "--json",
+                                                         "--wait", "2", stdout=subprocess.PIPE)  # fmt: skip
+            out, _ = await found.communicate()
+            return list(json.loads(out))
+        finally:
+            await advertiser.stop()
+
+    hubs = [h for h in run(scenario()) if h["hub_id"] == "hub-mdns0000test"]
+    assert len(hubs) == 1 and hubs[0]["port"] == 48765 and set(hubs[0]["addresses"]) == set(addresses)
+    assert hubs[0]["properties"]["api"] == "/v1" and hubs[0]["name"].startswith("Hall hub")
+
+
+def test_the_api_serves_https_with_the_hubs_certificate(mosquitto: Mosquitto, tmp_path: Path) -> None:
+    from tests.edge_runtime.test_devices_security import _certificates
+
+    ca, cert, key = _certificates(tmp_path / "certs")
+
+    async def scenario() -> tuple[int, str]:
+        async with lan_hub(mosquitto.url, tmp_path, api_tls_cert_file=str(cert), api_tls_key_file=str(key)) as hub:
+            url = hub.url.replace("http://", "https://")
+            async with httpx.AsyncClient(base_url=url, verify=ssl.create_default_context(cafile=str(ca))) as https:
+                health = await https.get("/health")
+                page = await https.get("/app/")
+            async with httpx.AsyncClient(base_url=hub.url) as plain:
+                try:
+                    await plain.get("/health")
+                    plain_refused = "answered"
+                except httpx.HTTPError as err:
+                    plain_refused = type(err).__name__
+            assert page.status_code == 200 and "Companion" in page.text
+            return health.status_code, plain_refused
+
+    status, plain = run(scenario())
+    assert status == 200 and plain != "answered"

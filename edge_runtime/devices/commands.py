@@ -83,8 +83,6 @@ class Commander:
         deadline = time.monotonic() + timeout
         pending = Pending(rec, checked, messages, asyncio.get_running_loop().create_future())
         self.pending.setdefault(rec.id, []).append(pending)
-        state_topics = codec.topics(device)
-        self.link.prioritize(state_topics)
         loop = asyncio.get_running_loop()
         timer = loop.call_later(max(0.0, deadline - time.monotonic()), _expire, pending.future)
         try:
@@ -102,7 +100,6 @@ class Commander:
             self.pending[rec.id].remove(pending)
             if not self.pending[rec.id]:
                 del self.pending[rec.id]
-                self.link.prioritize(state_topics, on=False)
         return rec
 
     async def _send(self, pending: Pending, deadline: float) -> None:

@@ -83,7 +83,7 @@ class DeviceHub:
             self.link.announce_on_connect(codec.online_messages())
         known = {r.id: self.by_convention[r.device.convention].topics(r.device) for r in self.registry.records.values()}
         self.registry.route_known(known)
-        self.link.subscribe(t for topics in known.values() for t in topics)
+        self._subscribe_state([r.device for r in self.registry.records.values()], known)
         await self.link.start()
         self._flusher = asyncio.create_task(self._flush_loop())
         return self
@@ -173,10 +173,17 @@ class DeviceHub:
         for rec in self.registry.upsert(devices, topics):
             self._emit(DeviceEvent("device-changed" if rec.id in fresh else "device-added", rec.id,
                                    {"name": rec.name, "kind": rec.device.kind.value}))  # fmt: skip
-        self.link.subscribe(t for ts in topics.values() for t in ts)
+        self._subscribe_state(devices, topics)
         for device_id in removed:
             self.registry.remove(device_id)
             self._emit(DeviceEvent("device-removed", device_id))
+
+    def _subscribe_state(self, devices: Iterable[Any], topics: dict[str, list[str]]) -> None:
+        """Devices that take commands report on the control connection, so their echoes never
+        wait behind a sensor flood; the rest on the bulk one."""
+        commandable = {d.id for d in devices if d.writable()}
+        self.link.subscribe_control(t for device_id, ts in topics.items() if device_id in commandable for t in ts)
+        self.link.subscribe(t for device_id, ts in topics.items() if device_id not in commandable for t in ts)
 
     def _emit(self, event: DeviceEvent) -> None:
         for queue in self.listeners:

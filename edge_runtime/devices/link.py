@@ -1,8 +1,10 @@
-"""The hub's MQTT connection: paho on its own thread, messages handed to asyncio.
+"""The hub's MQTT connections: paho on its own threads, messages handed to asyncio.
 
-Inbound messages are coalesced per topic (a state cache needs only the latest), except
-on the topics of devices awaiting a command's echo, which take a fast lane. So a flood of
-state messages cannot stall the command path.
+Two connections to the same broker. The bulk one takes discovery and the state of devices
+that only report (sensors), coalesced per topic since a state cache needs only the latest.
+The control one publishes commands and takes the state of devices that can be commanded,
+in order. A broker sends each connection its own stream, so a sensor flood the hub cannot
+keep up with queues behind the bulk connection and never in front of a command's echo.
 """
 
 from __future__ import annotations
@@ -21,6 +23,52 @@ log = logging.getLogger(__name__)
 Handler = Callable[[str, bytes], None]
 
 
+class _Connection:
+    """One paho client, its subscriptions, and its connected flag."""
+
+    def __init__(self, link: MqttLink, name: str, client_id: str, credentials: dict[str, Any],
+                 backoff: tuple[float, float]) -> None:  # fmt: skip
+        self.link, self.name = link, name
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id)
+        configure(self.client, link.address, **credentials)
+        self.client.reconnect_delay_set(*backoff)  # type: ignore[arg-type]  # floats work
+        self.client.max_inflight_messages_set(1000)
+        self.client.on_connect = self._on_connect
+        self.client.on_disconnect = self._on_disconnect
+        self.filters: set[str] = set()
+        self.online: list[tuple[str, bytes, bool]] = []
+        self.up = False
+        self.connects = 0
+
+    def subscribe(self, filters: Iterable[str]) -> None:
+        new = [f for f in filters if f not in self.filters]
+        if not new:
+            return
+        self.filters.update(new)
+        if self.client.is_connected():
+            self.client.subscribe([(f, 1) for f in new])
+
+    def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
+        if reason.is_failure:
+            log.warning("mqtt.refused", extra={"broker": str(self.link.address), "reason": str(reason)})
+            return
+        set_nodelay(client)
+        if self.filters:
+            client.subscribe([(f, 1) for f in sorted(self.filters)])
+        for topic, payload, retain in self.online:
+            client.publish(topic, payload, qos=1, retain=retain)
+        self.connects += 1
+        log.info("mqtt.connected", extra={"broker": str(self.link.address), "connection": self.name,
+                                          "connects": self.connects})  # fmt: skip
+        self.link._call(lambda: self.link._set_up(self, True))
+
+    def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
+        level = logging.INFO if reason.value == 0 else logging.WARNING  # 0: we asked to leave
+        log.log(level, "mqtt.disconnected", extra={"broker": str(self.link.address), "connection": self.name,
+                                                   "reason": str(reason)})  # fmt: skip
+        self.link._call(lambda: self.link._set_up(self, False))
+
+
 class MqttLink:
     def __init__(
         self,
@@ -36,89 +84,81 @@ class MqttLink:
     ) -> None:
         self.address = address
         self._handler = on_message
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id)
-        configure(self.client, address, username=username, password=password, **(tls_files or {}))
-        self.client.reconnect_delay_set(min_backoff_s, max_backoff_s)  # type: ignore[arg-type]  # floats work
-        self.client.max_inflight_messages_set(1000)
-        self.client.on_connect = self._on_connect
-        self.client.on_disconnect = self._on_disconnect
-        self.client.on_message = self._on_message
-        self._filters: set[str] = set()
-        self._online: list[tuple[str, bytes, bool]] = []
+        credentials: dict[str, Any] = {"username": username, "password": password, **(tls_files or {})}
+        backoff = (min_backoff_s, max_backoff_s)
+        self._bulk = _Connection(self, "bulk", client_id, credentials, backoff)
+        self._control = _Connection(self, "control", f"{client_id}-control", credentials, backoff)
+        self._bulk.client.on_message = self._on_bulk
+        self._control.client.on_message = self._on_control
         self._lock = threading.Lock()
         self._latest: dict[str, bytes] = {}
-        self._fast: list[tuple[str, bytes]] = []
-        self._fast_topics: set[str] = set()
+        self._ordered: list[tuple[str, bytes]] = []
+        self._control_topics: frozenset[str] = frozenset()  # replaced whole, so paho's thread reads it unlocked
         self._scheduled = False
         self._loop: asyncio.AbstractEventLoop | None = None
-        self.connected = asyncio.Event()
+        self.connected = asyncio.Event()  # both connections up
         self.on_reconnect: list[Callable[[], None]] = []
-        self.connects = 0
-        self.raw = 0  # messages taken off the socket
+        self.raw = 0  # messages taken off the sockets
         self.received = 0  # messages handed to the hub after coalescing
+
+    @property
+    def connects(self) -> int:
+        """Times the hub came online (the bulk connection, which announces it)."""
+        return self._bulk.connects
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
-        self.client.connect_async(self.address.host, self.address.port, keepalive=30)
-        self.client.loop_start()
+        for conn in (self._control, self._bulk):
+            conn.client.connect_async(self.address.host, self.address.port, keepalive=30)
+            conn.client.loop_start()
 
     async def stop(self) -> None:
-        self.client.disconnect()
-        await asyncio.to_thread(self.client.loop_stop)
+        for conn in (self._bulk, self._control):
+            conn.client.disconnect()
+        await asyncio.gather(*(asyncio.to_thread(c.client.loop_stop) for c in (self._bulk, self._control)))
 
     def announce_on_connect(self, messages: Iterable[tuple[str, bytes, bool]]) -> None:
-        self._online.extend(messages)
+        self._bulk.online.extend(messages)
 
     def subscribe(self, filters: Iterable[str]) -> None:
-        new = [f for f in filters if f not in self._filters]
-        if not new:
-            return
-        self._filters.update(new)
-        if self.client.is_connected():
-            self.client.subscribe([(f, 1) for f in new])
+        """Discovery and report-only state, on the bulk connection."""
+        self._bulk.subscribe(filters)
 
-    def prioritize(self, topics: Iterable[str], on: bool = True) -> None:
-        with self._lock:
-            if on:
-                self._fast_topics.update(topics)
-            else:
-                self._fast_topics.difference_update(topics)
+    def subscribe_control(self, topics: Iterable[str]) -> None:
+        """State of commandable devices, on the control connection; the bulk one then ignores
+        these topics even where one of its wildcards covers them."""
+        topics = set(topics)
+        if topics <= self._control_topics:
+            return
+        self._control_topics = self._control_topics | topics
+        self._control.subscribe(topics)
 
     def publish(self, topic: str, payload: bytes, *, qos: int = 1, retain: bool = False) -> bool:
         """Hand a message to paho; False when not connected (the caller decides to wait or fail)."""
-        if not self.client.is_connected():
+        client = self._control.client
+        if not client.is_connected():
             return False
-        info = self.client.publish(topic, payload, qos=qos, retain=retain)
-        return info.rc == mqtt.MQTT_ERR_SUCCESS
+        return client.publish(topic, payload, qos=qos, retain=retain).rc == mqtt.MQTT_ERR_SUCCESS
 
-    # --- paho's thread
+    # --- paho's threads
 
-    def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
-        if reason.is_failure:
-            log.warning("mqtt.refused", extra={"broker": str(self.address), "reason": str(reason)})
-            return
-        set_nodelay(client)
-        if self._filters:
-            client.subscribe([(f, 1) for f in sorted(self._filters)])
-        for topic, payload, retain in self._online:
-            client.publish(topic, payload, qos=1, retain=retain)
-        self.connects += 1
-        log.info("mqtt.connected", extra={"broker": str(self.address), "connects": self.connects})
-        self._call(self._set_connected)
-
-    def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
-        level = logging.INFO if reason.value == 0 else logging.WARNING  # 0: we asked to leave
-        log.log(level, "mqtt.disconnected", extra={"broker": str(self.address), "reason": str(reason)})
-        self._call(self.connected.clear)
-
-    def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
+    def _on_bulk(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
+        topic = msg.topic
+        if topic in self._control_topics:
+            return  # the control connection delivers it
         with self._lock:
             self.raw += 1
-            if msg.topic in self._fast_topics:
-                self._fast.append((msg.topic, bytes(msg.payload)))
-            else:
-                self._latest.pop(msg.topic, None)  # keep arrival order: a re-sent topic moves to the end
-                self._latest[msg.topic] = bytes(msg.payload)
+            self._latest.pop(topic, None)  # keep arrival order: a re-sent topic moves to the end
+            self._latest[topic] = bytes(msg.payload)
+            if self._scheduled:
+                return
+            self._scheduled = True
+        self._call(self._drain)
+
+    def _on_control(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
+        with self._lock:
+            self.raw += 1
+            self._ordered.append((msg.topic, bytes(msg.payload)))
             if self._scheduled:
                 return
             self._scheduled = True
@@ -130,19 +170,24 @@ class MqttLink:
 
     # --- the asyncio loop
 
-    def _set_connected(self) -> None:
-        first = self.connects == 1
+    def _set_up(self, conn: _Connection, up: bool) -> None:
+        conn.up = up
+        if not (self._bulk.up and self._control.up):
+            self.connected.clear()
+            return
+        if self.connected.is_set():
+            return
         self.connected.set()
-        if not first:
+        if self._bulk.connects > 1 or self._control.connects > 1:
             for hook in self.on_reconnect:
                 hook()
 
     def _drain(self) -> None:
         with self._lock:
-            fast, self._fast = self._fast, []
+            ordered, self._ordered = self._ordered, []
             latest, self._latest = self._latest, {}
             self._scheduled = False
-        for topic, payload in [*fast, *latest.items()]:
+        for topic, payload in [*ordered, *latest.items()]:
             self.received += 1
             try:
                 self._handler(topic, payload)

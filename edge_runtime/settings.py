@@ -39,6 +39,7 @@ class EdgeSettings(BaseSettings):
     vad_threshold: float = Field(0.5, gt=0.0, lt=1.0)
     trailing_silence_ms: int = Field(400, ge=96, le=5000)
     max_utterance_s: float = Field(12.0, gt=0.5, le=60.0)
+    max_held_s: float = Field(30.0, gt=0.5, le=120.0)  # a held push-to-talk turn
     no_speech_timeout_s: float = Field(5.0, gt=0.5, le=60.0)
     speculative_stt: bool = True
 

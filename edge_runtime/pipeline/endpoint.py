@@ -38,6 +38,7 @@ class Endpointer(FrameProcessor):
         threshold: float = 0.5,
         trailing_silence_ms: int = 400,
         max_utterance_s: float = 12.0,
+        max_held_s: float = 30.0,
         no_speech_timeout_s: float = 5.0,
         speculative: bool = True,
         speculate_after_ms: int = 96,
@@ -50,6 +51,8 @@ class Endpointer(FrameProcessor):
         self.keep_threshold = max(0.05, threshold - 0.15)  # hysteresis, as Silero recommends
         self.trailing_frames = max(1, round(trailing_silence_ms / 1000 / FRAME_S))
         self.max_frames = round(max_utterance_s / FRAME_S)
+        # A held push-to-talk turn is the user's choice of length: cap it only at Whisper's window.
+        self.max_held_frames = round(max(max_held_s, max_utterance_s) / FRAME_S)
         self.no_speech_frames = round(no_speech_timeout_s / FRAME_S)
         self.speculate_frames = max(1, round(speculate_after_ms / 1000 / FRAME_S)) if speculative else 0
         self.preroll: deque[np.ndarray] = deque(maxlen=max(1, round(preroll_ms / 1000 / FRAME_S)))
@@ -131,7 +134,7 @@ class Endpointer(FrameProcessor):
                 await self.push_frame(self._utterance(final=False, reason="speculative"), DOWN)
         if self._silence_run >= self.trailing_frames and not self._hold:
             await self._finish("silence")
-        elif len(self._speech) >= self.max_frames:
+        elif len(self._speech) >= (self.max_held_frames if self._hold else self.max_frames):
             await self._finish("max-length")
 
     def _utterance(self, *, final: bool, reason: str) -> Utterance:

@@ -22,11 +22,11 @@ class Collect(FrameProcessor):
         self.frames.append(frame)
 
 
-def endpoint(engines, audio: np.ndarray, **kw) -> list[Utterance]:  # type: ignore[no-untyped-def]
+def endpoint(engines, audio: np.ndarray, hold: bool = False, **kw) -> list[Utterance]:  # type: ignore[no-untyped-def]
     async def run() -> list[Utterance]:
         sink = Collect()
         pipeline = Pipeline([Endpointer(engines.vad, Tracer(), **kw), sink])
-        await pipeline.push(StartListening())
+        await pipeline.push(StartListening(hold=hold))
         pcm = (audio * 32767).astype(np.int16)
         for i in range(0, len(pcm), 1280):
             await pipeline.push(AudioIn(pcm[i : i + 1280], t=i / 16000))
@@ -59,6 +59,14 @@ def test_maximum_utterance_length(engines, voices: Voices) -> None:  # type: ign
     finals = [u for u in endpoint(engines, long_speech, max_utterance_s=3.0) if u.final]
     assert finals[0].reason == "max-length"
     assert abs(len(finals[0].audio) / 16000 - 3.0) < 0.5
+
+
+def test_a_held_push_to_talk_turn_outlasts_the_hands_free_cap(engines, voices: Voices) -> None:  # type: ignore[no-untyped-def]
+    long_speech = join(*[voices.piper("This goes on and on without a pause.")] * 6)
+    assert len(long_speech) / 16000 > 9.0
+    finals = [u for u in endpoint(engines, long_speech, hold=True, max_utterance_s=3.0, max_held_s=6.0) if u.final]
+    assert finals[0].reason == "max-length"
+    assert abs(len(finals[0].audio) / 16000 - 6.0) < 0.5  # the held cap, not the hands-free one
 
 
 def test_no_speech_times_out(engines) -> None:  # type: ignore[no-untyped-def]

@@ -3,7 +3,6 @@ for their LAN API whose failures are clear messages with codes, never tracebacks
 
 from __future__ import annotations
 
-import os
 import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,6 +12,7 @@ from typing import Any
 import httpx
 
 from cli.common import Context
+from edge_runtime.tomlfile import toml_table, toml_value, write_private
 from models.errors import CompanionError
 
 DEFAULT_PORT = 8765
@@ -40,16 +40,9 @@ def saved_hubs(ctx: Context) -> dict[str, dict[str, Any]]:
 
 def save_hub(ctx: Context, url: str, record: dict[str, Any]) -> None:
     hubs = {**saved_hubs(ctx), url: record}
-    lines = []
-    for key, values in sorted(hubs.items()):
-        lines.append(f'[hubs."{key}"]')
-        lines += [f'{k} = "{v}"' for k, v in sorted(values.items())]
-        lines.append("")
-    path = hubs_file(ctx)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write("\n".join(lines))
+    text = "".join(f"[hubs.{toml_value(url)}]\n{toml_table(dict(sorted(values.items())))}\n"
+                   for url, values in sorted(hubs.items()))  # fmt: skip
+    write_private(hubs_file(ctx), text)
 
 
 class LanClient:

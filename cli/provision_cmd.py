@@ -3,6 +3,7 @@ checking each step; and `hub link --host` / `hub unlink --host` for a hub on ano
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from typing import Annotated, Any
@@ -17,8 +18,10 @@ from models.errors import CompanionError
 
 err = Console(stderr=True)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
-PasswordOpt = Annotated[str | None, typer.Option(help="Broker password (or COMPANION_PROVISION_MQTT_PASSWORD).",
-                                                 envvar="COMPANION_PROVISION_MQTT_PASSWORD")]  # fmt: skip
+PASSWORD_ENV = "COMPANION_PROVISION_MQTT_PASSWORD"  # never an argument: argv is readable by every user
+AskPasswordOpt = Annotated[
+    bool, typer.Option("--ask-mqtt-password", help=f"Prompt for the broker password (or set {PASSWORD_ENV}).")
+]
 
 
 class Steps:
@@ -52,13 +55,19 @@ def provision(
     wake_word: Annotated[str | None, typer.Option(help="hey_jarvis, alexa, hey_mycroft, hey_rhasspy.")] = None,
     mqtt_url: Annotated[str | None, typer.Option(help="The broker: mqtt://host:1883 or mqtts://...")] = None,
     mqtt_username: Annotated[str | None, typer.Option(help="Broker user.")] = None,
-    mqtt_password: PasswordOpt = None,
+    ask_mqtt_password: AskPasswordOpt = False,
     cloud_url: Annotated[str | None, typer.Option(help="The cloud the hub will link to.")] = None,
     app_name: Annotated[str, typer.Option(help="How this CLI appears in the hub's app list.")] = "companion CLI",
     as_json: JsonOpt = False,
 ) -> None:
     """Pair with a new hub using its setup code, configure it, and check each step."""
     url = base_url(host)
+    mqtt_password = os.environ.get(PASSWORD_ENV) or None
+    if ask_mqtt_password and mqtt_password is None:
+        mqtt_password = typer.prompt("Broker password", hide_input=True)
+    if mqtt_url and "@" in mqtt_url.split("//", 1)[-1].split("/", 1)[0]:
+        raise HubApiError("put the broker's user and password in --mqtt-username and the password prompt, "
+                          "not in the URL", code="PROVISION_SECRET_IN_URL")  # fmt: skip
     wanted: dict[str, Any] = {"hub_name": name, "room": room, "timezone": timezone, "wake_word": wake_word,
                               "mqtt_url": mqtt_url, "mqtt_username": mqtt_username, "mqtt_password": mqtt_password,
                               "cloud_url": cloud_url, "language": locale.split("-")[0].split("_")[0].lower()
@@ -145,7 +154,7 @@ def link_remote(ctx: Context, host: str, *, cloud: str | None, approve: bool, na
         if approve:
             from cli.link_cmd import client
 
-            client(ctx, grant["cloud_url"]).approve(grant["user_code"])
+            client(ctx, signed_in.get("url")).approve(grant["user_code"])  # never to a cloud the hub names
             err.print("approved with your signed-in account")
         deadline = time.monotonic() + float(grant.get("expires_in", 600)) + 10
         with err.status("waiting for approval…"):

@@ -133,6 +133,10 @@ class CloudClient:
         creds = self.files.credentials(path)
         if not creds:
             raise CloudError(missing, code="CLOUD_NOT_SIGNED_IN", hint=hint)
+        issuer = str(creds.get("url") or self.base_url).rstrip("/")
+        if issuer != self.base_url.rstrip("/"):  # a token goes only to the cloud that issued it
+            raise CloudError(f"these credentials are for {issuer}, not {self.base_url}", code="CLOUD_OTHER_CLOUD",
+                             hint=f"sign in to {self.base_url} first, or use --cloud {issuer}")  # fmt: skip
         if float(creds.get("expires_at", 0)) - time.time() > 30:
             return str(creds["access_token"])
         response = self._call("POST", "/v1/auth/token", data={"grant_type": "refresh_token",

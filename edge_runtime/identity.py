@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import time
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from edge_runtime.tomlfile import toml_table, write_private
 from models.errors import CompanionError
 
 
@@ -25,17 +25,7 @@ class HubIdentity:
 
 
 def _write_secret(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-
-
-def _toml(data: dict[str, Any]) -> str:
-    lines = []
-    for key, value in data.items():
-        lines.append(f"{key} = {value!r}".replace("'", '"') if isinstance(value, str) else f"{key} = {value}")
-    return "\n".join(lines) + "\n"
+    write_private(path, data.decode())
 
 
 class HubFiles:
@@ -76,7 +66,7 @@ class HubFiles:
         identity = HubIdentity(f"hub-{hashlib.sha256(public).hexdigest()[:16]}", public.hex(), time.time())
         _write_secret(self.key_file, pem)
         self.config_dir.mkdir(parents=True, exist_ok=True)
-        self.hub_toml.write_text(_toml({"hub_id": identity.hub_id, "public_key": identity.public_key,
+        self.hub_toml.write_text(toml_table({"hub_id": identity.hub_id, "public_key": identity.public_key,
                                         "created": identity.created}))  # fmt: skip
         self.data_dir.mkdir(parents=True, exist_ok=True)
         if force:
@@ -84,7 +74,7 @@ class HubFiles:
         return identity, True
 
     def save_credentials(self, path: Path, data: dict[str, Any]) -> None:
-        _write_secret(path, _toml(data).encode())
+        _write_secret(path, toml_table(data).encode())
 
     def credentials(self, path: Path) -> dict[str, Any] | None:
         return tomllib.loads(path.read_text()) if path.exists() else None

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +14,11 @@ from fastapi import FastAPI, Request, WebSocket, WebSocketDisconnect
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from edge_runtime.api.auth import AttemptLimiter, socket_app
-from edge_runtime.api.context import HubContext
+from edge_runtime.api.context import HubContext, visible_to
+from edge_runtime.api.limits import BodyLimit
 from edge_runtime.api.link_routes import router as link_router
 from edge_runtime.api.routes import router
 from edge_runtime.api.webrtc_routes import router as webrtc_router
@@ -23,13 +26,16 @@ from models.errors import CompanionError
 
 log = logging.getLogger("companion.api")
 WEB_APP = Path(__file__).parent / "web"
+MAX_STREAMS_PER_APP = 8
+HTTP_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
+MAX_BODY_BYTES = 256 * 1024  # the largest is an SDP offer; refused before it is read whole
 STATUS = {"TOKEN_MISSING": 401, "TOKEN_INVALID": 401, "TOKEN_REVOKED": 401, "PAIRING_WRONG_CODE": 403,
-          "PAIRING_LOCKED": 423, "PAIRING_NO_CODE": 409, "PAIRING_RATE_LIMITED": 429, "APP_UNKNOWN": 404,
-          "DEVICE_UNKNOWN": 404, "DEVICE_OFFLINE": 503, "MQTT_DISCONNECTED": 503, "DEVICE_UNCONFIRMED": 504,
-          "DEVICE_INVALID_COMMAND": 422, "DEVICES_OFF": 503, "BRAIN_OFF": 503, "WEBRTC_OFF": 503,
-          "WEBRTC_TOO_MANY_SESSIONS": 503, "WEBRTC_UNKNOWN_SESSION": 404, "SETTINGS_UNKNOWN_WAKE_WORD": 422,
-          "SETTINGS_UNKNOWN_TIMEZONE": 422, "LINK_ALREADY": 409, "LINK_NONE": 409, "CLOUD_UNREACHABLE": 502,
-          "HUB_IDENTITY": 409}  # fmt: skip
+          "PAIRING_LOCKED": 423, "PAIRING_NO_CODE": 409, "PAIRING_RATE_LIMITED": 429, "PAIRING_BUSY": 503,
+          "APP_UNKNOWN": 404, "DEVICE_UNKNOWN": 404, "DEVICE_OFFLINE": 503, "MQTT_DISCONNECTED": 503,
+          "DEVICE_UNCONFIRMED": 504, "DEVICE_INVALID_COMMAND": 422, "DEVICES_OFF": 503, "BRAIN_OFF": 503,
+          "WEBRTC_OFF": 503, "WEBRTC_TOO_MANY_SESSIONS": 503, "WEBRTC_UNKNOWN_SESSION": 404,
+          "WEBRTC_UNAVAILABLE": 503, "SETTINGS_UNKNOWN_WAKE_WORD": 422, "SETTINGS_UNKNOWN_TIMEZONE": 422,
+          "LINK_ALREADY": 409, "LINK_NONE": 409, "CLOUD_UNREACHABLE": 502, "HUB_IDENTITY": 409}  # fmt: skip
 
 
 def error_body(code: str, message: str, hint: str | None = None) -> dict[str, Any]:
@@ -40,8 +46,10 @@ def create_api(hub: HubContext) -> FastAPI:
     about = ("The hub's LAN API for the Companion app: pair with the 6-digit code, then control devices, ask, "
              "read history, provision settings, and talk over WebRTC.")  # fmt: skip
     app = FastAPI(title="Companion hub", version="0.1.0", redoc_url=None, description=about)
+    app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
     app.state.hub = hub
     app.state.pair_limiter = AttemptLimiter()
+    app.state.streams = Counter()  # open event streams per app
 
     @app.exception_handler(CompanionError)
     async def companion_error(request: Request, err: CompanionError) -> JSONResponse:
@@ -53,6 +61,11 @@ def create_api(hub: HubContext) -> FastAPI:
     async def unexpected(request: Request, err: Exception) -> JSONResponse:
         log.exception("api.error", extra={"path": request.url.path})
         return JSONResponse(error_body("INTERNAL", f"{type(err).__name__}: the hub failed at this request"), 500)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, err: StarletteHTTPException) -> JSONResponse:
+        code = HTTP_CODES.get(err.status_code, f"HTTP_{err.status_code}")
+        return JSONResponse(error_body(code, str(err.detail)), err.status_code, headers=getattr(err, "headers", None))
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, err: RequestValidationError) -> JSONResponse:
@@ -77,23 +90,15 @@ def create_api(hub: HubContext) -> FastAPI:
         except CompanionError as err:
             await ws.close(code=4401, reason=err.code)
             return
-        async with hub.bus.subscribe() as sub:
-            await ws.send_json({"type": "ready", "hub_id": hub.hub_id, "app": paired.id})
-            reader = asyncio.create_task(_drain(ws))
-            try:
-                while not reader.done():
-                    getter = asyncio.create_task(sub.next())
-                    done, _ = await asyncio.wait({getter, reader}, return_when=asyncio.FIRST_COMPLETED)
-                    if getter in done:
-                        await ws.send_json(getter.result())
-                    else:
-                        getter.cancel()
-            except (WebSocketDisconnect, RuntimeError):
-                pass
-            finally:
-                reader.cancel()
-                with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
-                    await reader
+        streams = app.state.streams
+        if streams[paired.id] >= MAX_STREAMS_PER_APP:
+            await ws.close(code=4429, reason="TOO_MANY_STREAMS")
+            return
+        streams[paired.id] += 1
+        try:
+            await _stream(ws, hub, paired.id)
+        finally:
+            streams[paired.id] -= 1
 
     if WEB_APP.is_dir():
         app.mount("/app", StaticFiles(directory=WEB_APP, html=True), name="web-app")
@@ -103,6 +108,34 @@ def create_api(hub: HubContext) -> FastAPI:
             return RedirectResponse("/app/")
 
     return app
+
+
+async def _stream(ws: WebSocket, hub: HubContext, app_id: str) -> None:
+    """Events this app may see, until it goes or its token is revoked (then close 4401)."""
+    async with hub.bus.subscribe() as sub:
+        await ws.send_json({"type": "ready", "hub_id": hub.hub_id, "app": app_id})
+        reader = asyncio.create_task(_drain(ws))
+        getter: asyncio.Task[dict[str, Any]] | None = None
+        try:
+            while not reader.done():
+                getter = asyncio.create_task(sub.next())
+                done, _ = await asyncio.wait({getter, reader}, return_when=asyncio.FIRST_COMPLETED)
+                if getter not in done:
+                    continue
+                event = getter.result()
+                if event["type"] == "revoked" and event.get("app") == app_id:
+                    await ws.close(code=4401, reason="TOKEN_REVOKED")
+                    return
+                if visible_to(app_id, event.get("conversation")):
+                    await ws.send_json(event)
+        except (WebSocketDisconnect, RuntimeError):
+            pass
+        finally:
+            for task in (reader, getter):
+                if task is not None and not task.done():
+                    task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
+                await reader
 
 
 async def _drain(ws: WebSocket) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -17,9 +16,17 @@ from edge_runtime.brain.context import Conversation
 from edge_runtime.brain.router import Brain
 from edge_runtime.devices.hub import DeviceHub
 from edge_runtime.settings import PROVISIONED, EdgeSettings
+from edge_runtime.tomlfile import toml_table, write_private
 from models.registry import Registry, load_manifest, load_overrides
 
 MAX_CONVERSATIONS = 100
+MAX_CONVERSATIONS_PER_APP = 8  # so one app cannot push the others' context out
+HUB_CONVERSATION = "hub"  # the room's own microphone: every app in the home sees it
+
+
+def visible_to(app_id: str, conversation: str | None) -> bool:
+    """An app sees its own conversations and the hub's, never another app's."""
+    return conversation is None or conversation == HUB_CONVERSATION or conversation.startswith(f"{app_id}:")
 
 
 @dataclass
@@ -70,13 +77,18 @@ class HubContext:
             self.bus.publish("device", event=event.type, device=event.device_id, **event.data)  # as over WebRTC
 
     def conversation(self, key: str) -> Conversation:
-        """Each app (and each conversation it names) keeps its own context: "turn it off" means its last."""
+        """Each app (and each conversation it names) keeps its own context: "turn it off" means its last.
+        Keys are "<app id>:<name>"; an app over its share loses its own oldest, never another's."""
         if key in self.conversations:
             self.conversations.move_to_end(key)
-        else:
-            self.conversations[key] = Conversation()
-            while len(self.conversations) > MAX_CONVERSATIONS:
-                self.conversations.popitem(last=False)
+            return self.conversations[key]
+        owner = key.split(":", 1)[0] + ":"
+        mine = [k for k in self.conversations if k.startswith(owner)]
+        for old in mine[: max(0, len(mine) - MAX_CONVERSATIONS_PER_APP + 1)]:
+            del self.conversations[old]
+        self.conversations[key] = Conversation()
+        while len(self.conversations) > MAX_CONVERSATIONS:
+            self.conversations.popitem(last=False)
         return self.conversations[key]
 
     def record_turn(self, *, source: str, conversation: str, text: str, result: dict[str, Any]) -> dict[str, Any]:
@@ -93,21 +105,7 @@ class HubContext:
 
         path: Path = self.settings.provisioned_file
         merged = {**read_provisioned(path), **{k: v for k, v in changes.items() if k in PROVISIONED}}
-        path.parent.mkdir(parents=True, exist_ok=True)
-        lines = [f"{key} = {_toml_value(value)}" for key, value in sorted(merged.items()) if value is not None]
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write("# Written by the hub's LAN API (provisioning). The environment overrides it.\n")
-            fh.write("\n".join(lines) + "\n")
+        write_private(path, "# Written by the hub's LAN API (provisioning). The environment overrides it.\n"
+                      + toml_table(dict(sorted(merged.items()))))  # fmt: skip
         self.settings = self.settings.model_copy(update=changes)
         return sorted(k for k in changes if k not in ("hub_name", "room"))
-
-
-def _toml_value(value: Any) -> str:
-    import json
-
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return str(value)
-    return json.dumps(str(value))  # a JSON string is a valid TOML basic string

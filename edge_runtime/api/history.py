@@ -34,10 +34,15 @@ class History:
         return {"id": turn_id, "at": at, "source": source, "conversation": conversation, "text": text,
                 "reply": reply, "route": route, "intent": intent, "actions": actions or []}  # fmt: skip
 
-    def recent(self, *, limit: int = 50, conversation: str | None = None, before: int | None = None
-               ) -> list[dict[str, Any]]:  # fmt: skip
+    def recent(self, *, limit: int = 50, conversation: str | None = None, before: int | None = None,
+               visible_to: str | None = None) -> list[dict[str, Any]]:  # fmt: skip
+        """Newest first; with `visible_to`, only that app's conversations and the hub's own."""
         query = "SELECT id, at, source, conversation, text, reply, route, intent, actions FROM turns WHERE 1=1"
         args: list[Any] = []
+        if visible_to is not None:
+            prefix = f"{visible_to}:"
+            query += " AND (conversation = 'hub' OR substr(conversation, 1, ?) = ?)"
+            args += [len(prefix), prefix]
         if conversation:
             query += " AND conversation = ?"
             args.append(conversation)

@@ -79,13 +79,16 @@ class PairingStore:
     def pair(self, code: str, name: str, *, now: float | None = None) -> tuple[PairedApp, str]:
         """Trade the code for a new app token (shown once). Wrong codes count against the code."""
         now = time.time() if now is None else now
-        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as err:  # `companion hub pair-code` holds the lock
+            raise PairingError("the hub's pairing store is busy", code="PAIRING_BUSY", hint="try again") from err
         try:
             row = self.db.execute("SELECT code, expires, failures FROM pairing WHERE one = 1").fetchone()
             if row is None or row[1] <= now:
                 raise PairingError("there is no pairing code right now", code="PAIRING_NO_CODE",
                                    hint="run `companion hub pair-code` on the hub for a new code")  # fmt: skip
-            if not hmac.compare_digest(str(row[0]), code):
+            if not hmac.compare_digest(str(row[0]).encode(), code.encode()):
                 failures = int(row[2]) + 1
                 if failures >= self.max_failures:
                     self.db.execute("DELETE FROM pairing WHERE one = 1")

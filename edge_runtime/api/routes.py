@@ -15,7 +15,7 @@ router = APIRouter(prefix="/v1")
 
 
 class PairRequest(BaseModel):
-    code: str = Field(pattern=r"^\d{6}$", description="the 6 digits the hub shows")
+    code: str = Field(pattern=r"^[0-9]{6}$", description="the 6 digits the hub shows")  # \d takes any script
     name: str = Field("app", min_length=1, max_length=64, description="what to call this app in the list")
 
 
@@ -32,7 +32,8 @@ class SettingsUpdate(BaseModel):
     language: str | None = Field(None, pattern=r"^[a-z]{2}$")
     timezone: str | None = Field(None, max_length=64)
     wake_word: str | None = Field(None, pattern=r"^[a-z_]{2,32}$")
-    mqtt_url: str | None = Field(None, pattern=r"^mqtts?://", max_length=300)
+    mqtt_url: str | None = Field(None, pattern=r"^mqtts?://[^@/\s]+/?$", max_length=300,
+                                 description="no user:password@ here: credentials are their own fields")  # fmt: skip
     mqtt_username: str | None = Field(None, max_length=128)
     mqtt_password: SecretStr | None = Field(None, max_length=256)
     cloud_url: str | None = Field(None, pattern=r"^https?://", max_length=300)
@@ -61,7 +62,9 @@ async def apps(hub: Hub, me: App) -> list[dict[str, Any]]:
 @router.delete("/apps/{app_id}", tags=["pairing"], summary="Revoke an app's token (this app's too)")
 async def revoke(app_id: str, hub: Hub, _: App) -> dict[str, Any]:
     revoked = hub.pairing.revoke(app_id)
-    hub.bus.publish("revoked", app=app_id)
+    hub.bus.publish("revoked", app=app_id)  # its event streams close on this
+    if hub.webrtc is not None:
+        await hub.webrtc.close_owned_by(app_id, "token-revoked")
     return revoked.to_dict()
 
 
@@ -103,10 +106,10 @@ async def ask(body: AskRequest, hub: Hub, me: App) -> dict[str, Any]:
 
 
 @router.get("/history", tags=["conversation"], summary="Recent turns by voice and text, newest first")
-async def history(hub: Hub, _: App, limit: Annotated[int, Query(ge=1, le=500)] = 50,
+async def history(hub: Hub, me: App, limit: Annotated[int, Query(ge=1, le=500)] = 50,
                   conversation: Annotated[str | None, Query(max_length=130)] = None,
                   before: Annotated[int | None, Query(ge=1)] = None) -> list[dict[str, Any]]:  # fmt: skip
-    return hub.history.recent(limit=limit, conversation=conversation, before=before)
+    return hub.history.recent(limit=limit, conversation=conversation, before=before, visible_to=me.id)
 
 
 @router.get("/settings", tags=["settings"], summary="The hub's settings (secrets left out)")

@@ -21,6 +21,7 @@ class WebRtcConfig:
     # STUN server) stalls gathering for 5 s on an offline hub. TURN needs username/credential.
     ice_servers: tuple[IceServer, ...] = ()
     max_sessions: int = 4
+    max_sessions_per_app: int = 2  # so one app cannot take every session from the others
     output_rate: int = 48000  # Opus's native rate: the encoder then has nothing to resample
     frame_ms: int = 20
     channel_label: str = "events"

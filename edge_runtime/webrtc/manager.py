@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import uuid
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -76,7 +77,7 @@ class WebRtcSessions:
         self._parts = parts
         self._session_engines = session_engines or self._fresh_engines
         self._sessions: dict[str, WebRtcSession] = {}
-        self._opening = 0
+        self._opening: Counter[str | None] = Counter()  # sessions still being answered, per owner
         self._spare: list[Engines] = []  # wake/VAD instances of closed sessions, reset and reused
 
     def __len__(self) -> int:
@@ -99,14 +100,18 @@ class WebRtcSessions:
     async def answer(self, offer_sdp: str, offer_type: str = "offer", *, owner: str | None = None,
                      options: SessionOptions | None = None) -> WebRtcAnswer:  # fmt: skip
         """Answer an app's offer (non-trickle: every candidate is in the answer)."""
-        if len(self._sessions) + self._opening >= self.config.max_sessions:
+        if len(self._sessions) + self._opening.total() >= self.config.max_sessions:
             raise WebRtcError(f"the hub already has {self.config.max_sessions} WebRTC sessions",
                               code=errors.TOO_MANY_SESSIONS,
                               hint="close another app's session, or raise COMPANION_WEBRTC_MAX_SESSIONS")  # fmt: skip
+        mine = sum(1 for s in self._sessions.values() if s.owner == owner) + self._opening[owner]
+        if owner is not None and mine >= self.config.max_sessions_per_app:
+            raise WebRtcError(f"this app already has {mine} WebRTC sessions on the hub", code=errors.TOO_MANY_SESSIONS,
+                              hint="hang up one of this app's sessions first")  # fmt: skip
         _check_offer(offer_sdp, offer_type)
         from aiortc import RTCPeerConnection
 
-        self._opening += 1
+        self._opening[owner] += 1
         try:
             options = options or SessionOptions()
             parts = await self._hub_parts(options)
@@ -130,11 +135,17 @@ class WebRtcSessions:
             self._sessions[session_id] = session
             return WebRtcAnswer(sdp, session_id)
         finally:
-            self._opening -= 1
+            self._opening[owner] -= 1
 
     async def close(self, session_id: str, *, owner: str | None = None) -> None:
         session = self.get(session_id, owner=owner)
         await session.close("closed-by-hub")
+
+    async def close_owned_by(self, owner: str, reason: str) -> int:
+        """Hang up every session an app opened (its token was revoked); how many there were."""
+        owned = [s for s in self.sessions if s.owner == owner]
+        await asyncio.gather(*(s.close(reason) for s in owned), return_exceptions=True)
+        return len(owned)
 
     async def close_all(self) -> None:
         await asyncio.gather(*(s.close("hub-stopping") for s in self.sessions), return_exceptions=True)

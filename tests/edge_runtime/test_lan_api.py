@@ -90,23 +90,63 @@ def test_every_route_needs_a_token_except_health_and_pairing(mosquitto: Mosquitt
 
 
 def test_revoked_tokens_are_refused_on_rest_and_the_event_stream(mosquitto: Mosquitto, tmp_path: Path) -> None:
-    async def scenario() -> tuple[int | None, str | None]:
+    async def scenario() -> list[tuple[int | None, str | None]]:
         async with lan_hub(mosquitto.url, tmp_path) as hub, httpx.AsyncClient(base_url=hub.url) as http:
             phone, tablet = await hub.pair(http, "phone"), await hub.pair(http, "tablet")
-            revoked = await http.delete(f"/v1/apps/{tablet['app']['id']}", headers=bearer(phone["token"]))
-            assert revoked.json()["revoked"] is True
+            ws_url = hub.url.replace("http", "ws") + f"/v1/events?access_token={tablet['token']}"
+            closes = []
+            async with websockets.connect(ws_url) as live:  # open before the revoke: cut off by it
+                assert json.loads(await live.recv())["type"] == "ready"
+                revoked = await http.delete(f"/v1/apps/{tablet['app']['id']}", headers=bearer(phone["token"]))
+                assert revoked.json()["revoked"] is True
+                closes.append(await _closed(live))
             replay = await http.get("/v1/devices", headers=bearer(tablet["token"]))
             assert replay.status_code == 401 and replay.json()["error"]["code"] == "TOKEN_REVOKED"
             assert (await http.get("/v1/devices", headers=bearer(phone["token"]))).status_code == 200
-            ws_url = hub.url.replace("http", "ws") + f"/v1/events?access_token={tablet['token']}"
             async with websockets.connect(ws_url) as ws:
-                try:
-                    await asyncio.wait_for(ws.recv(), 5)
-                except websockets.ConnectionClosed as closed:
-                    return (closed.rcvd.code, closed.rcvd.reason) if closed.rcvd else (None, None)
-        return None, None
+                closes.append(await _closed(ws))
+        return closes
 
-    assert run(scenario()) == (4401, "TOKEN_REVOKED")
+    assert run(scenario()) == [(4401, "TOKEN_REVOKED")] * 2
+
+
+async def _closed(ws: Any) -> tuple[int | None, str | None]:
+    """Read until the hub closes the stream; its close code and reason."""
+    try:
+        while True:
+            await asyncio.wait_for(ws.recv(), 5)
+    except websockets.ConnectionClosed as closed:
+        return (closed.rcvd.code, closed.rcvd.reason) if closed.rcvd else (None, None)
+
+
+def test_oversized_and_strange_requests_get_coded_errors(mosquitto: Mosquitto, tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with lan_hub(mosquitto.url, tmp_path) as hub, httpx.AsyncClient(base_url=hub.url) as http:
+            huge = await http.post("/v1/devices/kitchen_light", content=b"[" + b"1," * 400_000 + b"1]",
+                                   headers={"content-type": "application/json"})  # fmt: skip
+            assert huge.status_code == 413 and huge.json()["error"]["code"] == "PAYLOAD_TOO_LARGE"  # before auth
+
+            async def chunks() -> Any:  # streamed, no length declared
+                for _ in range(100):
+                    yield b" " * 8192
+
+            streamed = await http.post("/v1/ask", content=chunks(), headers={"content-type": "application/json"})
+            assert streamed.status_code == 413 and streamed.json()["error"]["code"] == "PAYLOAD_TOO_LARGE"
+            arabic = await http.post("/v1/pairing", json={"code": "\u0661\u0662\u0663\u0664\u0665\u0666"})
+            assert arabic.status_code == 422 and arabic.json()["error"]["code"] == "VALIDATION_ERROR"
+            nowhere = await http.get("/v1/nothing-here")
+            assert nowhere.status_code == 404 and nowhere.json()["error"]["code"] == "NOT_FOUND"
+            token = (await hub.pair(http))["token"]
+            streams = [await websockets.connect(hub.url.replace("http", "ws") + f"/v1/events?access_token={token}")
+                       for _ in range(9)]  # fmt: skip
+            try:
+                assert [json.loads(await ws.recv())["type"] for ws in streams[:8]] == ["ready"] * 8
+                assert await _closed(streams[8]) == (4429, "TOO_MANY_STREAMS")  # one app's share of streams
+            finally:
+                for ws in streams:
+                    await ws.close()
+
+    run(scenario())
 
 
 def test_devices_are_listed_and_controlled_until_confirmed(mosquitto: Mosquitto, tmp_path: Path) -> None:
@@ -131,10 +171,13 @@ def test_devices_are_listed_and_controlled_until_confirmed(mosquitto: Mosquitto,
 def test_asking_streams_events_and_keeps_each_apps_conversation(mosquitto: Mosquitto, tmp_path: Path) -> None:
     async def scenario() -> tuple[list[dict[str, Any]], dict[str, Any]]:
         async with lan_hub(mosquitto.url, tmp_path) as hub, httpx.AsyncClient(base_url=hub.url) as http:
-            a, b = bearer((await hub.pair(http, "a"))["token"]), bearer((await hub.pair(http, "b"))["token"])
+            pa, pb = await hub.pair(http, "a"), await hub.pair(http, "b")
+            a, b = bearer(pa["token"]), bearer(pb["token"])
             ws_url = hub.url.replace("http", "ws") + "/v1/events"
-            async with websockets.connect(ws_url, additional_headers=a) as ws:
+            async with (websockets.connect(ws_url, additional_headers=a) as ws,
+                        websockets.connect(ws_url, additional_headers=b) as ws_b):  # fmt: skip
                 assert json.loads(await ws.recv())["type"] == "ready"
+                assert json.loads(await ws_b.recv())["type"] == "ready"
                 on = (await http.post("/v1/ask", json={"text": "turn on the kitchen light"}, headers=a)).json()
                 assert on["route"] == "local-intent" and on["actions"][0]["confirmed"] is True
                 events: list[dict[str, Any]] = []
@@ -143,19 +186,28 @@ def test_asking_streams_events_and_keeps_each_apps_conversation(mosquitto: Mosqu
                 other = (await http.post("/v1/ask", json={"text": "turn it off"}, headers=b)).json()
                 assert other["actions"] == []  # b never talked about a device: "it" is nothing to b
                 assert hub.home.states()["Kitchen Light"]["on"] is True
+                b_saw: list[dict[str, Any]] = []
+                while not any(e["type"] == "reply" for e in b_saw):
+                    b_saw.append(json.loads(await asyncio.wait_for(ws_b.recv(), 5)))
                 mine = (await http.post("/v1/ask", json={"text": "turn it off"}, headers=a)).json()
                 assert [x["confirmed"] for x in mine["actions"]] == [True]
                 assert hub.home.states()["Kitchen Light"]["on"] is False
             history = (await http.get("/v1/history", params={"limit": 10}, headers=a)).json()
-            return events, {"history": history, "on": on}
+            theirs = (await http.get("/v1/history", params={"conversation": other["conversation"]}, headers=a)).json()
+            b_history = (await http.get("/v1/history", headers=b)).json()
+            return events, {"history": history, "on": on, "b_saw": b_saw, "theirs": theirs, "b_history": b_history}
 
     events, seen = run(scenario())
     kinds = [e["type"] for e in events]
     assert "transcript" in kinds and "device" in kinds and kinds[-1] == "reply"
     device = next(e for e in events if e["type"] == "device")
     assert device["device"] == "ha:kitchen_light" and device["event"] == "state" and device["values"]["on"] is True
-    assert [h["text"] for h in seen["history"]] == ["turn it off", "turn it off", "turn on the kitchen light"]
+    # Each app sees its own conversation, in history and on the stream; never the other's.
+    assert [h["text"] for h in seen["history"]] == ["turn it off", "turn on the kitchen light"]
     assert seen["history"][-1]["reply"] == seen["on"]["reply"] and seen["history"][-1]["route"] == "local-intent"
+    assert seen["theirs"] == [] and [h["text"] for h in seen["b_history"]] == ["turn it off"]
+    b_conversations = {e["conversation"] for e in seen["b_saw"] if "conversation" in e}
+    assert len(b_conversations) == 1 and b_conversations != {e.get("conversation") for e in events if "turn" in e}
 
 
 def test_settings_are_provisioned_to_a_private_file_and_reloaded(mosquitto: Mosquitto, tmp_path: Path) -> None:
@@ -166,9 +218,12 @@ def test_settings_are_provisioned_to_a_private_file_and_reloaded(mosquitto: Mosq
             assert bad.status_code == 422 and bad.json()["error"]["code"] == "SETTINGS_UNKNOWN_WAKE_WORD"
             tz = await http.patch("/v1/settings", json={"timezone": "Mars/Olympus"}, headers=headers)
             assert tz.status_code == 422 and tz.json()["error"]["code"] == "SETTINGS_UNKNOWN_TIMEZONE"
-            body = {"hub_name": "Kitchen hub", "room": "Kitchen", "language": "de", "timezone": "Europe/Berlin",
-                    "wake_word": "alexa", "mqtt_url": "mqtt://10.0.0.2:1883", "mqtt_username": "hub",
-                    "mqtt_password": "s3cret-pw", "cloud_url": "https://cloud.example.org"}  # fmt: skip
+            userinfo = await http.patch("/v1/settings", json={"mqtt_url": "mqtt://hub:pw@10.0.0.2"}, headers=headers)
+            assert userinfo.status_code == 422  # credentials have their own (write-only) fields
+            body = {"hub_name": "Kitchen hub", "room": 'Ada\'s "Küche" 🍳', "language": "de",
+                    "timezone": "Europe/Berlin", "wake_word": "alexa", "mqtt_url": "mqtt://10.0.0.2:1883",
+                    "mqtt_username": "hub",
+                    "mqtt_password": "s3cret-pw\\\u007f", "cloud_url": "https://cloud.example.org"}  # fmt: skip
             done = (await http.patch("/v1/settings", json=body, headers=headers)).json()
             assert "mqtt_url" in done["restart_required"] and "hub_name" not in done["restart_required"]
             shown = (await http.get("/v1/settings", headers=headers)).json()
@@ -176,7 +231,7 @@ def test_settings_are_provisioned_to_a_private_file_and_reloaded(mosquitto: Mosq
 
     seen = run(scenario())
     assert seen["shown"]["hub_name"] == "Kitchen hub" and seen["shown"]["mqtt_password_set"] is True
-    assert "s3cret-pw" not in json.dumps(seen)  # secrets are write-only
+    assert "s3cret-pw" not in json.dumps(seen, ensure_ascii=False)  # secrets are write-only
     path = tmp_path / "config" / "settings.toml"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     env = {"COMPANION_CONFIG_DIR": str(tmp_path / "config"), "COMPANION_LANGUAGE": "en"}
@@ -190,8 +245,8 @@ def test_settings_are_provisioned_to_a_private_file_and_reloaded(mosquitto: Mosq
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
-    assert loaded.hub_name == "Kitchen hub" and loaded.wake_word == "alexa" and loaded.room == "Kitchen"
-    assert loaded.mqtt_password is not None and loaded.mqtt_password.get_secret_value() == "s3cret-pw"
+    assert loaded.hub_name == "Kitchen hub" and loaded.wake_word == "alexa" and loaded.room == 'Ada\'s "Küche" 🍳'
+    assert loaded.mqtt_password is not None and loaded.mqtt_password.get_secret_value() == "s3cret-pw\\\u007f"
     assert loaded.language == "en"  # the environment beats the provisioned file
 
 

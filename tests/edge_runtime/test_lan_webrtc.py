@@ -57,10 +57,20 @@ def test_an_app_talks_over_webrtc_through_the_lan_api(mosquitto: Mosquitto, tmp_
                 mine_closed = await http.delete(f"/v1/webrtc/{session}", headers=bearer(mine))
                 history = (await http.get("/v1/history", headers=bearer(mine))).json()
                 left = len(hub.context.webrtc)
+                # One app gets two sessions, not the hub's every one; revoking it hangs them up.
+                for extra in (Phone(), Phone()):
+                    await extra.connect(HttpSignalling(http, mine))
+                third = await http.post("/v1/webrtc/offer", json={"sdp": await Phone().offer()}, headers=bearer(mine))
+                held = len(hub.context.webrtc)
+                mine_id = next(a["id"] for a in (await http.get("/v1/apps", headers=bearer(mine))).json() if a["this"])
+                await http.delete(f"/v1/apps/{mine_id}", headers=bearer(theirs))
+                after_revoke = len(hub.context.webrtc)
             finally:
-                await phone.close()
+                for live in list(Phone.live):
+                    await live.close()
             return {"config": config, "bad": bad, "anonymous": anonymous, "reply": reply, "lan": lan,
-                    "other": other, "closed": mine_closed, "history": history, "left": left,
+                    "other": other, "closed": mine_closed, "history": history, "left": left, "third": third,
+                    "held": held, "after_revoke": after_revoke,
                     "light": hub.home.states()["Kitchen Light"]}  # fmt: skip
 
     seen = asyncio.run(scenario())
@@ -72,6 +82,8 @@ def test_an_app_talks_over_webrtc_through_the_lan_api(mosquitto: Mosquitto, tmp_
     assert reply["source"].startswith("webrtc:") and reply["text"] == seen["reply"]["text"]
     assert seen["other"].status_code == 404 and seen["other"].json()["error"]["code"] == "WEBRTC_UNKNOWN_SESSION"
     assert seen["closed"].status_code == 200 and seen["left"] == 0
+    assert seen["third"].status_code == 503 and seen["third"].json()["error"]["code"] == "WEBRTC_TOO_MANY_SESSIONS"
+    assert seen["held"] == 2 and seen["after_revoke"] == 0
     turn = seen["history"][0]
     assert turn["source"].startswith("webrtc:") and turn["reply"] == reply["text"]
     assert turn["text"] == "turn on the kitchen light" and turn["route"] == "local-intent"

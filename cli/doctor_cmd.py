@@ -19,9 +19,10 @@ HostOpt = Annotated[str | None, typer.Option("--host", help="Check a hub over it
 def _results(ctx: typer.Context, host: str | None, deep: bool) -> list[Result]:
     if host is None:
         return run_checks(ctx.obj.settings, ctx.obj.registry, deep=deep)
-    from cli.hubs import lan_client
+    from cli.hubs import STATUS_TIMEOUT_S, lan_client
 
-    with lan_client(ctx.obj, host) as lan:
+    # The hub probes its broker and cloud, and a deep check hashes every model (minutes on a Pi).
+    with lan_client(ctx.obj, host, timeout_s=STATUS_TIMEOUT_S) as lan:
         rows: list[dict[str, Any]] = lan.call("GET", "/v1/status", params={"deep": str(deep).lower()})
     return [Result(**row) for row in rows]
 

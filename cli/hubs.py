@@ -3,7 +3,6 @@ for their LAN API whose failures are clear messages with codes, never tracebacks
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,10 +11,13 @@ from typing import Any
 import httpx
 
 from cli.common import Context
-from edge_runtime.tomlfile import toml_table, toml_value, write_private
+from edge_runtime.tomlfile import read_toml, toml_table, toml_value, write_private
 from models.errors import CompanionError
 
 DEFAULT_PORT = 8765
+
+
+STATUS_TIMEOUT_S = 300.0  # /v1/status runs the hub's checks; deep ones hash every model
 
 
 class HubApiError(CompanionError):
@@ -35,7 +37,7 @@ def hubs_file(ctx: Context) -> Path:
 
 def saved_hubs(ctx: Context) -> dict[str, dict[str, Any]]:
     path = hubs_file(ctx)
-    return tomllib.loads(path.read_text()).get("hubs", {}) if path.exists() else {}
+    return dict(read_toml(path).get("hubs", {}))
 
 
 def save_hub(ctx: Context, url: str, record: dict[str, Any]) -> None:
@@ -49,17 +51,30 @@ class LanClient:
     def __init__(self, url: str, token: str | None, *, timeout_s: float = 10.0) -> None:
         self.url = url
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        self.http = httpx.Client(base_url=url, headers=headers, timeout=timeout_s)
+        try:
+            self.http = httpx.Client(base_url=url, headers=headers, timeout=timeout_s)
+        except (httpx.InvalidURL, ValueError) as err:
+            raise HubApiError(f"{url} is not a hub address ({err})", code="HUB_BAD_ADDRESS",
+                              hint="give HOST, HOST:PORT or http://HOST:PORT; IPv6 as [::1]:8765") from err  # fmt: skip
 
     def call(self, method: str, path: str, **kw: Any) -> Any:
         try:
             response = self.http.request(method, path, **kw)
+        except httpx.InvalidURL as err:
+            raise HubApiError(f"{self.url} is not a hub address ({err})", code="HUB_BAD_ADDRESS") from err
+        except httpx.ReadTimeout as err:
+            raise HubApiError(f"the hub at {self.url} took too long to answer {path}", code="HUB_SLOW",
+                              hint="it is reachable but busy; try again, or check its load") from err  # fmt: skip
         except httpx.HTTPError as err:
             hint = "is `companion hub up` running there, with COMPANION_API_HOST=0.0.0.0?"
             raise HubApiError(f"cannot reach the hub at {self.url} ({type(err).__name__})", code="HUB_UNREACHABLE",
                               hint=hint) from err  # fmt: skip
         if response.is_success:
-            return response.json() if response.content else None
+            try:
+                return response.json() if response.content else None
+            except ValueError:
+                raise HubApiError(f"{self.url}{path} answered with something other than JSON",
+                                  code="HUB_BAD_REPLY", hint="is that address a Companion hub?") from None  # fmt: skip
         try:
             error = response.json()["error"]
         except (ValueError, KeyError, TypeError):
@@ -74,14 +89,14 @@ class LanClient:
 
 
 @contextmanager
-def lan_client(ctx: Context, host: str, *, token: str | None = None) -> Iterator[LanClient]:
+def lan_client(ctx: Context, host: str, *, token: str | None = None, timeout_s: float = 10.0) -> Iterator[LanClient]:
     """A client with the token saved for this hub (or the one given)."""
     url = base_url(host)
     token = token or saved_hubs(ctx).get(url, {}).get("token")
     if token is None:
         hint = f"companion hub provision {host} --code CODE (the code: `companion hub pair-code`)"
         raise HubApiError(f"this CLI has not provisioned {url}", code="HUB_NOT_PROVISIONED", hint=hint)
-    client = LanClient(url, token)
+    client = LanClient(url, token, timeout_s=timeout_s)
     try:
         yield client
     finally:

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 
 from cli import ask_cmd, cloud_cmd, demo_cmd, devices_cmd, doctor_cmd, hub_cmd, models_cmd, sync_cmd, voice_cmd
 from cli.common import Context
@@ -58,9 +59,9 @@ def main() -> None:
         code = app(standalone_mode=False)
         sys.exit(code if isinstance(code, int) else 0)
     except (CompanionError, DriverError, SyncError) as exc:
-        err.print(f"[red]error[/] [{exc.code}] {exc.message}")
+        err.print(f"[red]error[/] {escape(f'[{exc.code}] {exc.message}')}")  # a message may hold "[...]"
         if exc.hint:
-            err.print(f"  fix: {exc.hint}")
+            err.print(f"  fix: {escape(exc.hint)}")
         sys.exit(2)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
@@ -81,7 +82,7 @@ def main() -> None:
         import logging
 
         logging.getLogger("companion").debug("unexpected error", exc_info=True)
-        err.print(f"[red]error[/] [INTERNAL] {type(exc).__name__}: {exc}")
+        err.print(f"[red]error[/] {escape(f'[INTERNAL] {type(exc).__name__}: {exc}')}")
         err.print("  fix: run again with --log-level DEBUG for details, and report it if it persists")
         sys.exit(70)
 

@@ -10,10 +10,11 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from cli.common import Context, print_json
-from cli.hubs import HubApiError, LanClient, base_url, lan_client, save_hub
+from cli.hubs import STATUS_TIMEOUT_S, HubApiError, LanClient, base_url, lan_client, save_hub
 from models.errors import CompanionError
 
 err = Console(stderr=True)
@@ -35,13 +36,17 @@ class Steps:
     def run(self, name: str, action: Callable[[], str]) -> None:
         task = self.progress.add_task(name, total=1)
         try:
-            detail = action()
+            try:
+                detail = action()
+            except (KeyError, TypeError, AttributeError) as bad:  # a reply without what a hub sends
+                raise HubApiError(f"the hub's reply to '{name}' lacked {bad}", code="HUB_BAD_REPLY",
+                                  hint="is that address a Companion hub of this version?") from bad  # fmt: skip
         except CompanionError as exc:
             self.done.append({"step": name, "status": "fail", "detail": f"[{exc.code}] {exc.message}"})
-            self.progress.update(task, description=f"[red]✗[/] {name}: {exc.message}", completed=1)
+            self.progress.update(task, description=f"[red]✗[/] {name}: {escape(exc.message)}", completed=1)
             raise
         self.done.append({"step": name, "status": "ok", "detail": detail})
-        self.progress.update(task, description=f"[green]✓[/] {name}: {detail}", completed=1)
+        self.progress.update(task, description=f"[green]✓[/] {name}: {escape(str(detail))}", completed=1)
 
 
 def provision(
@@ -93,6 +98,13 @@ def provision(
             return "nothing to change"
         answer = lan.call("PATCH", "/v1/settings", json=wanted)
         found["restart_required"] = answer["restart_required"]
+        overridden = answer.get("overridden_by_environment") or []
+        if overridden:
+            raise HubApiError(f"saved, but the hub's environment overrides {', '.join(overridden)}",
+                              code="PROVISION_OVERRIDDEN",
+                              hint="remove " + ", ".join(f"COMPANION_{k.upper()}" for k in overridden)
+                              + " from the hub's environment, then restart it")  # fmt: skip
+        found["warnings"] = answer.get("warnings") or []
         return "set " + ", ".join(answer["changed"])
 
     def verify(lan: LanClient) -> str:
@@ -104,7 +116,7 @@ def provision(
         return f"{len(wanted)} settings read back"
 
     def check(lan: LanClient, which: str) -> str:
-        results = {r["check"]: r for r in lan.call("GET", "/v1/status")}
+        results = {r["check"]: r for r in lan.call("GET", "/v1/status", timeout=STATUS_TIMEOUT_S)}
         result = results.get(which)
         if result is None or result["status"] == "fail":
             detail = result["detail"] if result else "no result"
@@ -132,6 +144,8 @@ def provision(
     if as_json:
         print_json({"hub": _public(found), "steps": steps.done, "ok": True})
         return
+    for warning in found.get("warnings", []):
+        err.print(f"[yellow]note[/] {escape(warning)}")
     if found.get("restart_required"):
         err.print(f"restart the hub to apply: {', '.join(found['restart_required'])}")
     err.print(f"[green]provisioned[/] {found['name']} at {url}; next: `companion hub link --host {host}`")

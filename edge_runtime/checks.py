@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -50,7 +51,8 @@ def _broker(settings: EdgeSettings) -> Result:
     address = BrokerAddress.parse(settings.mqtt_url)
     probe = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"companion-doctor-{time.monotonic_ns()}")
     password = settings.mqtt_password.get_secret_value() if settings.mqtt_password else None
-    configure(probe, address, username=settings.mqtt_username, password=password, ca_file=settings.mqtt_ca_file)
+    configure(probe, address, username=settings.mqtt_username, password=password, ca_file=settings.mqtt_ca_file,
+              cert_file=settings.mqtt_cert_file, key_file=settings.mqtt_key_file)  # fmt: skip
     outcome: list[str] = []
     probe.on_connect = lambda c, u, f, reason, p: outcome.append(str(reason))
     try:
@@ -113,8 +115,20 @@ def _disk(settings: EdgeSettings) -> Result:
 
 
 def run_checks(settings: EdgeSettings, registry: Registry, *, deep: bool) -> list[Result]:
-    return [_identity(settings), _models(registry, deep), _broker(settings), *_cloud(settings), _audio(),
-            _disk(settings)]  # fmt: skip
+    checks: list[tuple[str, Callable[[], list[Result]]]] = [
+        ("identity", lambda: [_identity(settings)]), ("models", lambda: [_models(registry, deep)]),
+        ("broker", lambda: [_broker(settings)]), ("cloud", lambda: list(_cloud(settings))),
+        ("audio", lambda: [_audio()]), ("disk", lambda: [_disk(settings)]),
+    ]  # fmt: skip
+    results: list[Result] = []
+    for name, check in checks:
+        try:
+            results += check()
+        except Exception as err:  # one broken check is a failed row, never a crashed doctor
+            why = err.message if isinstance(err, CompanionError) else f"{type(err).__name__}: {err}"
+            fix = (err.hint if isinstance(err, CompanionError) else None) or "run with --log-level DEBUG for details"
+            results.append(Result(name, "fail", why, fix))
+    return results
 
 
 def cloud_client(settings: EdgeSettings) -> CloudClient:

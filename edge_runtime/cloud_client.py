@@ -125,8 +125,16 @@ class CloudClient:
 
     def health(self) -> tuple[dict[str, Any], datetime | None]:
         response = self._call("GET", "/health")
+        try:
+            body = response.json() if response.is_success else None
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            raise CloudError(f"{self.base_url}/health answered HTTP {response.status_code}, not the cloud's health",
+                             code="CLOUD_UNHEALTHY",
+                             hint="check COMPANION_CLOUD_URL and that the cloud is up")  # fmt: skip
         date = response.headers.get("date")
-        return response.json(), parsedate_to_datetime(date) if date else None
+        return body, parsedate_to_datetime(date) if date else None
 
     def _fresh(self, path: Any, missing: str, hint: str) -> str:
         """A valid access token, refreshing (and rotating) when it is about to expire."""

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import time
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from edge_runtime.tomlfile import toml_table, write_private
+from edge_runtime.tomlfile import read_toml, toml_table, write_private
 from models.errors import CompanionError
 
 
@@ -42,7 +41,7 @@ class HubFiles:
     def identity(self) -> HubIdentity | None:
         if not self.hub_toml.exists():
             return None
-        data = tomllib.loads(self.hub_toml.read_text())
+        data = read_toml(self.hub_toml)
         return HubIdentity(data["hub_id"], data["public_key"], float(data["created"]))
 
     def require_identity(self) -> HubIdentity:
@@ -77,4 +76,4 @@ class HubFiles:
         _write_secret(path, toml_table(data).encode())
 
     def credentials(self, path: Path) -> dict[str, Any] | None:
-        return tomllib.loads(path.read_text()) if path.exists() else None
+        return read_toml(path) or None

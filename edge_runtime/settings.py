@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
@@ -143,7 +142,7 @@ class EdgeSettings(BaseSettings):
 
 
 def read_provisioned(path: Path) -> dict[str, Any]:
-    if not path.exists():
-        return {}
-    data = tomllib.loads(path.read_text())
+    from edge_runtime.tomlfile import read_toml
+
+    data = read_toml(path)
     return {k: v for k, v in data.items() if k in PROVISIONED}

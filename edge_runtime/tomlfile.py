@@ -9,8 +9,30 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import tomllib
 from pathlib import Path
 from typing import Any
+
+from models.errors import CompanionError
+
+
+class ConfigInvalid(CompanionError):
+    code = "CONFIG_INVALID"
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """The file's tables, {} when it is absent; a clear error naming it when it is not TOML."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigInvalid(f"cannot read {path}: {err}", hint="check the file's owner and mode") from err
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigInvalid(f"{path} is not valid TOML ({err})",
+                            hint="fix it by hand, or move it aside and set it up again") from err  # fmt: skip
 
 
 def toml_value(value: Any) -> str:

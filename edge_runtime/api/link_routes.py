@@ -5,6 +5,7 @@ health checks, so `companion status --host` works from the operator's machine.""
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 from dataclasses import asdict
 from typing import Any
@@ -19,6 +20,7 @@ from edge_runtime.errors import EdgeError
 from edge_runtime.identity import HubFiles
 from models.errors import CompanionError
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1")
 
 
@@ -76,6 +78,11 @@ async def _wait(hub: HubContext, client: CloudClient, grant: dict[str, Any]) -> 
     except CompanionError as err:
         state = {"LINK_EXPIRED": "expired", "LINK_DENIED": "denied"}.get(err.code, "error")
         hub.link = {"state": state, "cloud_url": client.base_url, "error": err.code, "message": err.message}
+        return
+    except Exception as err:  # a malformed answer from the cloud: report it, don't stay "pending"
+        log.exception("link.failed")
+        hub.link = {"state": "error", "cloud_url": client.base_url, "error": "LINK_FAILED",
+                    "message": f"the cloud's answer could not be used ({type(err).__name__})"}  # fmt: skip
         return
     hub.link = {"state": "linked", "cloud_url": client.base_url, "device_id": record.get("device_id")}
     hub.bus.publish("linked", cloud_url=client.base_url)

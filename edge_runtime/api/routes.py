@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -135,8 +136,17 @@ async def patch_settings(body: SettingsUpdate, hub: Hub, _: App) -> dict[str, An
     restart = hub.save_settings({**changes, **({"mqtt_password": secret.get_secret_value()} if secret else {})})
     if secret:
         hub.settings = hub.settings.model_copy(update={"mqtt_password": secret})
+    if "room" in changes and hub.devices is not None:  # applies at once: "the lights" are the new room's
+        hub.devices.registry.home_area = changes["room"]
     hub.bus.publish("settings", changed=sorted(changes))
-    return {"changed": sorted(changes), "restart_required": restart, "settings": await get_settings(hub, _)}
+    # Saved, but the hub's environment wins over the file: say so rather than seem to apply it.
+    overridden = sorted(k for k in changes if f"COMPANION_{k.upper()}" in os.environ)
+    warnings = []
+    if changes.get("language") and changes["language"] != hub.settings.stt_language:
+        warnings.append(f"speech recognition stays in '{hub.settings.stt_language}' ({hub.settings.stt_model}); "
+                        f"typed requests and replies use '{changes['language']}'")  # fmt: skip
+    return {"changed": sorted(changes), "restart_required": restart, "overridden_by_environment": overridden,
+            "warnings": warnings, "settings": await get_settings(hub, _)}  # fmt: skip
 
 
 def _check_timezone(name: str) -> None:

@@ -115,7 +115,15 @@ class IntentEngine:
             named = recognize(text, self.intents, slot_lists={**slot_lists, "area": nowhere, "floor": nowhere})
             if named is not None and "name" in named.entities:
                 return named
-        return recognize(text, self.intents, slot_lists=slot_lists)
+        return recognize(text, self.intents, slot_lists=slot_lists, intent_context=self._where())
+
+    def _where(self) -> dict[str, Any] | None:
+        """The hub's room as hassil's context: "turn on the lights" then means that room's."""
+        home = (self.registry.home_area or "").lower()
+        if not home:
+            return None
+        area = next((r.area for r in self.registry.records.values() if r.area and r.area.lower() == home), None)
+        return {"area": area} if area else None
 
     def _names_in(self, text: str) -> bool:
         padded = f" {text} "

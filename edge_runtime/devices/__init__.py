@@ -17,7 +17,7 @@ from edge_runtime.settings import EdgeSettings
 
 def device_hub_from(settings: EdgeSettings, *, client_id: str | None = None) -> DeviceHub:
     password = settings.mqtt_password.get_secret_value() if settings.mqtt_password else None
-    return DeviceHub(
+    hub = DeviceHub(
         settings.mqtt_url,
         settings.devices_db,
         codecs=default_codecs(settings.ha_discovery_prefix, settings.z2m_base_topic, settings.homie_prefix),
@@ -31,6 +31,8 @@ def device_hub_from(settings: EdgeSettings, *, client_id: str | None = None) -> 
             "key_file": settings.mqtt_key_file,
         },
     )
+    hub.registry.home_area = settings.room
+    return hub
 
 
 __all__ = [

@@ -60,6 +60,7 @@ class DeviceRegistry:
         self.records: dict[str, DeviceRecord] = {}
         self.routes: dict[str, set[str]] = {}  # topic -> device ids
         self._dirty: set[str] = set()
+        self.home_area: str | None = None  # the room the hub stands in: "the lights" are its lights
         self.areas = store.areas()
         for row in store.load():
             device = Device.from_dict(row["info"])

@@ -63,3 +63,44 @@ def test_pair_code_prints_the_code_and_a_qr_for_the_app(tmp_path: Path) -> None:
     qr = subprocess.run([sys.executable, "-m", "cli", "hub", "pair-code", "--qr"], env=env, capture_output=True,
                         text=True, timeout=60, check=True).stdout  # fmt: skip
     assert f"{record['code'][:3]} {record['code'][3:]}" in qr and "█" in qr and record["url"] in qr
+
+
+def test_broken_files_wrong_addresses_and_strangers_get_clear_errors(tmp_path: Path) -> None:
+    """What goes wrong in the field: a hand-edited file, a typo in a host, a web server that is not
+    a hub, a cloud URL that answers with an error page. Each is a coded message, never a traceback."""
+    import functools
+    import http.server
+    import threading
+
+    www = tmp_path / "www"
+    www.mkdir()
+    (www / "health").write_text("<html>a router's login page</html>")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(www))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    stranger = f"127.0.0.1:{server.server_address[1]}"
+    env = {**os.environ, "COMPANION_CONFIG_DIR": str(tmp_path / "c"), "COMPANION_DATA_DIR": str(tmp_path / "d"),
+           "COMPANION_CLOUD_URL": f"http://{stranger}", "COMPANION_MQTT_URL": "mqtt://127.0.0.1:1"}  # fmt: skip
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "cli", *args], env=env, capture_output=True, text=True,
+                              timeout=120, check=False, cwd=tmp_path)  # fmt: skip
+
+    try:
+        not_a_hub = cli("hub", "provision", stranger, "--code", "123456", "--json")
+        assert not_a_hub.returncode == 2 and "Traceback" not in not_a_hub.stderr
+        steps = json.loads(not_a_hub.stdout)["steps"]
+        assert steps[0]["status"] == "fail" and "HUB_BAD_REPLY" in steps[0]["detail"], steps
+        bad_host = cli("hub", "provision", "hub:notaport", "--code", "123456")
+        assert bad_host.returncode == 2 and "HUB_BAD_ADDRESS" in bad_host.stderr, bad_host.stderr
+        status = cli("status", "--json")  # the cloud URL serves that HTML for /health
+        rows = {r["check"]: r for r in json.loads(status.stdout)}
+        assert rows["cloud"]["status"] == "fail" and rows["cloud"]["fix"], rows["cloud"]
+        assert rows["broker"]["status"] == "fail" and set(rows) >= {"identity", "models", "audio", "disk"}
+        (tmp_path / "c").mkdir(exist_ok=True)
+        (tmp_path / "c" / "hubs.toml").write_text('[hubs."http://x"\ntoken = ')
+        broken = cli("status", "--host", "x")
+        assert broken.returncode == 2 and "CONFIG_INVALID" in broken.stderr and "hubs.toml" in broken.stderr
+        assert "Traceback" not in broken.stderr + bad_host.stderr + status.stderr
+    finally:
+        server.shutdown()

@@ -34,12 +34,14 @@ async def _home(mosquitto: Mosquitto, tmp_path: Path) -> tuple[DeviceHub, Device
     return hub, DeviceSkill(hub)
 
 
-def ask(mosquitto: Mosquitto, tmp_path: Path, *sentences: str) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+def ask(mosquitto: Mosquitto, tmp_path: Path, *sentences: str,
+        room: str | None = None) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:  # fmt: skip
     """Each sentence through the device skill, in order: (results, device states, commands received)."""
 
     async def scenario() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
         with Simulator(mosquitto.url, [device_from(d) for d in HOME]) as sim:
             hub, skill = await _home(mosquitto, tmp_path)
+            hub.registry.home_area = room
             results = {text: await skill.handle(text) for text in sentences}
             states = {d.name: dict(d.state) for d in sim.devices.values()}
             received = {d.name: list(d.received) for d in sim.devices.values()}
@@ -69,6 +71,16 @@ def test_the_example_sentences(mosquitto: Mosquitto, tmp_path: Path) -> None:
     assert all(a["confirmed"] for r in results.values() if r.data.get("actions") for a in r.data["actions"])
     # Each result reports its matching time (the figure itself is measured in bench/brain.py, not here).
     assert all(r.data["intent_ms"] >= 0 for r in results.values() if r.data.get("actions"))
+
+
+def test_the_lights_are_the_hubs_rooms_lights(mosquitto: Mosquitto, tmp_path: Path) -> None:
+    """With the hub provisioned into a room (`room`), a sentence that names no place means there."""
+    results, states, received = ask(mosquitto, tmp_path, "turn on the lights", room="living room")
+    here = results["turn on the lights"]
+    assert {a["name"] for a in here.data["actions"]} == {"Sofa Lamp", "Reading Light"}
+    assert states["Sofa Lamp"]["on"] is True and not received["Kitchen Light"] and not received["TV Plug"]
+    nowhere, _, untouched = ask(mosquitto, tmp_path, "turn on the lights")  # no room: not a local command
+    assert nowhere["turn on the lights"] is None and all(not r for r in untouched.values())
 
 
 def test_several_commands_in_one_sentence(mosquitto: Mosquitto, tmp_path: Path) -> None:

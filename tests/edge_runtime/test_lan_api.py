@@ -226,6 +226,14 @@ def test_settings_are_provisioned_to_a_private_file_and_reloaded(mosquitto: Mosq
                     "mqtt_password": "s3cret-pw\\\u007f", "cloud_url": "https://cloud.example.org"}  # fmt: skip
             done = (await http.patch("/v1/settings", json=body, headers=headers)).json()
             assert "mqtt_url" in done["restart_required"] and "hub_name" not in done["restart_required"]
+            assert done["overridden_by_environment"] == []
+            assert done["warnings"] and "speech recognition stays in 'en'" in done["warnings"][0]
+            os.environ["COMPANION_TIMEZONE"] = "UTC"  # the hub's own environment wins over provisioning
+            try:
+                pinned = (await http.patch("/v1/settings", json={"timezone": "Asia/Tokyo"}, headers=headers)).json()
+            finally:
+                del os.environ["COMPANION_TIMEZONE"]
+            assert pinned["overridden_by_environment"] == ["timezone"]
             shown = (await http.get("/v1/settings", headers=headers)).json()
             return {"done": done, "shown": shown}
 

@@ -3,8 +3,9 @@ browser's WebSocket). Only health and the pairing bootstrap go without."""
 
 from __future__ import annotations
 
+import ipaddress
 import time
-from collections import defaultdict, deque
+from collections import OrderedDict, deque
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -49,21 +50,37 @@ App = Annotated[PairedApp, Depends(current_app)]
 
 
 class AttemptLimiter:
-    """Pairing attempts per client address in a sliding window, on top of the per-code limit."""
+    """Pairing attempts per client address in a sliding window, on top of the per-code limit.
+    IPv6 clients count per /64 (one host can hold a whole one), and at most `max_clients`
+    are tracked, the least recently seen forgotten first: bounded memory and O(1) per request."""
 
-    def __init__(self, limit: int = 10, window_s: float = 60.0) -> None:
-        self.limit, self.window_s = limit, window_s
-        self.seen: dict[str, deque[float]] = defaultdict(deque)
+    def __init__(self, limit: int = 10, window_s: float = 60.0, max_clients: int = 10_000) -> None:
+        self.limit, self.window_s, self.max_clients = limit, window_s, max_clients
+        self.seen: OrderedDict[str, deque[float]] = OrderedDict()
 
     def check(self, client: str) -> None:
         now = time.monotonic()
-        hits = self.seen[client]
+        key = _client_key(client)
+        hits = self.seen.pop(key, None) or deque()
+        self.seen[key] = hits  # now the most recent
         while hits and now - hits[0] > self.window_s:
             hits.popleft()
         if len(hits) >= self.limit:
             raise PairingError("too many pairing attempts", code="PAIRING_RATE_LIMITED",
                                hint=f"wait {round(self.window_s - (now - hits[0]) + 0.5)} s")  # fmt: skip
         hits.append(now)
-        if len(self.seen) > 10_000:  # many addresses: forget the idle ones
-            for key in [k for k, v in self.seen.items() if not v or now - v[-1] > self.window_s]:
-                del self.seen[key]
+        while len(self.seen) > self.max_clients:
+            self.seen.popitem(last=False)
+
+
+def _client_key(client: str) -> str:
+    try:
+        address = ipaddress.ip_address(client)
+    except ValueError:
+        return client
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        if not address.is_loopback:
+            return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)

@@ -12,8 +12,9 @@ KEEP = 2000
 
 
 class History:
-    def __init__(self, db: sqlite3.Connection) -> None:
+    def __init__(self, db: sqlite3.Connection, keep: int = KEEP) -> None:
         self.db = db
+        self.keep = keep  # turns per app (and for the hub's own microphone): one app can't flush another's
         self.db.execute("CREATE TABLE IF NOT EXISTS turns (id INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL, "
                         "source TEXT NOT NULL, conversation TEXT NOT NULL, text TEXT NOT NULL, reply TEXT NOT NULL, "
                         "route TEXT, intent TEXT, actions TEXT NOT NULL DEFAULT '[]')")  # fmt: skip
@@ -30,9 +31,17 @@ class History:
                                                                   json.dumps(actions or [], default=str)))  # fmt: skip
         turn_id = int(cur.lastrowid or 0)
         if turn_id % 100 == 0:
-            self.db.execute("DELETE FROM turns WHERE id <= ?", (turn_id - KEEP,))
+            self._trim()
         return {"id": turn_id, "at": at, "source": source, "conversation": conversation, "text": text,
                 "reply": reply, "route": route, "intent": intent, "actions": actions or []}  # fmt: skip
+
+    def _trim(self) -> None:
+        self.db.execute(
+            "DELETE FROM turns WHERE id IN (SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY "
+            "CASE WHEN instr(conversation, ':') > 0 THEN substr(conversation, 1, instr(conversation, ':') - 1) "
+            "ELSE conversation END ORDER BY id DESC) AS newest FROM turns) WHERE newest > ?)",
+            (self.keep,),
+        )
 
     def recent(self, *, limit: int = 50, conversation: str | None = None, before: int | None = None,
                visible_to: str | None = None) -> list[dict[str, Any]]:  # fmt: skip

@@ -320,3 +320,37 @@ def test_the_api_serves_https_with_the_hubs_certificate(mosquitto: Mosquitto, tm
 
     status, plain = run(scenario())
     assert status == 200 and plain != "answered"
+
+
+def test_the_pairing_limiter_counts_ipv6_per_64_and_stays_bounded() -> None:
+    from edge_runtime.api.auth import AttemptLimiter, _client_key
+    from edge_runtime.api.pairing import PairingError
+
+    limiter = AttemptLimiter(limit=3, max_clients=100)
+    for n in range(3):  # one host rotating through its /64
+        limiter.check(f"2001:db8:1:2::{n + 1:x}")
+    try:
+        limiter.check("2001:db8:1:2:ffff::9")
+        raise AssertionError("a fourth attempt from the same /64 was allowed")
+    except PairingError as err:
+        assert err.code == "PAIRING_RATE_LIMITED"
+    limiter.check("2001:db8:1:3::1")  # the next /64 is someone else
+    assert _client_key("::ffff:192.0.2.7") == "192.0.2.7"  # an IPv4 client seen over IPv6 counts as itself
+    for n in range(1000):
+        limiter.check(f"10.0.{n // 250}.{n % 250}")
+    assert len(limiter.seen) == 100  # bounded: the least recently seen are forgotten
+
+
+def test_history_is_bounded_per_app_so_one_app_cannot_flush_another() -> None:
+    import sqlite3
+
+    from edge_runtime.api.history import History
+
+    history = History(sqlite3.connect(":memory:", isolation_level=None), keep=50)
+    history.add(source="app:quiet", conversation="quiet:default", text="turn on the hall light", reply="Done.")
+    history.add(source="hub", conversation="hub", text="what time is it", reply="Noon.")
+    for n in range(400):  # a chatty app
+        history.add(source="app:loud", conversation=f"loud:c{n % 3}", text=f"turn {n}", reply="ok")
+    assert [t["text"] for t in history.recent(visible_to="quiet")] == ["what time is it", "turn on the hall light"]
+    loud = [t for t in history.recent(limit=500, visible_to="loud") if t["source"] == "app:loud"]
+    assert 50 <= len(loud) < 150 and loud[0]["text"] == "turn 399"  # its newest, trimmed every 100 turns

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import io
 import tempfile
 import time
 from pathlib import Path
@@ -21,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.common import machine, median, table, write_json
+from bench.common import loaded_engines, machine, median, table, write_json
 from bench.turns import STAGES, ms, realtime_turn
 from device_drivers.mosquitto import Mosquitto
 from device_drivers.simulator import Simulator, device_from
@@ -142,11 +140,9 @@ def main() -> None:
     args = parser.parse_args()
     settings = EdgeSettings()
     registry = Registry()
-    with contextlib.redirect_stdout(io.StringIO()):
-        engines = Engines.load(settings, registry)
-        engines.warm_up()
-        llm = LlamaLLM(registry)
-        llm.warm_up()
+    engines = loaded_engines(settings, registry)
+    llm = LlamaLLM(registry)
+    llm.warm_up()
     voice = PiperTTS(registry, deterministic=True)
     local = [c["text"] for c in load_cases() if c["route"] == "local-intent" and not c.get("after")]
 

@@ -15,6 +15,19 @@ from typing import Any
 RESULTS = Path(__file__).parent / "results"
 
 
+def loaded_engines(settings: Any, registry: Any) -> Any:
+    """The hub's engines, loaded and warmed as `hub up` does, quietly: the tables own stdout."""
+    import contextlib
+    import io
+
+    from edge_runtime.engines import Engines
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        engines = Engines.load(settings, registry)
+        engines.warm_up()
+    return engines
+
+
 def machine() -> dict[str, Any]:
     cpu = platform.processor()
     try:

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.common import current_rss_mb, machine, median, peak_rss_mb, table, write_json
+from bench.common import current_rss_mb, loaded_engines, machine, median, peak_rss_mb, table, write_json
 from bench.turns import STAGES, ms, realtime_turn
 from edge_runtime.audio.convert import resample
 from edge_runtime.engines import Engines
@@ -196,9 +196,7 @@ def main() -> None:
     registry = Registry()
     rss_before = current_rss_mb()
     started = time.perf_counter()
-    with contextlib.redirect_stdout(io.StringIO()):
-        engines = Engines.load(settings, registry)
-        engines.warm_up()
+    engines = loaded_engines(settings, registry)
     load_s = time.perf_counter() - started
     voice = PiperTTS(registry, deterministic=True)
     request = np.concatenate([silence(0.5), speech(voice, "Hey Jarvis."), silence(0.3),

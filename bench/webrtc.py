@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import io
 import statistics
 import time
 from collections.abc import Callable
@@ -19,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.common import machine, median, table, write_json
+from bench.common import loaded_engines, machine, median, table, write_json
 from bench.turns import ms, realtime_turn
 from edge_runtime.clock import SystemClock
 from edge_runtime.engines import Engines
@@ -135,9 +133,7 @@ def main() -> None:
     args = parser.parse_args()
     settings = EdgeSettings()
     registry = Registry()
-    with contextlib.redirect_stdout(io.StringIO()):
-        engines = Engines.load(settings, registry)
-        engines.warm_up()
+    engines = loaded_engines(settings, registry)
     voice = PiperTTS(registry, deterministic=True)
 
     def say(text: str) -> np.ndarray:

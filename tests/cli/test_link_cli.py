@@ -19,10 +19,9 @@ EXE = [sys.executable, "-m", "cli"]
 
 @pytest.fixture
 def linked_cloud(tmp_path: Path):  # type: ignore[no-untyped-def]
-    server = CloudServer(tmp_path / "cloud", services=["auth", "profile"], database_url=fresh_database(),
-                         device_code_interval_s="1", device_code_ttl_s="4").start()  # fmt: skip
-    yield server
-    server.stop()
+    with CloudServer(tmp_path / "cloud", services=["auth", "profile"], database_url=fresh_database(),
+                     device_code_interval_s="1", device_code_ttl_s="4") as server:  # fmt: skip
+        yield server
 
 
 def hub(tmp_path: Path, cloud_url: str, *args: str, timeout: int = 60) -> subprocess.CompletedProcess[str]:

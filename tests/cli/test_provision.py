@@ -18,10 +18,9 @@ from tests.cloud.server import CloudServer, bearer, fresh_database, signup
 
 @pytest.fixture(scope="module")
 def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CloudServer]:
-    server = CloudServer(tmp_path_factory.mktemp("cloud"), services=["auth", "profile"], database_url=fresh_database(),
-                         device_code_ttl_s="6", device_code_interval_s="1").start()  # fmt: skip
-    yield server
-    server.stop()
+    with CloudServer(tmp_path_factory.mktemp("cloud"), services=["auth", "profile"], database_url=fresh_database(),
+                     device_code_ttl_s="6", device_code_interval_s="1") as server:  # fmt: skip
+        yield server
 
 
 def ok(result: object) -> dict:  # type: ignore[type-arg]

@@ -11,10 +11,9 @@ from tests.cloud.server import CloudServer, fresh_database, fresh_redis
 @pytest.fixture(scope="session")
 def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CloudServer]:
     """One server for the session: every service, real PostgreSQL and Redis, the built-in LLM."""
-    server = CloudServer(tmp_path_factory.mktemp("cloud"), database_url=fresh_database(), redis_url=fresh_redis(1),
-                         llm_first_token_timeout_s="20").start()  # fmt: skip
-    yield server
-    server.stop()
+    with CloudServer(tmp_path_factory.mktemp("cloud"), database_url=fresh_database(), redis_url=fresh_redis(1),
+                     llm_first_token_timeout_s="20") as server:  # fmt: skip
+        yield server
 
 
 @pytest.fixture

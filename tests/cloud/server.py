@@ -80,6 +80,16 @@ class CloudServer:
             time.sleep(0.1)
         raise RuntimeError(f"cloud server did not come up:\n{self.log.read_text()[-3000:]}")
 
+    def __enter__(self) -> CloudServer:
+        try:
+            return self.start()
+        except BaseException:
+            self.stop()  # one that never came up is not left running
+            raise
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             self.proc.terminate()

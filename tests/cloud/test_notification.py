@@ -25,10 +25,9 @@ FAST = {"notify_private_webhooks": "true", "notify_backoff_s": "0.3", "notify_we
 
 @pytest.fixture(scope="module")
 def notify_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CloudServer]:
-    server = CloudServer(tmp_path_factory.mktemp("notify"), services=["auth", "notification"],
-                         database_url=fresh_database(), redis_url=fresh_redis(3), **FAST).start()  # fmt: skip
-    yield server
-    server.stop()
+    with CloudServer(tmp_path_factory.mktemp("notify"), services=["auth", "notification"],
+                     database_url=fresh_database(), redis_url=fresh_redis(3), **FAST) as server:  # fmt: skip
+        yield server
 
 
 @pytest.fixture

@@ -38,10 +38,9 @@ def pdf(*pages: str) -> bytes:
 
 @pytest.fixture(scope="module")
 def cloud(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    server = CloudServer(tmp_path_factory.mktemp("rag"), services=["auth", "sync", "rag"],
-                         database_url=fresh_database(), rag_answers="false").start()  # fmt: skip
-    yield server
-    server.stop()
+    with CloudServer(tmp_path_factory.mktemp("rag"), services=["auth", "sync", "rag"],
+                     database_url=fresh_database(), rag_answers="false") as server:  # fmt: skip
+        yield server
 
 
 def add(url: str, token: str, data: bytes, kind: str, title: str) -> httpx.Response:

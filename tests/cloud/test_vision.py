@@ -26,10 +26,9 @@ FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
 
 @pytest.fixture(scope="module")
 def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CloudServer]:
-    server = CloudServer(tmp_path_factory.mktemp("vision"), services=["auth", "vision"], database_url=fresh_database(),
-                         vision_max_bytes="2000000").start()  # fmt: skip
-    yield server
-    server.stop()
+    with CloudServer(tmp_path_factory.mktemp("vision"), services=["auth", "vision"], database_url=fresh_database(),
+                     vision_max_bytes="2000000") as server:  # fmt: skip
+        yield server
 
 
 @pytest.fixture(scope="module")

@@ -23,10 +23,9 @@ COMMAND = "turn on the kitchen light"
 
 @pytest.fixture(scope="module")
 def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CloudServer]:
-    server = CloudServer(tmp_path_factory.mktemp("voice"), services=["auth", "voice"], database_url=fresh_database(),
-                         voice_max_audio_s="10", voice_max_bytes="2000000").start()  # fmt: skip
-    yield server
-    server.stop()
+    with CloudServer(tmp_path_factory.mktemp("voice"), services=["auth", "voice"], database_url=fresh_database(),
+                     voice_max_audio_s="10", voice_max_bytes="2000000") as server:  # fmt: skip
+        yield server
 
 
 @pytest.fixture(scope="module")

@@ -92,10 +92,9 @@ def test_small_talk_with_the_real_model(mosquitto: Mosquitto, tmp_path: Path, ll
 
 @pytest.fixture(scope="module")
 def cloud(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    server = CloudServer(tmp_path_factory.mktemp("cloud"), services=["auth", "profile", "escalation"],
-                         database_url=fresh_database(), device_code_interval_s="1").start()  # fmt: skip
-    yield server
-    server.stop()
+    with CloudServer(tmp_path_factory.mktemp("cloud"), services=["auth", "profile", "escalation"],
+                     database_url=fresh_database(), device_code_interval_s="1") as server:  # fmt: skip
+        yield server
 
 
 def linked_hub(cloud: CloudServer, tmp_path: Path, **overrides: Any) -> EdgeSettings:

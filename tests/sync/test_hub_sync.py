@@ -28,10 +28,9 @@ EXE = [sys.executable, "-m", "cli"]
 
 @pytest.fixture(scope="module")
 def cloud(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    server = CloudServer(tmp_path_factory.mktemp("cloud"), services=["auth", "sync"], database_url=fresh_database(),
-                         device_code_interval_s="1").start()  # fmt: skip
-    yield server
-    server.stop()
+    with CloudServer(tmp_path_factory.mktemp("cloud"), services=["auth", "sync"], database_url=fresh_database(),
+                     device_code_interval_s="1") as server:  # fmt: skip
+        yield server
 
 
 def test_sync_cli_now_status_log(cloud: CloudServer, tmp_path: Path) -> None:

@@ -34,10 +34,9 @@ T0 = 1767225600.25  # fixed timestamps, so the documents compare exactly
 @pytest.fixture(scope="module")
 def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CloudServer]:
     """Compaction every 4 updates: fresh clients also read a snapshot that pycrdt squashed."""
-    server = CloudServer(tmp_path_factory.mktemp("cloud"), services=["auth", "sync"], database_url=fresh_database(),
-                         redis_url=fresh_redis(3), sync_compact_every="4").start()  # fmt: skip
-    yield server
-    server.stop()
+    with CloudServer(tmp_path_factory.mktemp("cloud"), services=["auth", "sync"], database_url=fresh_database(),
+                     redis_url=fresh_redis(3), sync_compact_every="4") as server:  # fmt: skip
+        yield server
 
 
 def node_binary() -> str:

@@ -20,6 +20,7 @@ from edge_runtime.tomlfile import toml_table, write_private
 from models.registry import Registry, load_manifest, load_overrides
 
 MAX_CONVERSATIONS = 100
+REVOCATION_POLL_S = 2.0
 MAX_CONVERSATIONS_PER_APP = 8  # so one app cannot push the others' context out
 HUB_CONVERSATION = "hub"  # the room's own microphone: every app in the home sees it
 
@@ -45,6 +46,7 @@ class HubContext:
     started: float = field(default_factory=time.time)
     conversations: OrderedDict[str, Conversation] = field(default_factory=OrderedDict)
     _watchers: list[asyncio.Task[None]] = field(default_factory=list)
+    _cut_off: set[str] = field(default_factory=set)  # revoked apps whose connections were closed
 
     @classmethod
     def open(cls, settings: EdgeSettings, hub_id: str, **parts: Any) -> HubContext:
@@ -60,6 +62,25 @@ class HubContext:
     def start(self) -> None:
         if self.devices is not None:
             self._watchers.append(asyncio.create_task(self._device_events(self.devices.events())))
+        self._watchers.append(asyncio.create_task(self._watch_revocations()))
+
+    async def cut_off(self, app_id: str) -> None:
+        """A revoked app loses what it has open too: its event streams and its WebRTC sessions."""
+        if app_id in self._cut_off:
+            return
+        self._cut_off.add(app_id)
+        self.bus.publish("revoked", app=app_id)  # its event streams close on this
+        if self.webrtc is not None:
+            await self.webrtc.close_owned_by(app_id, "token-revoked")
+
+    async def _watch_revocations(self, every_s: float = REVOCATION_POLL_S) -> None:
+        """`companion hub revoke` writes the store from another process: notice it here."""
+        self._cut_off |= {a.id for a in self.pairing.apps(include_revoked=True) if a.revoked}
+        while True:
+            await asyncio.sleep(every_s)
+            for app in self.pairing.apps(include_revoked=True):
+                if app.revoked:
+                    await self.cut_off(app.id)
 
     async def close(self) -> None:
         if self.link_task is not None:

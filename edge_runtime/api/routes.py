@@ -63,9 +63,7 @@ async def apps(hub: Hub, me: App) -> list[dict[str, Any]]:
 @router.delete("/apps/{app_id}", tags=["pairing"], summary="Revoke an app's token (this app's too)")
 async def revoke(app_id: str, hub: Hub, _: App) -> dict[str, Any]:
     revoked = hub.pairing.revoke(app_id)
-    hub.bus.publish("revoked", app=app_id)  # its event streams close on this
-    if hub.webrtc is not None:
-        await hub.webrtc.close_owned_by(app_id, "token-revoked")
+    await hub.cut_off(app_id)
     return revoked.to_dict()
 
 

@@ -15,6 +15,7 @@ import httpx
 import websockets
 
 from device_drivers.mosquitto import Mosquitto
+from edge_runtime.api.pairing import PairingStore
 from edge_runtime.settings import EdgeSettings
 from tests.edge_runtime.lan_hub import bearer, lan_hub
 
@@ -105,9 +106,17 @@ def test_revoked_tokens_are_refused_on_rest_and_the_event_stream(mosquitto: Mosq
             assert (await http.get("/v1/devices", headers=bearer(phone["token"]))).status_code == 200
             async with websockets.connect(ws_url) as ws:
                 closes.append(await _closed(ws))
+            # `companion hub revoke` writes the store from another process; the hub notices.
+            phone_url = hub.url.replace("http", "ws") + f"/v1/events?access_token={phone['token']}"
+            async with websockets.connect(phone_url) as live:
+                assert json.loads(await live.recv())["type"] == "ready"
+                other_process = PairingStore(tmp_path / "data" / "api.sqlite3")
+                other_process.revoke(phone["app"]["id"])
+                other_process.close()
+                closes.append(await _closed(live))
         return closes
 
-    assert run(scenario()) == [(4401, "TOKEN_REVOKED")] * 2
+    assert run(scenario()) == [(4401, "TOKEN_REVOKED")] * 3
 
 
 async def _closed(ws: Any) -> tuple[int | None, str | None]:

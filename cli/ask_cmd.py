@@ -12,8 +12,15 @@ from rich.console import Console
 
 from cli.common import print_json, quiet_stdout
 from edge_runtime.clock import SystemClock
+from edge_runtime.skills.builtin import BuiltinSkills
 
 err = Console(stderr=True)
+
+
+def needs_device_layer(skills: BuiltinSkills, text: str, language: str) -> bool:
+    """Whether the turn may need devices (and the LLM): asked of the skills without running them,
+    since running one here would run it twice (a timer set through `ask` was set twice)."""
+    return language != "en" or skills.intent_of(text) == "unknown"
 
 
 def ask(
@@ -35,7 +42,6 @@ def ask(
         from edge_runtime.brain.device_skill import DeviceSkill
         from edge_runtime.brain.factory import brain_from, escalator_from, load_llm
         from edge_runtime.devices import device_hub_from
-        from edge_runtime.skills.builtin import BuiltinSkills
         from edge_runtime.skills.timers import TimerManager
 
         async def ring(timer: object, repeat: int) -> None:  # no alerts in a one-shot question
@@ -44,7 +50,7 @@ def ask(
         clock = SystemClock(settings.timezone)
         skills = BuiltinSkills(clock, TimerManager(clock, ring))
         started = time.perf_counter()
-        needs_devices = settings.language != "en" or skills.handle(text).intent == "unknown"
+        needs_devices = needs_device_layer(skills, text, settings.language)
         devices = device_hub_from(settings, client_id=f"companion-ask-{os.getpid()}") if needs_devices else None
         with quiet_stdout():
             model = load_llm(settings.model_copy(update={"llm_enabled": llm and settings.llm_enabled}),

@@ -21,20 +21,13 @@ def serve(
     workers: Annotated[int, typer.Option(help="Processes; >1 needs Redis and PostgreSQL.")] = 1,
 ) -> None:
     """Serve auth, profile, chat and escalation (or the ones named)."""
-    import uvicorn
+    from cloud.serve import require_cloud_extra
 
-    from cloud.common.app import all_services, create_app
+    require_cloud_extra()
     from cloud.common.settings import CloudSettings
-    from models.errors import CompanionError
+    from cloud.serve import serve as run
 
     settings = CloudSettings()
-    unknown = set(service or ()) - set(all_services())
-    if unknown:
-        raise CompanionError(f"unknown service {', '.join(sorted(unknown))}", code="CLOUD_UNKNOWN_SERVICE",
-                             hint=f"choose from {', '.join(all_services())}")  # fmt: skip
-    if workers > 1 and not (settings.redis_url and settings.database_url):
-        raise CompanionError("several workers need shared state", code="CLOUD_NEEDS_SHARED_STATE",
-                             hint="set COMPANION_CLOUD_REDIS_URL and COMPANION_CLOUD_DATABASE_URL")  # fmt: skip
-    application = create_app(settings, service or None)
-    uvicorn.run(application, host=host or settings.host, port=port or settings.port, log_config=None, access_log=False,
-                ssl_certfile=settings.tls_cert_file, ssl_keyfile=settings.tls_key_file)  # fmt: skip
+    if service:
+        settings.services = list(service)
+    run(settings, host=host, port=port, workers=workers)

@@ -114,6 +114,7 @@ async def _serve(settings, engines, source, sink, *, realtime: bool, devices: bo
         aio.add_signal_handler(sig, stop.set)
     await hub.start()
     log.info("hub.up", extra={"wake_word": settings.wake_word, "stt": settings.stt_engine})
+    typer.echo(ready_line(settings, source, lan), err=True)
     logged = ("wake", "stt", "skill", "interrupt", "timer_alert")
     hub.tracer.listeners.append(
         lambda m: (
@@ -142,6 +143,18 @@ async def _serve(settings, engines, source, sink, *, realtime: bool, devices: bo
         replica.store.close()
         sink.close()
         log.info("hub.down")
+
+
+def ready_line(settings, source: AudioSource, lan) -> str:
+    """The one line `hub up` prints at any log level: what it listens to, and where the app finds it."""
+    names = {WavSource: "a WAV file", PcmSource: "standard input", MicSource: "the microphone"}
+    heard = names.get(type(source), "audio")
+    wake = settings.wake_word.replace("_", " ")
+    line = f'Companion hub up: listening for "{wake}" on {heard}'
+    if lan is None:
+        return line + "; LAN API off."
+    host = f"[{lan.host}]" if ":" in lan.host else lan.host
+    return line + f"; LAN API on {lan.scheme}://{host}:{lan.port} (pair an app: companion hub pair-code)."
 
 
 async def _until_stopped(work, stop: asyncio.Event) -> bool:

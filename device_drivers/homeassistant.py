@@ -64,10 +64,6 @@ class HomeAssistant(Codec):
     def subscriptions(self) -> list[str]:
         return [f"{self.prefix}/+/+/config", f"{self.prefix}/+/+/+/config"]
 
-    def online_messages(self) -> list[tuple[str, bytes, bool]]:
-        # Devices republish their configs when they see this, as they do for Home Assistant.
-        return [(f"{self.prefix}/status", b"online", True)]
-
     def parse_discovery(self, topic: str, payload: bytes) -> Discovery | None:
         parts = topic.split("/")
         if parts[0] != self.prefix or parts[-1] != "config" or len(parts) not in (4, 5):

@@ -58,6 +58,7 @@ class StartListening(SystemFrame):
 
     type: ClassVar[str] = "start-listening"
     preroll: np.ndarray | None = None
+    preroll_t: float = 0.0  # stream time of the pre-roll's first sample
     hold: bool = False  # push-to-talk: pauses don't end the turn; the release (EndOfStream) does
 
 

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
+import tomli_w
+
 from models.errors import ModelCorrupt, ModelNotInstalled, UnknownModel
 
 MANIFEST_PATH = Path(__file__).parent / "quantized" / "manifest.toml"
@@ -78,7 +80,7 @@ def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
 
 
 def load_manifest(path: Path = MANIFEST_PATH) -> list[ModelEntry]:
-    data = tomllib.loads(path.read_text())
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
     entries = []
     for raw in data["models"]:
         files = tuple(ModelFile(**f) for f in raw.pop("files"))
@@ -90,7 +92,7 @@ def load_manifest(path: Path = MANIFEST_PATH) -> list[ModelEntry]:
 def load_overrides(path: Path | None) -> dict[str, Override]:
     if path is None or not path.exists():
         return {}
-    data = tomllib.loads(path.read_text())
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
     return {
         model_id: Override(Path(spec["path"]).expanduser(), spec.get("sha256"))
         for model_id, spec in data.get("overrides", {}).items()
@@ -98,13 +100,14 @@ def load_overrides(path: Path | None) -> dict[str, Override]:
 
 
 def write_overrides(path: Path, overrides: Mapping[str, Override]) -> None:
-    lines = ["# Written by `companion models use`: your own files in place of packaged ones.", ""]
-    lines.append("[overrides]")
-    for model_id, ov in sorted(overrides.items()):
-        sha = f', sha256 = "{ov.sha256}"' if ov.sha256 else ""
-        lines.append(f'"{model_id}" = {{ path = "{ov.path}"{sha} }}')
+    """tomli-w writes the table, so any path (quotes, backslashes, newlines) reads back as written."""
+    table = {
+        model_id: {"path": str(ov.path), **({"sha256": ov.sha256} if ov.sha256 else {})}
+        for model_id, ov in sorted(overrides.items())
+    }
+    header = "# Written by `companion models use`: your own files in place of packaged ones.\n\n"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(lines) + "\n")
+    path.write_text(header + tomli_w.dumps({"overrides": table}), encoding="utf-8")
 
 
 def default_cache_dir() -> Path:

@@ -8,6 +8,7 @@ the link comes back. Confirmed history is merged into one row from time to time.
 from __future__ import annotations
 
 import json
+import os
 import random
 import sqlite3
 import time
@@ -38,6 +39,7 @@ class LocalStore:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))  # the user's profile and memory: 0600 from the start
         self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")  # an acknowledged change survives power loss too

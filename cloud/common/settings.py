@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 from pydantic import Field, SecretStr
@@ -17,6 +19,7 @@ def _data_dir() -> Path:
 class CloudSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="COMPANION_CLOUD_", extra="ignore")
 
+    services: list[str] = Field(default_factory=list)  # empty: every service, mounted in one app
     host: str = "127.0.0.1"
     port: int = 8400
     data_dir: Path = Field(default_factory=_data_dir)
@@ -85,6 +88,20 @@ class CloudSettings(BaseSettings):
         path = self.data_dir / "jwt.key"
         if not path.exists():
             self.data_dir.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_urlsafe(48))
-            path.chmod(0o600)
+            _create_secret(path, secrets.token_urlsafe(48))
         return path.read_text().strip()
+
+
+def _create_secret(path: Path, text: str) -> None:
+    """Create `path` holding `text`, 0600 from its first byte and whole when it appears: written to a
+    mkstemp file (created 0600), then linked into place. A process that made it first wins."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        with contextlib.suppress(FileExistsError):
+            os.link(tmp, path)
+    finally:
+        os.unlink(tmp)

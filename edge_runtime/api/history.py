@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import time
 from pathlib import Path
@@ -21,6 +22,7 @@ class History:
 
     @classmethod
     def open(cls, path: Path) -> History:
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))  # what was said at home: 0600 from the start
         return cls(sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=5))
 
     def add(self, *, source: str, conversation: str, text: str, reply: str, route: str | None = None,

@@ -45,10 +45,9 @@ def _hash(token: str) -> str:
 class PairingStore:
     def __init__(self, path: Path, *, code_ttl_s: float = 600, max_failures: int = 5) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fresh = not path.exists()
+        # Created 0600 before SQLite opens it (SQLite gives its WAL files the database's mode).
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
         self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=5)
-        if fresh:
-            os.chmod(path, 0o600)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("CREATE TABLE IF NOT EXISTS apps (id TEXT PRIMARY KEY, name TEXT NOT NULL, token_hash TEXT "
                         "UNIQUE NOT NULL, created REAL NOT NULL, last_used REAL, revoked REAL)")  # fmt: skip

@@ -42,6 +42,8 @@ class ApiServer:
         self.task: asyncio.Task[None] | None = None
         self.advertiser: Advertiser | None = None
         self.port = s.api_port
+        self.host = s.api_host
+        self.scheme = "https" if s.api_tls_cert_file else "http"
 
     async def start(self) -> ApiServer:
         """Binds first, so a taken port is an OSError here rather than uvicorn's sys.exit in a task."""

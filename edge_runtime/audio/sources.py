@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import threading
 from collections.abc import AsyncIterator, Iterator
@@ -14,6 +15,8 @@ import numpy as np
 
 from edge_runtime.audio.convert import Reblocker, StreamResampler, to_int16, to_mono
 from edge_runtime.errors import AudioDeviceError, AudioFormatError
+
+log = logging.getLogger(__name__)
 
 RATE = 16000
 BLOCK = 1280  # 80 ms: the wake word's hop, and the hub's audio tick
@@ -179,10 +182,11 @@ def require_device(kind: str) -> int:
     key = "max_input_channels" if kind == "input" else "max_output_channels"
     usable = [i for i, d in enumerate(devices) if d[key] > 0]
     if not usable:
-        raise AudioDeviceError(
-            f"this machine has no audio {kind} device",
-            hint="use --wav FILE or --stdin (raw 16 kHz s16le PCM) instead",
-        )
+        instead = {
+            "input": "a microphone, or give the audio with --wav FILE or --stdin (raw 16 kHz s16le PCM)",
+            "output": "a speaker, or send the replies elsewhere with --out FILE (a WAV) or --stdout (raw s16le PCM)",
+        }[kind]
+        raise AudioDeviceError(f"this machine has no audio {kind} device", hint=f"plug in {instead}")
     default = sd.default.device[0 if kind == "input" else 1]
     return default if default is not None and default >= 0 else usable[0]
 
@@ -192,6 +196,18 @@ class MicSource:
 
     def __init__(self, device: int | str | None = None) -> None:
         self.device = require_device("input") if device is None else device
+        self.dropped = 0  # blocks the loop fell behind on
+
+    def offer(self, queue: asyncio.Queue[np.ndarray], block: np.ndarray) -> None:
+        """On the event loop (PortAudio's thread schedules it): a full queue drops its oldest block,
+        so a stalled loop resumes on live audio. QueueFull must be caught here, where put_nowait
+        runs; around call_soon_threadsafe it never fires."""
+        if queue.full():
+            queue.get_nowait()
+            self.dropped += 1
+            if self.dropped == 1 or self.dropped % 100 == 0:
+                log.warning("audio.mic_overrun", extra={"dropped_blocks": self.dropped})
+        queue.put_nowait(block)
 
     async def blocks(self) -> AsyncIterator[np.ndarray]:
         sd = _sounddevice()
@@ -199,8 +215,7 @@ class MicSource:
         queue: asyncio.Queue[np.ndarray] = asyncio.Queue(maxsize=64)
 
         def callback(indata, frames, time_info, status) -> None:
-            with contextlib.suppress(asyncio.QueueFull):
-                loop.call_soon_threadsafe(queue.put_nowait, indata[:, 0].copy())
+            loop.call_soon_threadsafe(self.offer, queue, indata[:, 0].copy())
 
         with sd.InputStream(samplerate=RATE, channels=1, dtype="int16", blocksize=BLOCK,
                             device=self.device, callback=callback):  # fmt: skip

@@ -80,7 +80,6 @@ class DeviceHub:
     async def start(self) -> DeviceHub:
         for codec in self.codecs:
             self.link.subscribe(codec.subscriptions())
-            self.link.announce_on_connect(codec.online_messages())
         known = {r.id: self.by_convention[r.device.convention].topics(r.device) for r in self.registry.records.values()}
         self.registry.route_known(known)
         self._subscribe_state([r.device for r in self.registry.records.values()], known)

@@ -36,7 +36,6 @@ class _Connection:
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.filters: set[str] = set()
-        self.online: list[tuple[str, bytes, bool]] = []
         self.up = False
         self.connects = 0
 
@@ -55,8 +54,6 @@ class _Connection:
         set_nodelay(client)
         if self.filters:
             client.subscribe([(f, 1) for f in sorted(self.filters)])
-        for topic, payload, retain in self.online:
-            client.publish(topic, payload, qos=1, retain=retain)
         self.connects += 1
         log.info("mqtt.connected", extra={"broker": str(self.link.address), "connection": self.name,
                                           "connects": self.connects})  # fmt: skip
@@ -103,7 +100,7 @@ class MqttLink:
 
     @property
     def connects(self) -> int:
-        """Times the hub came online (the bulk connection, which announces it)."""
+        """Times the hub came online (the bulk connection, which takes discovery)."""
         return self._bulk.connects
 
     async def start(self) -> None:
@@ -116,9 +113,6 @@ class MqttLink:
         for conn in (self._bulk, self._control):
             conn.client.disconnect()
         await asyncio.gather(*(asyncio.to_thread(c.client.loop_stop) for c in (self._bulk, self._control)))
-
-    def announce_on_connect(self, messages: Iterable[tuple[str, bytes, bool]]) -> None:
-        self._bulk.online.extend(messages)
 
     def subscribe(self, filters: Iterable[str]) -> None:
         """Discovery and report-only state, on the bulk connection."""

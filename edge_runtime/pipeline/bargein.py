@@ -52,7 +52,9 @@ class SpeechBargeIn(FrameProcessor):
                 self.tracer.mark("interrupt", reason="speech", t=round(t, 3))
                 self.playing = False
                 await self.push_frame(Interrupt(reason="speech", t=t), DOWN)
-                await self.push_frame(StartListening(preroll=np.concatenate(list(self._recent))), DOWN)
+                preroll = np.concatenate(list(self._recent))  # ends where this frame ends, at t
+                start = round(t - len(preroll) / frame.rate, 6)
+                await self.push_frame(StartListening(preroll=preroll, preroll_t=start), DOWN)
                 return
         await self.push_frame(frame, direction)
 

@@ -82,7 +82,7 @@ class Endpointer(FrameProcessor):
             self._hold = frame.hold
             if frame.preroll is not None and len(frame.preroll):
                 await self.push_frame(frame, DOWN)
-                await self._on_audio(AudioIn(frame.preroll, t=0.0))
+                await self._on_audio(AudioIn(frame.preroll, t=frame.preroll_t))
                 return
         elif isinstance(frame, AudioIn):
             if self.active:

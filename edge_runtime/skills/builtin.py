@@ -54,24 +54,42 @@ class BuiltinSkills:
         self.clock = clock
         self.timers = timers
 
-    def handle(self, transcript: str) -> SkillResult:
+    def intent_of(self, transcript: str) -> str:
+        """The intent `handle` would run, without running it (no timer started, no alarm silenced)."""
         text = normalize(transcript)
         if not text:
-            return SkillResult("no-speech", NO_SPEECH)
+            return "no-speech"
         if _STOP.match(text):
-            silenced = self.timers.silence()
-            return SkillResult("stop", None, {"silenced_alerts": silenced})
+            return "stop"
         if _TIMER_CANCEL.search(text):
-            return self._cancel_timer()
+            return "timer-cancel"
         if ("timer" in text and _TIMER_LEFT.search(text)) or re.search(r"how much time is left", text):
-            return self._time_left()
+            return "timer-remaining"
         if _TIMER_SET.search(text):
-            return self._set_timer(text)
+            return "timer-set"
         if _TIME.search(text):
+            return "time"
+        if _DATE.search(text):
+            return "date"
+        return "unknown"
+
+    def handle(self, transcript: str) -> SkillResult:
+        intent = self.intent_of(transcript)
+        if intent == "no-speech":
+            return SkillResult("no-speech", NO_SPEECH)
+        if intent == "stop":
+            return SkillResult("stop", None, {"silenced_alerts": self.timers.silence()})
+        if intent == "timer-cancel":
+            return self._cancel_timer()
+        if intent == "timer-remaining":
+            return self._time_left()
+        if intent == "timer-set":
+            return self._set_timer(normalize(transcript))
+        if intent == "time":
             now = self.clock.now()
             spoken = now.strftime("%I:%M %p").lstrip("0")
             return SkillResult("time", f"It's {spoken}.", {"time": now.isoformat(timespec="minutes")})
-        if _DATE.search(text):
+        if intent == "date":
             now = self.clock.now()
             spoken = f"{now:%A}, {now:%B} {_ordinal(now.day)}, {now.year}"
             return SkillResult("date", f"Today is {spoken}.", {"date": now.date().isoformat()})

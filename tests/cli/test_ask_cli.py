@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -56,3 +57,12 @@ def test_ask_prints_route_actions_and_timings(german_home: dict[str, str]) -> No
                            capture_output=True, text=True, timeout=90, check=False)  # fmt: skip
     assert plain.returncode == 0 and plain.stdout.strip() == "Rollladen geöffnet."
     assert "route local-intent" in plain.stderr and "confirmed" in plain.stderr
+
+
+def test_a_timer_asked_for_is_set_once(tmp_path: Path) -> None:
+    """`ask` once ran the skill to decide its path, then the brain ran it again: two timers for one request.
+    Timer ids count from 1 in each process, so the one the reply names must be the first."""
+    env = {**os.environ, "COMPANION_CONFIG_DIR": str(tmp_path / "c"), "COMPANION_DATA_DIR": str(tmp_path / "d")}
+    record = ask(env, "set a timer for ten minutes")
+    assert record["route"] == "builtin" and record["intent"] == "timer-set"
+    assert record["data"] == {"timer_id": 1, "seconds": 600}, record

@@ -74,6 +74,10 @@ def test_speech_during_playback_stops_it_and_is_heard(settings, engines, voices:
     assert lag <= MAX_SILENCE_LAG_S
     skills = hub.events("skill")
     assert [s["intent"] for s in skills] == ["date", "time"], [s.get("reply") for s in skills]
+    # The barged-in utterance keeps stream time: its speech starts in the pre-roll before the interrupt,
+    # not at 0 (the pre-roll was once replayed as if it began the stream).
+    starts = [m["t"] for m in hub.events("speech_start")]
+    assert len(starts) == 2 and interrupts[0]["t"] - 0.7 <= starts[1] <= interrupts[0]["t"], (starts, interrupts)
 
 
 def test_interrupt_cancels_the_reply_being_synthesized(engines) -> None:  # type: ignore[no-untyped-def]

@@ -406,30 +406,46 @@ def test_flood_of_state_messages_does_not_stall_commands(mosquitto: Mosquitto, t
     assert result["absorbed"] > 500, result  # and the state cache kept taking updates
 
 
-def test_devices_announce_again_when_the_hub_comes_online(mosquitto: Mosquitto, tmp_path: Path) -> None:
-    """The hub's `homeassistant/status online` makes firmware republish its configs."""
-    devices = [device_from({"id": "lamp", "name": "Lamp", "kind": "light", "convention": "ha"})]
-    with Simulator(mosquitto.url, devices):
-        configs: list[tuple[str, bool]] = []
-        spy = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="spy")
-        spy.on_message = lambda c, u, m: configs.append((m.topic, m.retain))
-        spy.connect("127.0.0.1", mosquitto.port)
-        spy.subscribe("homeassistant/+/+/config", qos=1)
-        spy.loop_start()
-        deadline = time.monotonic() + 3
-        while not configs and time.monotonic() < deadline:  # the first announcement (live or retained)
-            time.sleep(0.02)
-        time.sleep(0.3)
-        assert configs and configs[-1][0] == "homeassistant/light/lamp/config"
-        configs.clear()
+def test_the_hub_publishes_nothing_retained_and_never_home_assistants_birth(
+    mosquitto: Mosquitto, tmp_path: Path
+) -> None:
+    """`homeassistant/status` is Home Assistant's own topic: a hub that publishes it makes every device on a
+    shared broker re-announce and says HA is up when it may not be. The hub re-reads retained configs instead,
+    and publishes only commands, never retained. A spy sees every message with its retain flag as published."""
+    devices = [device_from({"id": "lamp", "name": "Lamp", "kind": "light", "convention": "ha"}),
+               device_from({"id": "0x0a", "name": "Bulb", "kind": "light", "convention": "z2m"}),
+               device_from({"id": "fan", "name": "Fan", "kind": "fan", "convention": "homie"})]  # fmt: skip
+    before: set[str] = set()
+    seen: list[tuple[str, bool]] = []
+    live = threading.Event()
+
+    def on_message(client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
+        (seen.append((msg.topic, bool(msg.retain))) if live.is_set() else before.add(msg.topic))
+
+    spy = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="spy", protocol=mqtt.MQTTv5)
+    spy.on_message = on_message
+    spy.connect("127.0.0.1", mosquitto.port)
+    spy.subscribe("#", options=mqtt.SubscribeOptions(qos=1, retainAsPublished=True))
+    spy.loop_start()
+    with Simulator(mosquitto.url, devices) as sim:
+        time.sleep(0.5)  # the simulator's own announcements and the retained backlog go by
+        live.set()
 
         async def scenario() -> None:
             hub = await started_hub(mosquitto, tmp_path / "d.sqlite3")
+            assert {r.device.name for r in hub.registry.records.values()} >= {"Lamp", "Bulb", "Fan"}
+            for name in ("Lamp", "Bulb", "Fan"):
+                await hub.set(name, {"on": True})
             await hub.stop()
 
         run(scenario)
-        spy.loop_stop()
-        assert ("homeassistant/light/lamp/config", False) in configs  # published anew, live
+        filters = [f for node in sim.nodes for f in node.command_filters()]
+    spy.loop_stop()
+    assert not [t for t, _ in seen if t.startswith("homeassistant/status")], seen
+    commands = [(t, r) for t, r in seen if any(mqtt.topic_matches_sub(f, t) for f in filters)]
+    assert len(commands) >= 3 and not [t for t, r in commands if r], commands  # commands, never retained
+    # Anything else went to a topic the devices already published on (their state echoes), not one of the hub's.
+    assert {t for t, _ in seen} - {t for t, _ in commands} <= before, seen
 
 
 @pytest.mark.parametrize("convention", ["ha", "z2m", "homie"])

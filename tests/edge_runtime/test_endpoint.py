@@ -77,3 +77,23 @@ def test_no_speech_times_out(engines) -> None:  # type: ignore[no-untyped-def]
 def test_end_of_stream_mid_speech_keeps_the_audio(engines, voices: Voices) -> None:  # type: ignore[no-untyped-def]
     finals = [u for u in endpoint(engines, voices.piper("What time is it")) if u.final]
     assert [u.reason for u in finals] == ["end-of-stream"] and len(finals[0].audio) > 8000
+
+
+def test_a_pre_roll_keeps_its_place_in_the_stream(engines, voices: Voices) -> None:  # type: ignore[no-untyped-def]
+    """Barge-in hands the endpointer the last 640 ms as pre-roll: its timestamps are stream time, not 0."""
+    speech = (voices.piper("What time is it?") * 32767).astype(np.int16)
+    preroll, rest = speech[:10240], speech[10240:]
+
+    async def run() -> list[Utterance]:
+        sink = Collect()
+        pipeline = Pipeline([Endpointer(engines.vad, Tracer(), trailing_silence_ms=400), sink])
+        await pipeline.push(StartListening(preroll=preroll, preroll_t=41.0))
+        tail = np.concatenate([rest, np.zeros(32000, dtype=np.int16)])
+        for i in range(0, len(tail), 1280):
+            await pipeline.push(AudioIn(tail[i : i + 1280], t=41.64 + i / 16000))
+        await pipeline.push(EndOfStream())
+        return [f for f in sink.frames if isinstance(f, Utterance) and f.final]
+
+    (utt,) = asyncio.run(run())
+    assert 41.0 <= utt.start_t < 41.64
+    assert 41.64 < utt.speech_end_t < 41.0 + len(speech) / 16000 + 0.1

@@ -6,13 +6,13 @@ from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError
-from sqlmodel import select
+from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cloud.auth.schemas import DEFAULT_HUB_SCOPES, KNOWN_SCOPES, DeviceCodePublic, TokenPublic
+from cloud.common.authz import Authz
 from cloud.common.errors import Conflict, NotFound, OAuthError
 from cloud.common.settings import CloudSettings
-from cloud.common.store import Store
 from cloud.common.tokens import Principal, digest, issue_access, new_secret, new_user_code
 from cloud.tables import DeviceAuthorization, DeviceIdentity, Profile, RefreshToken, User, new_id, now
 
@@ -72,8 +72,21 @@ async def rotate(s: AsyncSession, settings: CloudSettings, key: str, secret: str
         device = await s.get(DeviceIdentity, token.device_id)
         if device is None or device.revoked_at is not None:
             raise OAuthError("invalid_grant", "this device has been unlinked")
-    token.used_at = now()
-    s.add(token)
+    # Spent by a conditional update: of uses that race, one wins; the rest are reuse, as above.
+    spend = (
+        update(RefreshToken)
+        .where(
+            col(RefreshToken.id) == token.id,
+            col(RefreshToken.used_at).is_(None),
+            col(RefreshToken.revoked_at).is_(None),
+        )
+        .values(used_at=now())
+    )
+    if (await s.exec(spend)).rowcount != 1:
+        family = token.family  # read before the rollback expires it
+        await s.rollback()
+        await revoke_family(s, family)
+        raise OAuthError("invalid_grant", "this refresh token was already used or revoked; sign in again")
     principal = Principal(token.user_id, token.device_id, frozenset(token.scopes.split()))
     return await issue(s, settings, key, principal, family=token.family)
 
@@ -109,7 +122,7 @@ async def create_device(s: AsyncSession, user_id: str, kind: str, name: str, sco
     return device
 
 
-async def revoke_device(s: AsyncSession, store: Store, settings: CloudSettings, user_id: str, device_id: str) -> None:
+async def revoke_device(s: AsyncSession, authz: Authz, user_id: str, device_id: str) -> None:
     device = await s.get(DeviceIdentity, device_id)
     if device is None or device.user_id != user_id:
         raise NotFound("no such device", code="DEVICE_NOT_FOUND")  # another user's looks the same as none
@@ -119,7 +132,7 @@ async def revoke_device(s: AsyncSession, store: Store, settings: CloudSettings, 
         token.revoked_at = token.revoked_at or now()
         s.add(token)
     await s.commit()
-    await store.set(f"revoked:{device_id}", "1", settings.access_token_ttl_s)  # live access tokens die now
+    await authz.revoked(device_id)  # live access tokens die now, in every process
 
 
 async def start_device_grant(s: AsyncSession, settings: CloudSettings, client_id: str, client_name: str,
@@ -149,7 +162,8 @@ async def decide_device_grant(s: AsyncSession, user_id: str, user_code: str, app
 
 
 async def poll_device_grant(s: AsyncSession, settings: CloudSettings, key: str, device_code: str) -> TokenPublic:
-    grant = await s.get(DeviceAuthorization, digest(device_code))
+    code_hash = digest(device_code)
+    grant = await s.get(DeviceAuthorization, code_hash)
     if grant is None:
         raise OAuthError("invalid_grant", "unknown device code")
     if _aware(grant.expires_at) < now():
@@ -163,12 +177,24 @@ async def poll_device_grant(s: AsyncSession, settings: CloudSettings, key: str, 
         raise OAuthError("authorization_pending", "waiting for the user to approve")
     if grant.status == "denied":
         raise OAuthError("access_denied", "the user declined")
-    if grant.status == "consumed":
+    # Redeemed by a conditional update: of polls that race, exactly one turns "approved" into
+    # "consumed" (the others wait on the row lock, then match nothing), and only it gets tokens.
+    claim = (
+        update(DeviceAuthorization)
+        .where(col(DeviceAuthorization.device_code_hash) == code_hash, col(DeviceAuthorization.status) == "approved")
+        .values(status="consumed")
+    )
+    if grant.status != "approved" or (await s.exec(claim)).rowcount != 1:
+        await s.rollback()
         raise OAuthError("invalid_grant", "this device code was already used")
     assert grant.user_id is not None
     scopes = frozenset(grant.scope.split())
-    device = await create_device(s, grant.user_id, "hub", grant.client_name, scopes, grant.client_id)
-    grant.status = "consumed"
-    s.add(grant)
-    await s.commit()
-    return await issue(s, settings, key, Principal(grant.user_id, device.id, scopes))
+    device = DeviceIdentity(
+        user_id=grant.user_id,
+        kind="hub",
+        name=grant.client_name,
+        client_id=grant.client_id,
+        scopes=" ".join(sorted(scopes)),
+    )
+    s.add(device)
+    return await issue(s, settings, key, Principal(grant.user_id, device.id, scopes))  # one commit: claim and all

@@ -22,7 +22,7 @@ from cloud.auth.schemas import (
 )
 from cloud.common.auth import CurrentPrincipal, CurrentUser
 from cloud.common.db import SessionDep
-from cloud.common.errors import OAuthError, RateLimited
+from cloud.common.errors import OAuthError, RateLimited, Unauthorized
 from cloud.common.tokens import Principal
 from cloud.tables import DeviceIdentity, User
 
@@ -97,9 +97,12 @@ async def approve(body: DeviceApproval, session: SessionDep, user: CurrentUser) 
 
 
 @router.get("/me", summary="Who this token belongs to")
-async def me(principal: CurrentPrincipal, session: SessionDep) -> dict[str, object]:
+async def me(principal: CurrentPrincipal, session: SessionDep, request: Request) -> dict[str, object]:
     user = await session.get(User, principal.user_id)
-    return {"user_id": principal.user_id, "email": user.email if user else None, "device_id": principal.device_id,
+    if user is None:  # deleted since the cached check said otherwise
+        await request.app.state.authz.gone(principal.user_id)
+        raise Unauthorized("this account no longer exists", code="ACCOUNT_GONE")
+    return {"user_id": principal.user_id, "email": user.email, "device_id": principal.device_id,
             "scopes": sorted(principal.scopes) if principal.device_id else sorted(ALL_USER_SCOPES)}  # fmt: skip
 
 
@@ -125,12 +128,12 @@ async def revoke_self(session: SessionDep, principal: CurrentPrincipal, request:
     if principal.device_id is None:
         raise OAuthError("invalid_request", "only a device token can unlink itself")
     state = request.app.state
-    await logic.revoke_device(session, state.store, state.settings, principal.user_id, principal.device_id)
+    await logic.revoke_device(session, state.authz, principal.user_id, principal.device_id)
     return {"revoked": True}
 
 
 @router.delete("/devices/{device_id}", summary="Unlink a device: its tokens stop working at once")
 async def delete_device(device_id: str, session: SessionDep, user: CurrentUser, request: Request) -> dict[str, bool]:
     state = request.app.state
-    await logic.revoke_device(session, state.store, state.settings, user.user_id, device_id)
+    await logic.revoke_device(session, state.authz, user.user_id, device_id)
     return {"revoked": True}

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request
@@ -13,13 +12,15 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.ext.asyncio import async_sessionmaker
-from sqlmodel import col, select
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cloud.common import errors
 from cloud.common.auth import require
+from cloud.common.authz import Authz
 from cloud.common.db import make_engine, migrate
-from cloud.common.middleware import BodyLimit, Metrics, Observe
+from cloud.common.errors import CacheUnavailable
+from cloud.common.middleware import BodyLimit, Guard, Metrics, Observe
 from cloud.common.service import Service
 from cloud.common.settings import CloudSettings
 from cloud.common.store import make_store
@@ -55,7 +56,16 @@ def create_app(settings: CloudSettings, services: list[str] | None = None) -> Fa
         app.state.engine = engine
         app.state.sessions = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
         app.state.store = make_store(settings.redis_url)
-        await _load_revocations(app, settings)
+        app.state.authz = Authz(
+            app.state.sessions,
+            app.state.store,
+            ok_ttl_s=settings.auth_cache_ttl_s,
+            final_ttl_s=settings.access_token_ttl_s,
+        )
+        try:
+            await app.state.authz.rebuild()  # revocations survive a restart of the cloud and of Redis
+        except CacheUnavailable:
+            log.warning("authz.cache_unavailable_at_start", extra={"code": "CACHE_UNAVAILABLE"})
         for svc in chosen:
             if svc.startup:
                 await svc.startup(app)
@@ -99,21 +109,10 @@ def create_app(settings: CloudSettings, services: list[str] | None = None) -> Fa
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     own_limits = {"/v1/vision/": settings.vision_max_bytes, "/v1/voice/": settings.voice_max_bytes}
+    app.add_middleware(Guard)  # innermost: it sees what the exception handlers did not answer
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes, routes=own_limits)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=True,
                            allow_methods=["*"], allow_headers=["Authorization", "Content-Type"])  # fmt: skip
     app.add_middleware(Observe, metrics=metrics)
     return app
-
-
-async def _load_revocations(app: FastAPI, settings: CloudSettings) -> None:
-    """Devices revoked recently may still hold live access tokens: keep refusing them after a restart."""
-    from cloud.tables import DeviceIdentity
-
-    since = datetime.now(UTC) - timedelta(seconds=settings.access_token_ttl_s)
-    async with app.state.sessions() as s:
-        recent = col(DeviceIdentity.revoked_at) >= since
-        rows = (await s.exec(select(DeviceIdentity).where(recent))).all()
-    for row in rows:
-        await app.state.store.set(f"revoked:{row.id}", "1", settings.access_token_ttl_s)

@@ -23,8 +23,8 @@ async def current_principal(
                            hint="log in at /v1/auth/token, then send Authorization: Bearer <token>")  # fmt: skip
     state = request.app.state
     principal = read_access(state.signing_key, credentials.credentials)
-    if principal.device_id and await state.store.get(f"revoked:{principal.device_id}"):
-        raise Unauthorized("this device's access has been revoked", code="TOKEN_REVOKED")
+    await state.authz.check(principal)
+    request.state.principal = principal  # for error handlers: a write refused because the account went
     settings = state.settings
     allowed, retry_s = await state.store.hit(
         principal.key, settings.rate_limit_per_minute, settings.rate_limit_window_s
@@ -60,15 +60,14 @@ CurrentUser = Annotated[Principal, Depends(user_only)]
 
 async def connection_principal(conn: HTTPConnection, scope: str) -> Principal:
     """For WebSockets: a bearer header, or `?access_token=` because browsers can't set headers there.
-    Users hold every scope; a device needs `scope`. Revoked devices are refused."""
+    Users hold every scope; a device needs `scope`. Revoked devices and deleted accounts are refused."""
     state = conn.app.state
     header = conn.headers.get("authorization", "")
     token = header[7:] if header.lower().startswith("bearer ") else conn.query_params.get("access_token", "")
     if not token:
         raise Unauthorized("this route needs a bearer token", code="TOKEN_MISSING")
     principal = read_access(state.signing_key, token)
-    if principal.device_id and await state.store.get(f"revoked:{principal.device_id}"):
-        raise Unauthorized("this device's access has been revoked", code="TOKEN_REVOKED")
+    await state.authz.check(principal)
     if principal.device_id and scope not in principal.scopes:
         raise Forbidden(f"this token lacks the '{scope}' scope", code="SCOPE_MISSING")
     return principal

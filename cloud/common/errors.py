@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 
 from models.errors import CompanionError
@@ -67,6 +70,29 @@ class UpstreamError(ApiError):
     code = "UPSTREAM_FAILED"
 
 
+class DatabaseUnavailable(ApiError):
+    """The database cannot be reached: the request may succeed later, so say when to try again."""
+
+    status = 503
+    code = "DATABASE_UNAVAILABLE"
+
+    def __init__(self, message: str = "the database is unavailable; try again shortly", **kw: Any) -> None:
+        super().__init__(message, headers={"Retry-After": str(RETRY_AFTER_S)}, **kw)
+
+
+class CacheUnavailable(ApiError):
+    """Redis (rate limits, the authorization cache) cannot be reached."""
+
+    status = 503
+    code = "CACHE_UNAVAILABLE"
+
+    def __init__(self, message: str = "the cache is unavailable; try again shortly", **kw: Any) -> None:
+        super().__init__(message, headers={"Retry-After": str(RETRY_AFTER_S)}, **kw)
+
+
+RETRY_AFTER_S = 5
+
+
 def body(code: str, message: str, hint: str | None = None) -> dict[str, dict[str, str]]:
     out = {"code": code, "message": message}
     if hint:
@@ -102,7 +128,32 @@ def install(app: FastAPI) -> None:
                 403: "FORBIDDEN", 413: "PAYLOAD_TOO_LARGE"}.get(exc.status_code, "HTTP_ERROR")  # fmt: skip
         return JSONResponse(body(code, str(exc.detail)), status_code=exc.status_code, headers=exc.headers)
 
-    @app.exception_handler(Exception)
-    async def crash(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("request.failed", extra={"path": request.url.path})
+    @app.exception_handler(DBAPIError)
+    async def database_error(request: Request, exc: DBAPIError) -> JSONResponse:
+        """Answered here, not by Starlette's last-resort handler, which closes the connection."""
+        if isinstance(exc, IntegrityError):
+            return await _integrity(request, exc)
+        if exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError):
+            log.warning("db.unavailable", extra={"path": request.url.path, "error": type(exc.orig).__name__})
+            return await api_error(request, DatabaseUnavailable())
+        log.exception("request.failed", extra={"path": request.url.path, "code": "INTERNAL"})
         return JSONResponse(body("INTERNAL", "internal error"), status_code=500)
+
+    @app.exception_handler(PoolTimeout)
+    async def pool_exhausted(request: Request, exc: PoolTimeout) -> JSONResponse:
+        log.warning("db.pool_exhausted", extra={"path": request.url.path})
+        return await api_error(request, DatabaseUnavailable("the database is busy; try again shortly"))
+
+
+async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
+    """A write refused by a constraint. When the caller's account was deleted under it (a foreign key
+    to users), that is a 401 with a code; otherwise a conflict, e.g. two concurrent creations."""
+    principal = getattr(request.state, "principal", None)
+    authz = getattr(request.app.state, "authz", None)
+    if principal is not None and authz is not None and not await authz.account_exists(principal.user_id):
+        error: ApiError = Unauthorized("this account no longer exists", code="ACCOUNT_GONE")
+    else:
+        log.warning("db.integrity", extra={"path": request.url.path, "error": type(exc.orig).__name__})
+        error = Conflict("the change conflicts with data stored meanwhile; reload and try again", code="CONFLICT_RETRY")
+    headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else {}
+    return JSONResponse(body(error.code, error.message), status_code=error.status, headers=headers)

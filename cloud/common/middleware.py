@@ -1,4 +1,5 @@
-"""Pure-ASGI middleware: request ids, access logs and metrics, and the request-size limit."""
+"""Pure-ASGI middleware: request ids, access logs and metrics, the request-size limit, and the last
+resort for errors nobody else answered."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from cloud.common.errors import body
 
 log = logging.getLogger("cloud.access")
+failures = logging.getLogger("cloud")
 Scope = dict[str, Any]
 
 
@@ -56,6 +58,39 @@ class Observe:
             self.metrics.latency.labels(scope["method"], route).observe(elapsed)
             log.info("request", extra={"request_id": request_id, "method": scope["method"], "path": scope["path"],
                                        "status": status[0], "ms": round(1000 * elapsed, 2)})  # fmt: skip
+
+
+class Guard:
+    """Answers an exception no handler took with a coded 500, and swallows one raised after the
+    answer went out (a dependency's clean-up). Starlette's own last resort re-raises to the server,
+    which then closes the keep-alive connection: the client's next request would be reset."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watch(message: dict[str, Any]) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception:
+            failures.exception(
+                "request.failed", extra={"path": scope.get("path"), "code": "INTERNAL", "after_response": started}
+            )
+            if started:
+                return  # the answer is out; a cut-short body ends the connection, a whole one keeps it
+            payload = json.dumps(body("INTERNAL", "internal error")).encode()
+            headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
+            await send({"type": "http.response.start", "status": 500, "headers": headers})
+            await send({"type": "http.response.body", "body": payload})
 
 
 _NUL = (b"\x00", b"\\u0000", b"%00")

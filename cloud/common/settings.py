@@ -30,6 +30,7 @@ class CloudSettings(BaseSettings):
     jwt_secret: SecretStr | None = None
     access_token_ttl_s: int = Field(900, ge=30)
     refresh_token_ttl_s: int = Field(30 * 24 * 3600, ge=60)
+    auth_cache_ttl_s: float = Field(10.0, gt=0, le=300)  # how long "this account and device stand" is cached
     device_code_ttl_s: int = Field(600, ge=1)
     device_code_interval_s: int = Field(5, ge=1)
     verification_uri: str = "http://127.0.0.1:8400/link"

@@ -7,6 +7,7 @@ describes them for the hub's brain.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 
@@ -25,6 +26,7 @@ from cloud.common.tokens import Principal
 from cloud.tables import Profile
 
 router = APIRouter(prefix="/v1", tags=["escalation"])
+log = logging.getLogger("cloud.escalation")
 Escalator = Annotated[Principal, Depends(require("escalate"))]
 
 
@@ -115,8 +117,14 @@ async def _notes(request: Request, user_id: str, question: str) -> str:
         return ""
     from cloud.rag.router import notes_for, refresh_memory
 
-    await refresh_memory(request, user_id)
-    return notes_for(await request.app.state.rag.query(user_id, question, 3))
+    try:
+        await refresh_memory(request, user_id)
+        return notes_for(await request.app.state.rag.query(user_id, question, 3))
+    except ApiError:
+        raise
+    except Exception as err:  # the notes only help: the turn is answered without them
+        log.warning("escalate.notes_failed", extra={"code": "ESCALATE_NO_NOTES", "error": type(err).__name__})
+        return ""
 
 
 async def _events(first: Any, pieces: AsyncIterator[Any]) -> AsyncIterator[bytes]:

@@ -49,12 +49,9 @@ async def refresh_memory(request: Request, user_id: str) -> None:
     backend = getattr(request.app.state, "sync", None)
     if backend is None:
         return
-    import pycrdt
+    from sync.shape import memory_items
 
-    whole = await backend.log.load(user_id, "main")
-    doc: pycrdt.Doc[Any] = pycrdt.Doc()
-    doc.apply_update(whole)
-    memory = doc.get("memory", type=pycrdt.Map).to_py() or {}
+    memory = memory_items(await backend.log.load(user_id, "main"))  # items of another shape are skipped
     await _index(request).index_memory(user_id, memory)
 
 

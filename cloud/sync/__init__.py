@@ -9,7 +9,7 @@ from starlette.requests import HTTPConnection
 from cloud.common.auth import connection_principal
 from cloud.common.fanout import make_fanout
 from cloud.common.service import Service
-from cloud.sync.log import PostgresLog
+from cloud.sync.log import CheckedLog, PostgresLog
 from sync.server import Backend, Peer, sync_router
 
 
@@ -20,7 +20,7 @@ async def authenticate(conn: HTTPConnection) -> Peer:
 
 async def start(app: FastAPI) -> None:
     log = PostgresLog(app.state.sessions, compact_every=app.state.settings.sync_compact_every)
-    app.state.sync = Backend(log, make_fanout(app.state.settings.redis_url))
+    app.state.sync = Backend(CheckedLog(log), make_fanout(app.state.settings.redis_url))
 
 
 async def stop(app: FastAPI) -> None:

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
 from cloud.tables import SyncSnapshot, SyncUpdate, now
+from sync import shape
 from sync.protocol import squash
 from sync.server import merge
 
@@ -69,6 +70,23 @@ class PostgresLog:
             count, size = (await session.execute(select(func.count(), size).where(_mine(user_id, doc)))).one()
         return {"snapshot_bytes": len(snapshot.data) if snapshot else 0, "updates": int(count),
                 "log_bytes": int(size), "compactions": snapshot.compactions if snapshot else 0}  # fmt: skip
+
+
+class CheckedLog:
+    """The log, refusing updates that would give the document a shape its readers cannot use."""
+
+    def __init__(self, log: PostgresLog) -> None:
+        self.inner = log
+
+    async def append(self, user_id: str, doc: str, update: bytes, device_id: str | None) -> bool:
+        shape.check(await self.inner.load(user_id, doc), update)  # SYNC_BAD_SHAPE: nothing stored
+        return await self.inner.append(user_id, doc, update, device_id)
+
+    async def load(self, user_id: str, doc: str) -> bytes:
+        return await self.inner.load(user_id, doc)
+
+    async def stats(self, user_id: str, doc: str) -> dict[str, Any]:
+        return await self.inner.stats(user_id, doc)
 
 
 def _mine(user_id: str, doc: str) -> Any:

@@ -2,7 +2,7 @@
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup setup-dev demo test lint bench bench-devices bench-cloud bench-brain bench-sync bench-webrtc eval clean
+.PHONY: setup setup-dev demo test lint bench bench-devices bench-cloud bench-brain bench-sync bench-webrtc bench-wyoming eval clean
 
 setup:
 	@bash scripts/system-deps.sh demo
@@ -51,6 +51,10 @@ bench-webrtc: setup-dev
 
 bench-sync: setup-dev
 	$(BIN)/python -m bench.sync
+
+# Ours against wyoming-faster-whisper and wyoming-piper (the dev extra installs them), same model files.
+bench-wyoming: setup-dev
+	$(BIN)/python -m bench.wyoming --runs 3
 
 eval: setup-dev
 	$(BIN)/python -m tests.eval.run --json bench/results/eval.json

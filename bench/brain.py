@@ -1,9 +1,10 @@
-"""Brain benchmark: local intent latency (ours vs bare hassil, on the 30-device evaluation home),
+"""Brain benchmark: local intent latency (ours vs bare hassil, on a 100-device home: issue #16's
+house padded with lights and switches),
 the small LLM's tokens per second through our engine vs bare llama-cpp in the same run, tool-call
 latency, and end of speech to the device's confirmation for "turn on the kitchen light" through
 the whole voice pipeline, paced in real time.
 
-    make bench-brain    # or: .venv/bin/python -m bench.brain [--runs 7]
+    make bench-brain    # or: .venv/bin/python -m bench.brain [--runs 7] [--intents-only]
 
 Prints Markdown tables and writes bench/results/brain.json.
 """
@@ -33,8 +34,8 @@ from edge_runtime.settings import EdgeSettings
 from models.llm import LlamaLLM
 from models.registry import Registry
 from models.tts import PiperTTS
-from tests.eval.home import running_home
-from tests.eval.run import load_cases
+from tests.eval.home import HOUSE, home_config, running_home
+from tests.eval.run import house_cases
 
 HOME = [
     {"id": "kitchen_light", "name": "Kitchen Light", "kind": "light", "convention": "ha", "area": "Kitchen"},
@@ -45,25 +46,82 @@ HOME = [
 ]
 
 
+PAD_WORDS = ("Spot", "Pendant", "Strip", "Sconce", "Bulb", "Outlet")
+
+
+def hundred_devices() -> dict[str, Any]:
+    """Issue #16's house (58 devices) padded to 100 with lights and switches in its rooms."""
+    config = home_config(HOUSE)
+    devices, areas = list(config["devices"]), sorted({d["area"] for d in config["devices"]})
+    for i in range(100 - len(devices)):
+        area, word = areas[i % len(areas)], PAD_WORDS[i // len(areas)]
+        kind = "switch" if word == "Outlet" else "light"
+        devices.append({"id": f"pad_{i}", "name": f"{area} {word}", "kind": kind, "convention": "ha", "area": area})
+    return {**config, "devices": devices}
+
+
+def _p99(values: list[float]) -> float:
+    return 1000 * sorted(values)[int(0.99 * (len(values) - 1))]
+
+
 def intent_latency(skill: DeviceSkill, rounds: int, sentences: list[str]) -> dict[str, float]:
+    """Ours (the whole local path) and bare hassil.recognize, interleaved sentence by sentence."""
     from hassil import recognize
 
     engine = skill.engine
     ours, bare = [], []
-    slots = engine._slot_lists()
     for _ in range(rounds):
         for text in sentences:
             t0 = time.perf_counter()
             skill.match(text)  # the brain's local path: splitting, numbers, name repair, planning
             ours.append(time.perf_counter() - t0)
             t0 = time.perf_counter()
-            recognize(text, engine.intents, slot_lists=slots)
+            recognize(text, engine.intents, slot_lists=engine.slot_lists())
             bare.append(time.perf_counter() - t0)
     return {
-        "ours_ms": 1000 * median(ours),
-        "bare_ms": 1000 * median(bare),
-        "ours_p99_ms": 1000 * sorted(ours)[int(0.99 * (len(ours) - 1))],
+        "devices": len(skill.devices.registry.records),
+        "sentences": len(sentences),
+        "rounds": rounds,
+        "ours_ms": round(1000 * median(ours), 3),
+        "bare_ms": round(1000 * median(bare), 3),
+        "ours_p99_ms": round(_p99(ours), 3),
+        "bare_p99_ms": round(_p99(bare), 3),
+        "ours_max_ms": round(1000 * max(ours), 3),
     }
+
+
+def local_sentences() -> list[str]:
+    """The house's local-route sentences (hand-written and expanded from HA's templates) that stand alone."""
+    cases = house_cases()
+    return [c["text"] for c in cases if c["route"] == "local-intent" and not c.get("after") and not c.get("room")]
+
+
+async def intents_only(rounds: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        broker = Mosquitto(Path(tmp) / "broker").start()
+        try:
+            async with running_home(broker.url, Path(tmp) / "house.sqlite3", config=hundred_devices()) as home:
+                assert home.brain.devices is not None
+                return intent_latency(home.brain.devices, rounds, local_sentences())
+        finally:
+            broker.stop()
+
+
+def print_intents(i: dict[str, Any]) -> None:
+    print(
+        table(
+            f"Local intent latency ({i['sentences']} sentences x {i['rounds']}, {i['devices']} devices, ms)",
+            ["path", "median", "p99"],
+            [
+                [
+                    "ours: DeviceSkill.match (recognition, best parse, numbers, repair, planning)",
+                    i["ours_ms"],
+                    i["ours_p99_ms"],
+                ],
+                ["bare hassil.recognize (first parse), same intents and slot lists", i["bare_ms"], i["bare_p99_ms"]],
+            ],
+        )
+    )
 
 
 async def voice_to_confirmation(settings: EdgeSettings, engines: Engines, skill: DeviceSkill, audio: np.ndarray,
@@ -137,14 +195,20 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--llm-runs", type=int, default=5)
     parser.add_argument("--llm-tokens", type=int, default=128)
+    parser.add_argument("--intents-only", action="store_true", help="only the local intent latency")
     args = parser.parse_args()
+    if args.intents_only:
+        intents = asyncio.run(intents_only(args.rounds))
+        print_intents(intents)
+        command = ".venv/bin/python -m bench.brain --intents-only"
+        print(f"\nwrote {write_json('brain_intents', {'machine': machine(), 'command': command, 'intents': intents})}")
+        return
     settings = EdgeSettings()
     registry = Registry()
     engines = loaded_engines(settings, registry)
     llm = LlamaLLM(registry)
     llm.warm_up()
     voice = PiperTTS(registry, deterministic=True)
-    local = [c["text"] for c in load_cases() if c["route"] == "local-intent" and not c.get("after")]
 
     def say(text: str) -> np.ndarray:
         return resample(voice.synthesize_all(text), voice.sample_rate, 16000) * 0.8
@@ -157,9 +221,8 @@ def main() -> None:
             broker = Mosquitto(Path(tmp) / "broker").start()
             try:
                 async with running_home(broker.url, Path(tmp) / "eval.sqlite3", llm=llm) as home:
-                    assert home.brain.devices is not None
-                    intents = intent_latency(home.brain.devices, args.rounds, local)
                     tools = tool_call_latency(llm, home.devices.registry, 3)
+                intents = await intents_only(args.rounds)
                 with Simulator(broker.url, [device_from(d) for d in HOME]) as sim:
                     devices = await DeviceHub(broker.url, Path(tmp) / "d.sqlite3").start()
                     await devices.settle(quiet_s=0.3)
@@ -189,11 +252,7 @@ def main() -> None:
     print(table("Tool call (JSON schema with registry enums) incl. grammar, median ms", ["median", "valid/calls"],
                 [[t["median_ms"], f"{t['valid']}/{t['calls']}"]]))  # fmt: skip
     print()
-    print(table(f"Local intent latency ({len(local)} eval sentences x {args.rounds}, 30 devices, ms)",
-                ["path", "median"],
-                [["ours: DeviceSkill.match (slot lists from the registry, numbers, repair, planning)", i["ours_ms"]],
-                 ["bare hassil.recognize, same intents and slot lists", i["bare_ms"]],
-                 ["ours p99", i["ours_p99_ms"]]]))  # fmt: skip
+    print_intents(i)
     print()
     print(table(f"'Hey Jarvis, turn on the kitchen light', real-time paced (median of {v['answered']}/{v['runs']}, ms)",
                 ["end of speech to confirmation", "endpoint wait", "STT after endpoint", "intent + MQTT + echo",

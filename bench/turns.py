@@ -26,7 +26,8 @@ async def realtime_turn(settings: EdgeSettings, engines: Engines, audio: np.ndar
     loop = AudioLoop(hub, ArraySink(hub.output.rate), realtime=True, lockstep=False)
     await hub.start()
     try:
-        await loop.run(ArraySource(audio).blocks(), until=lambda: tracer.last("first_audio") is not None)
+        # A command acted on at a short pause answers before the endpoint: wait for both.
+        await loop.run(ArraySource(audio).blocks(), until=lambda: all(tracer.last(s) for s in STAGES))
     finally:
         await hub.stop()
     marks = {stage: tracer.last(stage) for stage in STAGES}

@@ -20,7 +20,7 @@ err = Console(stderr=True)
 def needs_device_layer(skills: BuiltinSkills, text: str, language: str) -> bool:
     """Whether the turn may need devices (and the LLM): asked of the skills without running them,
     since running one here would run it twice (a timer set through `ask` was set twice)."""
-    return language != "en" or skills.intent_of(text) == "unknown"
+    return language != "en" or skills.intent_of(text) in ("unknown", "timer-command")  # a delayed device command
 
 
 def ask(
@@ -41,8 +41,10 @@ def ask(
     async def run() -> dict[str, Any]:
         from edge_runtime.brain.device_skill import DeviceSkill
         from edge_runtime.brain.factory import brain_from, escalator_from, load_llm
+        from edge_runtime.brain.memory import LocalMemory
         from edge_runtime.devices import device_hub_from
         from edge_runtime.skills.timers import TimerManager
+        from edge_runtime.synced import open_replica
 
         async def ring(timer: object, repeat: int) -> None:  # no alerts in a one-shot question
             return None
@@ -56,13 +58,14 @@ def ask(
             model = load_llm(settings.model_copy(update={"llm_enabled": llm and settings.llm_enabled}),
                              ctx.obj.registry) if needs_devices else None  # fmt: skip
         cloud = escalator_from(settings)
+        replica = open_replica(settings)  # memory and lists, as `hub up` has them (synced when the hub runs)
         if devices is not None:
             await devices.start()
         try:
             if devices is not None:
                 await devices.settle(max_s=wait)
             skill = DeviceSkill(devices, language=settings.language) if devices is not None else None
-            brain = brain_from(settings, skills, skill, model, cloud)
+            brain = brain_from(settings, skills, skill, model, cloud, LocalMemory(replica.doc))
 
             async def speak(sentence: str, final: bool) -> None:
                 if not as_json:
@@ -76,6 +79,7 @@ def ask(
             if cloud is not None:
                 await cloud.close()
             await skills.timers.close()
+            replica.store.close()
         return {"type": "answer", "text": text, "language": settings.language, **result.to_dict(),
                 "ms": round(1000 * (time.perf_counter() - asked), 1),
                 "setup_ms": round(1000 * (asked - started), 1)}  # fmt: skip

@@ -1,4 +1,4 @@
-"""`companion cloud serve`: the cloud services, all in one app or one alone."""
+"""`companion cloud serve | signup | login | approve | keys`: run the cloud, or use your account on one."""
 
 from __future__ import annotations
 
@@ -6,11 +6,13 @@ from typing import Annotated
 
 import typer
 
-from cli import link_cmd
+from cli import keys_cmd, link_cmd
 
-app = typer.Typer(help="Run the cloud services, and sign in to one.", no_args_is_help=True)
+app = typer.Typer(help="Run the cloud services, and use your account on one.", no_args_is_help=True)
+app.command("signup")(link_cmd.signup)
 app.command("login")(link_cmd.login)
 app.command("approve")(link_cmd.approve_code)
+app.add_typer(keys_cmd.app, name="keys")
 
 
 @app.command()

@@ -8,8 +8,13 @@ import json
 import sys
 from typing import Any
 
+from pydantic import ValidationError
+
 from edge_runtime.settings import EdgeSettings
+from models.errors import CompanionError
 from models.registry import Registry, load_manifest, load_overrides
+
+ENV_PREFIX = "COMPANION_"
 
 
 class Context:
@@ -46,3 +51,18 @@ def load_engines(ctx: Context, *, warm: bool = True):
 def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, default=str) + "\n")
     sys.stdout.flush()
+
+
+def settings_error(exc: ValidationError, provisioned: str) -> CompanionError:
+    """Names each bad setting as a user sets it (COMPANION_API_PORT, not api_port), without its value:
+    a value may be a secret."""
+    problems = []
+    for error in exc.errors():
+        field = str(error.get("loc", ("?",))[0])
+        problems.append(f"{ENV_PREFIX}{field.upper()}: {error.get('msg', 'invalid')}")
+    names = ", ".join(dict.fromkeys(p.split(":")[0] for p in problems))
+    return CompanionError(
+        "invalid settings: " + "; ".join(problems),
+        code="CONFIG_INVALID",
+        hint=f"fix or unset {names} in the environment (or the same key, lower-case, in {provisioned})",
+    )

@@ -13,10 +13,14 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from cli.common import print_json
+from device_drivers.validate import clean_text
 from edge_runtime.devices import DeviceHub, device_hub_from
+from edge_runtime.devices.classes import state_text
 from edge_runtime.devices.errors import InvalidDeviceCommand
 from edge_runtime.settings import EdgeSettings
 
@@ -41,6 +45,18 @@ async def _with_hub(settings: EdgeSettings, wait: float, fn: Callable[[DeviceHub
         await hub.stop()
 
 
+def _safe(value: Any) -> Any:
+    """What devices say about themselves (names, state) reaches a terminal: without escape sequences,
+    control characters or direction overrides, in nested JSON too. Rich markup is escaped where printed."""
+    if isinstance(value, str):
+        return clean_text(value, 2000)
+    if isinstance(value, dict):
+        return {_safe(k): _safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_safe(v) for v in value]
+    return value
+
+
 def _value(text: str) -> Any:
     """`brightness=30`, `on=true`, `rgb=255,0,0`: numbers and booleans as such, the rest as text."""
     try:
@@ -50,11 +66,19 @@ def _value(text: str) -> Any:
 
 
 @app.command("list")
-def list_devices(ctx: typer.Context, as_json: JsonOpt = False, wait: WaitOpt = 3.0) -> None:
-    """Every device the hub knows, with its room, availability and state."""
+def list_devices(
+    ctx: typer.Context,
+    as_json: JsonOpt = False,
+    wait: WaitOpt = 3.0,
+    everything: Annotated[bool, typer.Option("--all", help="Diagnostic and config entities too.")] = False,
+) -> None:
+    """Every device the hub knows, with its room, availability, state (in units and words) and any problem."""
 
     async def run(hub: DeviceHub) -> list[dict[str, Any]]:
-        return [r.to_dict() for r in hub.registry.listing()]
+        return [
+            {**r.to_dict(), "state_text": state_text(r.device, r.state)}
+            for r in hub.registry.listing(hidden=everything)
+        ]
 
     rows = asyncio.run(_with_hub(ctx.obj.settings, wait, run))
     if as_json:
@@ -63,10 +87,14 @@ def list_devices(ctx: typer.Context, as_json: JsonOpt = False, wait: WaitOpt = 3
     table = Table(title=f"{len(rows)} devices")
     for col in ("name", "kind", "area", "floor", "online", "state", "id"):
         table.add_column(col, no_wrap=col in ("name", "id"))
-    for r in rows:
+    for r in _safe(rows):
         online = {True: "[green]yes[/]", False: "[red]no[/]", None: "?"}[r["available"]]
-        state = ", ".join(f"{k}={v}" for k, v in r["state"].items())
-        table.add_row(r["name"], r["kind"], r["area"] or "", r["floor"] or "", online, state, r["id"])
+        state = r["state_text"]
+        if r.get("problem"):  # its messages cannot be read: say which, with the code
+            p = r["problem"]
+            state = f"{state} [!] {p['code']} on {p['topic']}: {p['payload'][:40]!r}".strip()
+        cells = (r["name"], r["kind"], r["area"] or "", r["floor"] or "")
+        table.add_row(*(Text(c) for c in cells), online, Text(state), Text(r["id"]))  # Text: never markup
     Console(width=None if sys.stdout.isatty() else 200).print(table)
 
 
@@ -82,7 +110,7 @@ def show(ctx: typer.Context, device: Annotated[str, typer.Argument(help="Name, a
     if as_json:
         print_json(record)
     else:
-        Console().print_json(json.dumps(record))
+        Console().print_json(json.dumps(_safe(record)))
 
 
 @app.command("set")
@@ -114,7 +142,8 @@ def set_device(
     if as_json:
         print_json(result)
     else:
-        err.print(f"[green]confirmed[/] {result['name']} in {result['ms']} ms: {result['state']}")
+        shown = _safe(result)
+        err.print(f"[green]confirmed[/] {escape(shown['name'])} in {result['ms']} ms: {escape(str(shown['state']))}")
 
 
 @app.command()
@@ -146,8 +175,9 @@ def watch(ctx: typer.Context, as_json: JsonOpt = False,
                 if as_json:
                     print_json(line)
                 else:
+                    line = _safe(line)
                     details = {k: v for k, v in line.items() if k not in ("type", "device", "name")}
-                    sys.stdout.write(f"{line['type']:<15} {line['name'] or event.device_id}: {json.dumps(details)}\n")
+                    sys.stdout.write(f"{line['type']:<15} {line['name'] or line['device']}: {json.dumps(details)}\n")
                     sys.stdout.flush()
         finally:
             await hub.stop()
@@ -173,7 +203,12 @@ def edit(
     from edge_runtime.synced import open_replica, record_edit
 
     record_edit(open_replica(ctx.obj.settings), rec["id"], alias, area)  # synced by `hub up` or `sync now`
-    err.print(f"{rec['id']}: name={rec['name']!r} aliases={rec['aliases']} area={rec['area']!r} floor={rec['floor']!r}")
+    rec = _safe(rec)
+    err.print(
+        escape(
+            f"{rec['id']}: name={rec['name']!r} aliases={rec['aliases']} area={rec['area']!r} floor={rec['floor']!r}"
+        )
+    )
 
 
 @app.command()

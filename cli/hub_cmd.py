@@ -81,6 +81,9 @@ def up(
 async def _serve(settings, engines, source, sink, *, realtime: bool, devices: bool, llm=None, api: bool = False,
                  registry=None) -> None:  # fmt: skip
     device_hub = device_hub_from(settings) if devices else None
+    hub_id = _hub_id(settings) if device_hub or settings.ha_presence_enabled or settings.wyoming_enabled else ""
+    if device_hub is not None:  # also after presence is turned off: its retained configs stay on the broker
+        _ignore_own_entities(device_hub, hub_id)
     if device_hub is not None:
         # Connects in the background and keeps retrying with backoff: voice works without a broker.
         await device_hub.start()
@@ -105,7 +108,11 @@ async def _serve(settings, engines, source, sink, *, realtime: bool, devices: bo
     cloud = escalator_from(settings)
     hub = build_hub(settings, engines, SystemClock(settings.timezone), devices=skill, llm=llm, cloud=cloud,
                     memory=LocalMemory(replica.doc), user_name=user_name)  # fmt: skip
-    loop = AudioLoop(hub, sink, realtime=realtime, lockstep=not realtime)
+    controls, presence = (None, None)
+    if settings.ha_presence_enabled:
+        controls, presence = await _ha_presence(settings, hub, registry, hub_id)
+    loop = AudioLoop(hub, controls.sink(sink) if controls else sink, realtime=realtime, lockstep=not realtime)
+    wyoming = await _wyoming(settings, engines, registry, hub, hub_id) if settings.wyoming_enabled else None
     lan = (
         await _start_api(settings, hub, device_hub, engines, llm, cloud, replica, user_name, registry) if api else None
     )
@@ -125,9 +132,14 @@ async def _serve(settings, engines, source, sink, *, realtime: bool, devices: bo
     )
 
     try:
-        if await _until_stopped(loop.run(source.blocks(), until=stop.is_set), stop):
+        blocks = controls.muteable(source.blocks()) if controls else source.blocks()
+        if await _until_stopped(loop.run(blocks, until=stop.is_set), stop):
             await loop.finish()
     finally:
+        if wyoming is not None:
+            await wyoming.stop()
+        if presence is not None:
+            await presence.stop()
         if lan is not None:
             await lan.stop()
             await lan.hub.close()
@@ -143,6 +155,45 @@ async def _serve(settings, engines, source, sink, *, realtime: bool, devices: bo
         replica.store.close()
         sink.close()
         log.info("hub.down")
+
+
+def _hub_id(settings) -> str:
+    from edge_runtime.identity import HubFiles
+
+    identity, _ = HubFiles(settings.config_dir, settings.data_dir).init()  # no-op once it exists
+    return identity.hub_id
+
+
+def _ignore_own_entities(device_hub: DeviceHub, hub_id: str) -> None:
+    """The hub's own entities come back through Home Assistant discovery; they are not devices to control."""
+    from device_drivers import HomeAssistant
+    from edge_runtime.ha_presence import node_id
+
+    for codec in device_hub.codecs:
+        if isinstance(codec, HomeAssistant):
+            codec.ignore_nodes.add(node_id(hub_id))
+
+
+async def _ha_presence(settings, hub, registry, hub_id: str):
+    """The hub in Home Assistant over MQTT: its controls (mute, volume, wake word) and its presence."""
+    from edge_runtime.ha_presence import Controls, presence_from
+
+    controls = Controls(settings, registry, hub)
+    presence = presence_from(settings, hub_id, controls, timers=hub.timers)
+    presence.attach(hub.tracer)
+    return controls, await presence.start()
+
+
+async def _wyoming(settings, engines, registry, hub, hub_id: str):
+    try:
+        from edge_runtime.wyoming import serve_wyoming
+    except ImportError as err:  # an install without the `wyoming` package: say which extra brings it
+        log.error("wyoming.unavailable", extra={"error": str(err), "fix": "pip install 'companion[edge]'"})
+        return None
+    from models.registry import Registry
+
+    brain = hub.responder.brain
+    return await serve_wyoming(settings, engines, registry or Registry(), brain=brain, hub_id=hub_id)
 
 
 def ready_line(settings, source: AudioSource, lan) -> str:

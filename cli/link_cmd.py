@@ -1,4 +1,5 @@
-"""`companion hub init | link | unlink` and `companion cloud login | approve`: a hub from zero to linked."""
+"""`companion hub init | link | unlink` and `companion cloud signup | login | approve`: from no account
+to a linked hub."""
 
 from __future__ import annotations
 
@@ -26,8 +27,11 @@ def client(ctx: Context, url: str | None = None) -> CloudClient:
     return CloudClient(url, files(ctx)) if url else cloud_client(ctx.settings)
 
 
-def init(ctx: typer.Context, force: Annotated[bool, typer.Option("--force", help="Replace the identity.")] = False,
-         as_json: JsonOpt = False) -> None:  # fmt: skip
+def init(
+    ctx: typer.Context,
+    force: Annotated[bool, typer.Option("--force", help="Replace the identity.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
     """Create this hub's identity (Ed25519 key, hub id), config and data directories. Safe to re-run."""
     identity, created = files(ctx.obj).init(force=force)
     if as_json:
@@ -56,7 +60,7 @@ def link(
     identity = files(ctx.obj).require_identity()
     api = client(ctx.obj, cloud)
     grant = api.start_link(identity.hub_id, name or socket.gethostname()[:100])
-    err.print(f"To link this hub, open [bold]{grant['verification_uri']}[/] and enter [bold]{grant['user_code']}[/]")
+    show_grant(grant)
     if approve:
         api.approve(grant["user_code"])
         err.print("approved with your signed-in account")
@@ -68,9 +72,10 @@ def link(
         err.print(f"[green]linked[/] hub {identity.hub_id} as device {record['device_id']} on {api.base_url}")
 
 
-def unlink(ctx: typer.Context,
-           host: Annotated[str | None, typer.Option("--host", help="A provisioned hub, over its LAN API.")] = None,
-           ) -> None:  # fmt: skip
+def unlink(
+    ctx: typer.Context,
+    host: Annotated[str | None, typer.Option("--host", help="A provisioned hub, over its LAN API.")] = None,
+) -> None:
     """Revoke this hub's cloud credentials (at the cloud, then here)."""
     if host is not None:
         from cli.provision_cmd import unlink_remote
@@ -81,20 +86,68 @@ def unlink(ctx: typer.Context,
     err.print("unlinked: the cloud no longer accepts this hub's tokens")
 
 
-def login(
-    ctx: typer.Context,
-    email: Annotated[str, typer.Option(prompt=True, help="Your account's email.")],
-    password: Annotated[str, typer.Option(prompt=True, hide_input=True, help="Prompted if not given.")],
-    cloud: CloudOpt = None,
-) -> None:
+def show_grant(grant: dict[str, str]) -> None:
+    """The address and code on lines of their own, never wrapped: a terminal turns them into links."""
+    err.print(
+        f"To link this hub, open {grant['verification_uri']} and enter the code {grant['user_code']}",
+        soft_wrap=True,
+        highlight=False,
+    )
+    if grant.get("verification_uri_complete"):
+        err.print(f"  or open {grant['verification_uri_complete']}", soft_wrap=True, highlight=False)
+
+
+EmailOpt = Annotated[str | None, typer.Option(help="Your account's email (prompted if not given).")]
+PasswordOpt = Annotated[str | None, typer.Option(help="Your password (prompted if not given, hidden).")]
+
+
+def login(ctx: typer.Context, email: EmailOpt = None, password: PasswordOpt = None, cloud: CloudOpt = None) -> None:
     """Sign in to the cloud (your account, not the hub's); tokens are kept 0600 in the config dir."""
+    email = email or typer.prompt("Email")
+    password = password or typer.prompt("Password", hide_input=True)
     api = client(ctx.obj, cloud)
     api.login(email, password)
     err.print(f"signed in to {api.base_url} as {email}")
 
 
-def approve_code(ctx: typer.Context, code: Annotated[str, typer.Argument(help="The code a hub shows.")],
-                 deny: Annotated[bool, typer.Option("--deny", help="Decline instead.")] = False) -> None:  # fmt: skip
+def signup(
+    ctx: typer.Context,
+    email: EmailOpt = None,
+    password: PasswordOpt = None,
+    name: Annotated[str, typer.Option(help="What the companion calls you.")] = "",
+    cloud: CloudOpt = None,
+) -> None:
+    """Create an account on the cloud, then sign in to it (tokens kept 0600 in the config dir)."""
+    email = email or typer.prompt("Email")
+    password = password or typer.prompt("Password (10 characters or more)", hide_input=True, confirmation_prompt=True)
+    api = client(ctx.obj, cloud)
+    register(api, email, password, name)
+    api.login(email, password)
+    err.print(f"created your account on {api.base_url} and signed in as {email}")
+
+
+def register(api: CloudClient, email: str, password: str, name: str) -> None:
+    import httpx
+
+    from edge_runtime.cloud_client import CloudError
+
+    try:
+        response = api.http.post("/v1/auth/register", json={"email": email, "password": password, "name": name})
+    except httpx.HTTPError as exc:
+        raise CloudError(
+            f"cannot reach the cloud at {api.base_url} ({type(exc).__name__})",
+            code="CLOUD_UNREACHABLE",
+            hint="check COMPANION_CLOUD_URL and the network",
+        ) from exc
+    if response.status_code != 201:
+        raise api._fail(response, "sign-up failed")
+
+
+def approve_code(
+    ctx: typer.Context,
+    code: Annotated[str, typer.Argument(help="The code a hub shows.")],
+    deny: Annotated[bool, typer.Option("--deny", help="Decline instead.")] = False,
+) -> None:
     """Approve (or decline) a hub's link code with your signed-in account."""
     result = client(ctx.obj).approve(code, allow=not deny)
     err.print(f"{result['status']}: {result['client_id']}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from pydantic import ValidationError
@@ -11,13 +11,30 @@ from rich.console import Console
 from rich.markup import escape
 
 from cli import ask_cmd, cloud_cmd, demo_cmd, devices_cmd, doctor_cmd, hub_cmd, models_cmd, sync_cmd, voice_cmd
-from cli.common import Context
+from cli.common import Context, settings_error
 from device_drivers.model import DriverError
 from edge_runtime.logs import configure_logging
 from edge_runtime.settings import EdgeSettings
 from models.errors import CompanionError
 from sync.errors import SyncError
 
+
+def _flags_take_no_value() -> None:
+    """Typer's help shows `<bool>` after a flag as if it took a value; a flag shows no type."""
+    from typer.core import TyperOption
+
+    shown = TyperOption.display_type_rich
+    if getattr(shown, "companion", False):
+        return
+
+    def display(self: TyperOption, ctx: Any) -> str | None:
+        return None if self.is_flag else shown(self, ctx)
+
+    display.companion = True  # type: ignore[attr-defined]
+    TyperOption.display_type_rich = display  # type: ignore[method-assign]
+
+
+_flags_take_no_value()
 app = typer.Typer(
     help="Companion: an edge-first AI companion. Provision hubs, manage models, talk to the hub.",
     no_args_is_help=True,
@@ -46,7 +63,7 @@ def root(
     try:
         settings = EdgeSettings.load()
     except ValidationError as exc:
-        raise CompanionError(f"invalid settings: {exc}", code="CONFIG_INVALID") from exc
+        raise settings_error(exc, "<config dir>/settings.toml") from exc
     if log_level:
         settings.log_level = log_level
     configure_logging(settings.log_level if log_level else "WARNING", settings.log_format)

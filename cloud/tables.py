@@ -90,13 +90,30 @@ class DeviceAuthorization(SQLModel, table=True):
     last_poll_at: datetime | None = _ts_null()
 
 
+class ApiKey(SQLModel, table=True):
+    """A long-lived key for OpenAI-style clients: scoped, revocable, stored only as its sha256."""
+
+    __tablename__ = "api_keys"
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    user_id: str = Field(foreign_key="users.id", index=True, max_length=32)
+    name: str = Field(max_length=100)
+    prefix: str = Field(max_length=16)  # the key's first characters, to tell keys apart in a list
+    key_hash: str = Field(index=True, unique=True, max_length=64)
+    scopes: str = Field(default="", max_length=500)  # space-separated
+    created_at: datetime = _ts()
+    last_used_at: datetime | None = _ts_null()
+    revoked_at: datetime | None = _ts_null()
+
+
 class SyncUpdate(SQLModel, table=True):
     """Append-only: every update a replica sent, until compaction folds it into the snapshot."""
 
     __tablename__ = "sync_updates"
     __table_args__ = (UniqueConstraint("user_id", "doc", "digest", name="uq_sync_update_digest"),)
-    id: int | None = Field(default=None, sa_column=Column(BigInteger().with_variant(Integer, "sqlite"),
-                                                          primary_key=True, autoincrement=True))  # fmt: skip
+    id: int | None = Field(
+        default=None,
+        sa_column=Column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    )
     user_id: str = Field(foreign_key="users.id", max_length=32)
     doc: str = Field(max_length=64)
     digest: str = Field(max_length=64)  # sha256 hex: the same update twice is stored once
@@ -174,8 +191,9 @@ class WebhookDelivery(SQLModel, table=True):
     user_id: str = Field(foreign_key="users.id", index=True, max_length=32)
     status: str = Field(default="pending", max_length=16)  # pending | delivered | dead
     attempts: int = 0
-    next_at: datetime = Field(default_factory=now, sa_column=Column(DateTime(timezone=True), nullable=False,
-                                                                  index=True))  # fmt: skip
+    next_at: datetime = Field(
+        default_factory=now, sa_column=Column(DateTime(timezone=True), nullable=False, index=True)
+    )
     last_status: int | None = None
     last_error: str | None = Field(default=None, max_length=500)
     delivered_at: datetime | None = _ts_null()

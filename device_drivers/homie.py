@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from device_drivers.codec import Codec, Discovery, add_availability, add_command, add_state, wiring
@@ -39,26 +40,39 @@ class Homie(Codec):
     def subscriptions(self) -> list[str]:
         return [f"{self.root}/+/$description", f"{self.root}/+/$state", f"{self.root}/+/+/+"]
 
-    def parse_discovery(self, topic: str, payload: bytes) -> Discovery | None:
+    def is_discovery(self, topic: str) -> bool:
         parts = topic.split("/")
-        if len(parts) != 4 or "/".join(parts[:2]) != self.root or parts[3] != "$description":
+        return len(parts) == 4 and "/".join(parts[:2]) == self.root and parts[3] == "$description"
+
+    def reserved(self, topic: str) -> bool:
+        """`$` attributes (`$state`, `$description`, `$broadcast`...) are Homie's, never a command topic."""
+        return topic.startswith(f"{self.root}/") and any(p.startswith("$") for p in topic.split("/")[2:])
+
+    def parse_discovery(self, topic: str, payload: bytes) -> Discovery | None:
+        """An empty `$description` (a device removed) withdraws its nodes."""
+        if not self.is_discovery(topic):
             return None
-        device_id = parts[2]
+        device_id = topic.split("/")[2]
         if not payload:
-            return Discovery()
+            return Discovery(withdrawn=[topic])
         desc = loads(payload)
         if not isinstance(desc, dict) or not isinstance(desc.get("nodes"), dict):
             raise InvalidPayload("$description needs a 'nodes' object")
         if not str(desc.get("homie", "5")).startswith("5"):
             raise InvalidPayload(f"unsupported Homie version {desc.get('homie')!r}")
         found = Discovery()
+        name = str(desc.get("name") or device_id)
         for node_id, node in desc["nodes"].items():
-            device = self._node(device_id, str(desc.get("name") or device_id), node_id, node)
-            if device is not None:
-                found.devices.append(device)
+            found.read(topic, partial(self._nodes, device_id, name, node_id, node))
         return found
 
+    def _nodes(self, device_id: str, device_name: str, node_id: str, node: Any) -> list[Device]:
+        device = self._node(device_id, device_name, node_id, node)
+        return [device] if device is not None else []
+
     def _node(self, device_id: str, device_name: str, node_id: str, node: dict[str, Any]) -> Device | None:
+        if not isinstance(node, dict):
+            raise InvalidPayload(f"node {node_id!r} is not an object")
         props = node.get("properties") or {}
         kind = KINDS.get(str(node.get("type", "")).split(".")[-1]) or _infer(props)
         if kind is None:

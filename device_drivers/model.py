@@ -7,6 +7,7 @@ percentages, colour temperature is in kelvin, whatever the convention sends on t
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -34,6 +35,16 @@ class InvalidPayload(DriverError):
 
 class InvalidCommand(DriverError):
     code = "DEVICE_INVALID_COMMAND"
+
+
+class OutOfRange(InvalidCommand):
+    """A value the device cannot take: it carries the limit, so a reply can say "goes up to 4000 K"."""
+
+    code = "DEVICE_OUT_OF_RANGE"
+
+    def __init__(self, message: str, *, attribute: str, value: float, limit: float, above: bool) -> None:
+        super().__init__(message, hint=f"{'at most' if above else 'at least'} {limit:g}")
+        self.attribute, self.value, self.limit, self.above = attribute, value, limit, above
 
 
 class Kind(StrEnum):
@@ -64,6 +75,7 @@ class Attribute:
     max: float | None = None
     options: tuple[str, ...] = ()
     unit: str | None = None
+    step: float | None = None  # the device's precision in our units: what one step on its wire is worth
 
     def validate(self, value: Any) -> Any:
         """The value coerced to this attribute's type, or InvalidCommand saying why not."""
@@ -71,13 +83,54 @@ class Attribute:
             raise InvalidCommand(f"'{self.name}' is read-only")
         try:
             out = _coerce(self, value)
-        except (TypeError, ValueError) as err:
-            raise InvalidCommand(f"'{self.name}' needs a {self.type} value, got {value!r}") from err
-        if self.type in ("int", "float") and (
-            (self.min is not None and out < self.min) or (self.max is not None and out > self.max)
-        ):
-            raise InvalidCommand(f"'{self.name}' must be between {self.min:g} and {self.max:g}, got {out}")
+        except (TypeError, ValueError, OverflowError, RecursionError) as err:  # inf, NaN and 10**400 too
+            raise InvalidCommand(f"'{self.name}' needs a finite {self.type} value, got {_brief(value)}") from err
+        if self.type in ("int", "float"):
+            return self._in_range(out)
         return out
+
+    def _in_range(self, out: float) -> float:
+        """Within one step of a bound is the bound (2200 K on a bulb that goes down to 2203 K); beyond is refused."""
+        slack = self.step or 0
+        for limit, above in ((self.min, False), (self.max, True)):
+            if limit is None or not (out > limit if above else out < limit):
+                continue
+            if abs(out - limit) <= slack:
+                if self.type == "float":
+                    return float(limit)
+                return math.floor(limit) if above else math.ceil(limit)
+            low = "-inf" if self.min is None else f"{self.min:g}"
+            high = "inf" if self.max is None else f"{self.max:g}"
+            raise OutOfRange(
+                f"'{self.name}' must be between {low} and {high}, got {out}",
+                attribute=self.name,
+                value=out,
+                limit=limit,
+                above=above,
+            )
+        return out
+
+
+def _brief(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _finite(value: Any) -> float:
+    """A number that is one: inf and NaN (which pass every range check) are refused."""
+    if isinstance(value, str):
+        value = value.strip()
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(value)
+    return number
+
+
+def _whole(value: Any) -> int:
+    number = _finite(value)
+    if number != int(number):
+        raise ValueError(value)
+    return int(number)
 
 
 def _coerce(attr: Attribute, value: Any) -> Any:
@@ -91,19 +144,16 @@ def _coerce(attr: Attribute, value: Any) -> Any:
             return False
         raise ValueError(value)
     if attr.type == "int":
-        number = float(value)
-        if number != int(number):
-            raise ValueError(value)
-        return int(number)
+        return _whole(value)
     if attr.type == "float":
-        return float(value)
+        return _finite(value)
     if attr.type == "enum":
         text = str(value).strip().lower()
         if text not in attr.options:
             raise ValueError(value)
         return text
     if attr.type == "rgb":
-        parts = [int(p) for p in (value if isinstance(value, list | tuple) else str(value).split(","))]
+        parts = [_whole(p) for p in (value if isinstance(value, list | tuple) else str(value).split(","))]
         if len(parts) != 3 or not all(0 <= p <= 255 for p in parts):
             raise ValueError(value)
         return parts
@@ -140,6 +190,14 @@ class Device:
     wiring: dict[str, Any] = field(default_factory=dict)
     area_hint: str = ""  # the room the device itself suggests (Home Assistant's suggested_area)
     device_class: str = ""  # what it is within its kind: "garage", "gate", "door"... (Home Assistant's)
+    # The physical device this entity belongs to (HA's `device` block, a Zigbee2MQTT device, a Homie device).
+    group: str = ""
+    group_name: str = ""
+    entity_category: str = ""  # "diagnostic" or "config": readable, never a target for voice or the main list
+
+    @property
+    def hidden(self) -> bool:
+        return self.entity_category in ("diagnostic", "config")
 
     def writable(self) -> list[str]:
         return [a.name for a in self.attributes.values() if a.writable]
@@ -159,6 +217,9 @@ class Device:
             "wiring": self.wiring,
             "area_hint": self.area_hint,
             "device_class": self.device_class,
+            "group": self.group,
+            "group_name": self.group_name,
+            "entity_category": self.entity_category,
         }
 
     @classmethod
@@ -180,6 +241,9 @@ class Device:
             wiring=data.get("wiring", {}),
             area_hint=data.get("area_hint", ""),
             device_class=data.get("device_class", ""),
+            group=data.get("group", ""),
+            group_name=data.get("group_name", ""),
+            entity_category=data.get("entity_category", ""),
         )
 
 

@@ -33,8 +33,12 @@ class Mosquitto:
         *,
         users: dict[str, str] | None = None,
         tls: tuple[Path, Path, Path] | None = None,
+        stock_limits: bool = False,
+        extra: tuple[str, ...] = (),
     ) -> None:
-        """`users` turns anonymous access off; `tls` (ca, cert, key) adds a TLS listener on `tls_port`."""
+        """`users` turns anonymous access off; `tls` (ca, cert, key) adds a TLS listener on `tls_port`.
+        `stock_limits` keeps Mosquitto's own queue limits (1000 queued, 20 in flight), as a stock install
+        has; `extra` lines go into mosquitto.conf as they are (say, `max_packet_size 2048`)."""
         exe = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
         if not Path(exe).exists():
             raise DriverError("mosquitto is not installed", code="MQTT_NO_BROKER",
@@ -52,8 +56,9 @@ class Mosquitto:
             "set_tcp_nodelay true",
             f"persistence true\npersistence_location {workdir}/",
             f"user {user}",
-            "max_queued_messages 100000\nmax_inflight_messages 0",
+            *([] if stock_limits else ["max_queued_messages 100000\nmax_inflight_messages 0"]),
             f"log_dest file {workdir}/mosquitto.log",
+            *extra,
         ]
         if users:
             passwd = workdir / "passwd"

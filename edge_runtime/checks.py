@@ -69,6 +69,44 @@ def _broker(settings: EdgeSettings) -> Result:
                   "check COMPANION_MQTT_USERNAME / PASSWORD and the broker's ACL")  # fmt: skip
 
 
+def device_refusals(settings: EdgeSettings) -> Result:
+    """Devices discovery announced and the hub would not take: a reused id, a borrowed or bad topic."""
+    from edge_runtime.devices.store import DeviceStore
+
+    refused = DeviceStore.read_refusals(settings.devices_db)
+    if not refused:
+        return Result("devices", "ok", "no device refused")
+    shown = "; ".join(f"{r['code']}: {r['device_id'] or '?'} from {r['source']} ({r['reason']})" for r in refused[:3])
+    more = f" and {len(refused) - 3} more" if len(refused) > 3 else ""
+    return Result(
+        "devices",
+        "warn",
+        f"{len(refused)} refused: {shown}{more}"[:600],
+        "remove the config that should not be there (publish an empty retained message to its topic), "
+        "or restrict who may publish discovery topics in the broker's ACL",
+    )
+
+
+def device_problems(settings: EdgeSettings) -> Result:
+    """Devices whose messages the hub cannot read: they show no state, and their commands go unconfirmed."""
+    from edge_runtime.devices.store import DeviceStore
+
+    problems = DeviceStore.read_problems(settings.devices_db)
+    if not problems:
+        return Result("device messages", "ok", "every device's messages are readable")
+    shown = "; ".join(
+        f"{device_id}: {p['code']} on {p['topic']} ({p['payload'][:40]!r}: {p['error'][:80]})"
+        for device_id, p in list(problems.items())[:3]
+    )
+    more = f" and {len(problems) - 3} more" if len(problems) > 3 else ""
+    return Result(
+        "device messages",
+        "warn",
+        f"{len(problems)} device(s) send messages the hub cannot read: {shown}{more}"[:600],
+        "see `companion devices list`; check the device's firmware and its discovery config",
+    )
+
+
 def _cloud(settings: EdgeSettings) -> list[Result]:
     api = cloud_client(settings)
     try:
@@ -116,10 +154,14 @@ def _disk(settings: EdgeSettings) -> Result:
 
 def run_checks(settings: EdgeSettings, registry: Registry, *, deep: bool) -> list[Result]:
     checks: list[tuple[str, Callable[[], list[Result]]]] = [
-        ("identity", lambda: [_identity(settings)]), ("models", lambda: [_models(registry, deep)]),
-        ("broker", lambda: [_broker(settings)]), ("cloud", lambda: list(_cloud(settings))),
-        ("audio", lambda: [_audio()]), ("disk", lambda: [_disk(settings)]),
-    ]  # fmt: skip
+        ("identity", lambda: [_identity(settings)]),
+        ("models", lambda: [_models(registry, deep)]),
+        ("broker", lambda: [_broker(settings)]),
+        ("devices", lambda: [device_refusals(settings), device_problems(settings)]),
+        ("cloud", lambda: list(_cloud(settings))),
+        ("audio", lambda: [_audio()]),
+        ("disk", lambda: [_disk(settings)]),
+    ]
     results: list[Result] = []
     for name, check in checks:
         try:

@@ -106,9 +106,22 @@ class EdgeSettings(BaseSettings):
     api_tls_cert_file: str | None = None  # HTTPS: a phone's browser lets the mic in only on HTTPS
     api_tls_key_file: str | None = None
     api_mdns: bool = True  # advertise _companion._tcp (only when api_host is not loopback)
+    # Prometheus scrapes the LAN API's /metrics with this as a bearer token; unset: loopback only.
+    metrics_token: SecretStr | None = None
     ice_servers: list[str] = Field(default_factory=list)  # empty on a LAN; e.g. ["stun:stun.example.org"]
     pairing_code_ttl_s: int = Field(600, ge=30)
     pairing_max_failures: int = Field(5, ge=1, le=100)  # then the code is replaced and pairing pauses
+
+    # Wyoming: the hub's STT, TTS, wake word and brain as Home Assistant's local voice services (docs/HOME_ASSISTANT.md)
+    wyoming_enabled: bool = False
+    wyoming_host: str = "127.0.0.1"  # 0.0.0.0 to let Home Assistant on another machine in
+    wyoming_port: int = Field(10600, ge=0, le=65535)
+    wyoming_mdns: bool = True  # advertise _wyoming._tcp (only when wyoming_host is not loopback)
+    wyoming_max_clients: int = Field(16, ge=1, le=256)  # one more is answered with WYOMING_BUSY
+    wyoming_idle_timeout_s: float = Field(60.0, gt=0.5, le=3600.0)  # a silent client is closed after this
+
+    # The hub as a device in Home Assistant: MQTT discovery for its own entities (docs/HOME_ASSISTANT.md)
+    ha_presence_enabled: bool = False
 
     @classmethod
     def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: Source,

@@ -7,19 +7,24 @@ Shape (the Yjs app reads and writes the same names):
     memory:      Map   item id -> Map {text, source, created, updated, tags: Map(tag -> true)}
     aliases:     Map   "<device id>\t<alias>" -> true (a flat set)
     rooms:       Map   area key -> the name the user gave
+    lists:       Map   list key -> the name the user gave (shopping and to-do always exist)
+    list_items:  Map   "<list key>\t<item key>" -> Map {text, done, created, updated}
 
 Containers shared by several replicas are roots, never created on the fly: two replicas that
 each create a map under the same key concurrently would keep only one of them, and lose the
-other's contents. So sets of aliases are flat keys, not a map per device.
+other's contents. So sets of aliases are flat keys, not a map per device, and list items are
+one flat map keyed by list and item, not a map per list.
 
 Merge rules (docs/SYNC.md): concurrent sets of one field: the replica with the higher client
 id wins, the same on every replica; a set that saw the other always wins. Deleting a memory
 item wins over a concurrent edit of it. Sets (tags, aliases) are maps, so two replicas adding
-the same alias keep one, and concurrent adds of different ones keep both.
+the same alias keep one, and concurrent adds of different ones keep both. A list item's key is
+its words, so two replicas adding "milk" keep one milk; deleting an item wins over checking it off.
 """
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from collections.abc import Callable
@@ -31,6 +36,9 @@ from sync.errors import SyncError
 
 PROFILE_FIELDS = ("name", "language", "voice", "wake_word", "timezone")
 MAX_TEXT = 4000
+MAX_ITEM_KEY = 150  # the words of a list item that make its key (keys stay under the shape's 200)
+# Lists every user has without creating them, by key; the app and `name_list` add others.
+DEFAULT_LISTS = {"shopping": "Shopping", "to do": "To-do"}
 
 
 class SyncedDoc:
@@ -43,6 +51,8 @@ class SyncedDoc:
         self.memory = self.doc.get("memory", type=pycrdt.Map)
         self.aliases = self.doc.get("aliases", type=pycrdt.Map)
         self.rooms = self.doc.get("rooms", type=pycrdt.Map)
+        self.lists = self.doc.get("lists", type=pycrdt.Map)
+        self.list_items = self.doc.get("list_items", type=pycrdt.Map)
         self._local = True
         self._on_update = on_update
         self._subscription = self.doc.observe(self._changed)
@@ -78,8 +88,9 @@ class SyncedDoc:
 
     def set_profile(self, field: str, value: str) -> None:
         if field not in PROFILE_FIELDS:
-            raise SyncError(f"unknown profile field {field!r}", code="SYNC_BAD_FIELD",
-                            hint=f"one of {', '.join(PROFILE_FIELDS)}")  # fmt: skip
+            raise SyncError(
+                f"unknown profile field {field!r}", code="SYNC_BAD_FIELD", hint=f"one of {', '.join(PROFILE_FIELDS)}"
+            )
         self.profile[field] = str(value)[:200]
 
     def set_preference(self, key: str, value: str | int | float | bool) -> None:
@@ -87,14 +98,26 @@ class SyncedDoc:
 
     # --- memory -------------------------------------------------------------------------
 
-    def add_memory(self, text: str, *, tags: list[str] | None = None, source: str = "", item_id: str | None = None,
-                   now: float | None = None) -> str:  # fmt: skip
+    def add_memory(
+        self,
+        text: str,
+        *,
+        tags: list[str] | None = None,
+        source: str = "",
+        item_id: str | None = None,
+        now: float | None = None,
+    ) -> str:
         item_id = item_id or uuid.uuid4().hex
         stamp = now if now is not None else time.time()
-        self.memory[item_id] = pycrdt.Map({
-            "text": _text(text), "source": source[:100], "created": stamp, "updated": stamp,
-            "tags": pycrdt.Map({t: True for t in tags or []}),
-        })  # fmt: skip
+        self.memory[item_id] = pycrdt.Map(
+            {
+                "text": _text(text),
+                "source": source[:100],
+                "created": stamp,
+                "updated": stamp,
+                "tags": pycrdt.Map({t: True for t in tags or []}),
+            }
+        )
         return item_id
 
     def edit_memory(self, item_id: str, text: str, *, now: float | None = None) -> None:
@@ -140,6 +163,55 @@ class SyncedDoc:
     def name_room(self, area: str, name: str) -> None:
         self.rooms[area.strip().lower()] = name.strip()
 
+    # --- lists --------------------------------------------------------------------------
+
+    def list_names(self) -> dict[str, str]:
+        """Every list by key: the defaults, then those the user named."""
+        return {**DEFAULT_LISTS, **{k: str(v) for k, v in self.lists.items() if isinstance(v, str)}}
+
+    def name_list(self, name: str) -> str:
+        """Creates (or renames) the list; returns its key."""
+        key = list_key(name)
+        if not key:
+            raise SyncError("a list needs a name", code="SYNC_BAD_FIELD")
+        self.lists[key] = name.strip()[:200]
+        return key
+
+    def add_list_item(self, list_name: str, text: str, *, now: float | None = None) -> str:
+        """Adds `text` to the list, or puts it back if it was checked off; returns the item's key."""
+        key = item_key(list_name, text)
+        stamp = now if now is not None else time.time()
+        item = self.list_items.get(key)
+        if isinstance(item, pycrdt.Map):
+            with self.doc.transaction():
+                item["done"] = False
+                item["updated"] = stamp
+            return key
+        self.list_items[key] = pycrdt.Map({"text": _text(text), "done": False, "created": stamp, "updated": stamp})
+        return key
+
+    def check_list_item(self, key: str, *, done: bool = True, now: float | None = None) -> None:
+        item = self.list_items.get(key)
+        if not isinstance(item, pycrdt.Map):
+            raise SyncError(f"no list item {key!r}", code="SYNC_UNKNOWN_ITEM")
+        with self.doc.transaction():
+            item["done"] = done
+            item["updated"] = now if now is not None else time.time()
+
+    def remove_list_item(self, key: str) -> None:
+        if key not in self.list_items:
+            raise SyncError(f"no list item {key!r}", code="SYNC_UNKNOWN_ITEM")
+        del self.list_items[key]
+
+    def list_items_of(self, list_name: str) -> list[dict[str, Any]]:
+        """The list's well-formed items, oldest first: {key, text, done, created, updated}."""
+        prefix = list_key(list_name) + "\t"
+        out = []
+        for key, item in self.list_items.items():
+            if key.startswith(prefix) and isinstance(item, pycrdt.Map) and isinstance(item.get("text"), str):
+                out.append({"key": key, **(item.to_py() or {})})
+        return sorted(out, key=lambda i: (i.get("created") or 0, i["key"]))
+
     # --- reading ------------------------------------------------------------------------
 
     def to_py(self) -> dict[str, Any]:
@@ -154,7 +226,29 @@ class SyncedDoc:
             "memory": memory,
             "aliases": self.device_aliases(),
             "rooms": self.rooms.to_py(),
+            "lists": self.lists.to_py(),
+            "list_items": {k: v.to_py() for k, v in self.list_items.items() if isinstance(v, pycrdt.Map)},
         }
+
+
+def list_key(name: str) -> str:
+    """ "My Chores List", "chores" -> "chores"; "to-do", "todo" -> "to do": one key per list however said."""
+    words = _words(name)
+    words = re.sub(r"^(?:my|the|our) ", "", words)
+    words = re.sub(r"(?: list)+$", "", words).strip()
+    return "to do" if words in ("todo", "to do") else words[:MAX_ITEM_KEY]
+
+
+def item_key(list_name: str, text: str) -> str:
+    """ "<list key>\t<item words>": "the Milk" and "milk" are one item of one list."""
+    words = re.sub(r"^(?:the|a|an|some|my|our) ", "", _words(text))
+    if not words:
+        raise SyncError("a list item needs some text", code="SYNC_BAD_FIELD")
+    return f"{list_key(list_name)}\t{words[:MAX_ITEM_KEY]}"
+
+
+def _words(text: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"[^\w']+", " ", text.lower())).strip()
 
 
 def _alias_key(device_id: str, alias: str) -> str:

@@ -19,8 +19,9 @@ from sync.document import PROFILE_FIELDS
 from sync.errors import SyncError
 
 log = logging.getLogger("sync.shape")
-ROOTS = ("profile", "preferences", "memory", "aliases", "rooms")
+ROOTS = ("profile", "preferences", "memory", "aliases", "rooms", "lists", "list_items")
 ITEM_FIELDS = {"text", "source", "created", "updated", "tags"}
+LIST_ITEM_FIELDS = {"text", "done", "created", "updated"}
 # Bounds against abuse, generous beyond what our clients write (the Python client cuts memory text at
 # 4,000 characters, a Yjs app may not): a sound write from any client must never be refused.
 MAX_KEY = 200  # item ids, preference keys, tags, aliases, room keys
@@ -64,6 +65,11 @@ def problems(doc: pycrdt.Doc[Any]) -> set[str]:
     for key, value in maps["rooms"].items():
         if len(key) > MAX_KEY or not _text(value, MAX_VALUE, empty=True):
             found.add(f"rooms.{key}: not a room name")
+    for key, value in maps["lists"].items():
+        if not key.strip() or len(key) > MAX_KEY or not _text(value, MAX_VALUE):
+            found.add(f"lists.{key!r}: not a list key -> its name")
+    for key, value in maps["list_items"].items():
+        found |= {f"list_items.{key!r}: {p}" for p in _list_item_problems(key, value)}
     return found
 
 
@@ -109,6 +115,25 @@ def _item_problems(key: str, item: Any) -> list[str]:
     ):
         out.append("tags is not a map of tag -> true")
     return out
+
+
+def _list_item_problems(key: str, item: Any) -> list[str]:
+    """Any client may write a list item: the app's own keys are fine as long as the list is named."""
+    listed, tab, words = key.partition("\t")
+    if not (tab and listed.strip() and words.strip()) or len(key) > MAX_KEY:
+        return ["the key is not '<list key>\\t<item>'"]
+    if not isinstance(item, pycrdt.Map):
+        return ["not a map {text, done, created, updated}"]
+    out = [f"unknown field {field!r}" for field, _ in item.items() if field not in LIST_ITEM_FIELDS]
+    if not _text(item.get("text"), MAX_VALUE):
+        out.append(f"text is not a string of 1 to {MAX_VALUE} characters")
+    if "done" in item and not isinstance(item.get("done"), bool):
+        out.append("done is not a bool")
+    return out + [
+        f"{field} is not a finite number"
+        for field in ("created", "updated")
+        if field in item and not _number(item.get(field))
+    ]
 
 
 def _sequences(doc: pycrdt.Doc[Any], names: set[str]) -> set[str]:

@@ -6,6 +6,7 @@ import hashlib
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import soundfile as sf
@@ -16,7 +17,7 @@ RATE = 16000
 
 
 class Voices:
-    def __init__(self, tts, cache: Path) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, tts: Any, cache: Path) -> None:
         self.tts = tts
         self.cache = cache
 

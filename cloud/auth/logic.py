@@ -47,16 +47,27 @@ async def authenticate(s: AsyncSession, email: str, password: str) -> User:
     return user
 
 
-async def issue(s: AsyncSession, settings: CloudSettings, key: str, principal: Principal,
-                family: str | None = None) -> TokenPublic:  # fmt: skip
+async def issue(
+    s: AsyncSession, settings: CloudSettings, key: str, principal: Principal, family: str | None = None
+) -> TokenPublic:
     secret = new_secret()
-    s.add(RefreshToken(family=family or new_id(), token_hash=digest(secret), user_id=principal.user_id,
-                       device_id=principal.device_id, scopes=" ".join(sorted(principal.scopes)),
-                       expires_at=now() + timedelta(seconds=settings.refresh_token_ttl_s)))  # fmt: skip
+    s.add(
+        RefreshToken(
+            family=family or new_id(),
+            token_hash=digest(secret),
+            user_id=principal.user_id,
+            device_id=principal.device_id,
+            scopes=" ".join(sorted(principal.scopes)),
+            expires_at=now() + timedelta(seconds=settings.refresh_token_ttl_s),
+        )
+    )
     await s.commit()
-    return TokenPublic(access_token=issue_access(key, principal, settings.access_token_ttl_s),
-                       expires_in=settings.access_token_ttl_s, refresh_token=secret,
-                       scope=" ".join(sorted(principal.scopes)))  # fmt: skip
+    return TokenPublic(
+        access_token=issue_access(key, principal, settings.access_token_ttl_s),
+        expires_in=settings.access_token_ttl_s,
+        refresh_token=secret,
+        scope=" ".join(sorted(principal.scopes)),
+    )
 
 
 async def rotate(s: AsyncSession, settings: CloudSettings, key: str, secret: str) -> TokenPublic:
@@ -113,8 +124,9 @@ def parse_scopes(requested: str, default: str = DEFAULT_HUB_SCOPES) -> frozenset
     return scopes
 
 
-async def create_device(s: AsyncSession, user_id: str, kind: str, name: str, scopes: frozenset[str],
-                        client_id: str = "") -> DeviceIdentity:  # fmt: skip
+async def create_device(
+    s: AsyncSession, user_id: str, kind: str, name: str, scopes: frozenset[str], client_id: str = ""
+) -> DeviceIdentity:
     device = DeviceIdentity(user_id=user_id, kind=kind, name=name, client_id=client_id, scopes=" ".join(sorted(scopes)))
     s.add(device)
     await s.commit()
@@ -135,18 +147,31 @@ async def revoke_device(s: AsyncSession, authz: Authz, user_id: str, device_id: 
     await authz.revoked(device_id)  # live access tokens die now, in every process
 
 
-async def start_device_grant(s: AsyncSession, settings: CloudSettings, client_id: str, client_name: str,
-                             scope: str) -> DeviceCodePublic:  # fmt: skip
+async def start_device_grant(
+    s: AsyncSession, settings: CloudSettings, client_id: str, client_name: str, scope: str, verification_uri: str
+) -> DeviceCodePublic:
     scopes = parse_scopes(scope)
     device_code, user_code = new_secret(), new_user_code()
-    s.add(DeviceAuthorization(device_code_hash=digest(device_code), user_code=user_code, client_id=client_id,
-                              client_name=(client_name or client_id)[:100], scope=" ".join(sorted(scopes)),
-                              expires_at=now() + timedelta(seconds=settings.device_code_ttl_s)))  # fmt: skip
+    s.add(
+        DeviceAuthorization(
+            device_code_hash=digest(device_code),
+            user_code=user_code,
+            client_id=client_id,
+            client_name=(client_name or client_id)[:100],
+            scope=" ".join(sorted(scopes)),
+            expires_at=now() + timedelta(seconds=settings.device_code_ttl_s),
+        )
+    )
     await s.commit()
-    uri = settings.verification_uri
-    return DeviceCodePublic(device_code=device_code, user_code=user_code, verification_uri=uri,
-                            verification_uri_complete=f"{uri}?code={user_code}", expires_in=settings.device_code_ttl_s,
-                            interval=settings.device_code_interval_s)  # fmt: skip
+    uri = verification_uri
+    return DeviceCodePublic(
+        device_code=device_code,
+        user_code=user_code,
+        verification_uri=uri,
+        verification_uri_complete=f"{uri}?code={user_code}",
+        expires_in=settings.device_code_ttl_s,
+        interval=settings.device_code_interval_s,
+    )
 
 
 async def decide_device_grant(s: AsyncSession, user_id: str, user_code: str, approve: bool) -> DeviceAuthorization:

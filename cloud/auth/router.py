@@ -68,8 +68,10 @@ async def token(
     if grant_type == DEVICE_GRANT and device_code:
         return await logic.poll_device_grant(session, state.settings, state.signing_key, device_code)
     known = grant_type in ("password", "refresh_token", DEVICE_GRANT)
-    raise OAuthError("invalid_request" if known else "unsupported_grant_type",
-                     f"grant_type {grant_type!r} with these fields is not supported")  # fmt: skip
+    raise OAuthError(
+        "invalid_request" if known else "unsupported_grant_type",
+        f"grant_type {grant_type!r} with these fields is not supported",
+    )
 
 
 @router.post("/revoke", summary="Revoke a refresh token and its whole rotation family (RFC 7009)")
@@ -87,7 +89,9 @@ async def device_code(
     scope: Annotated[str, Form(max_length=500)] = "",
 ) -> DeviceCodePublic:
     await _bootstrap_limit(request, "device")
-    return await logic.start_device_grant(session, request.app.state.settings, client_id, client_name, scope)
+    settings = request.app.state.settings
+    uri = settings.verification_uri or f"{str(request.base_url).rstrip('/')}/link"  # the address the hub used
+    return await logic.start_device_grant(session, settings, client_id, client_name, scope, uri)
 
 
 @router.post("/device/approve", summary="The signed-in user approves (or denies) a hub's user code")
@@ -102,8 +106,12 @@ async def me(principal: CurrentPrincipal, session: SessionDep, request: Request)
     if user is None:  # deleted since the cached check said otherwise
         await request.app.state.authz.gone(principal.user_id)
         raise Unauthorized("this account no longer exists", code="ACCOUNT_GONE")
-    return {"user_id": principal.user_id, "email": user.email, "device_id": principal.device_id,
-            "scopes": sorted(principal.scopes) if principal.device_id else sorted(ALL_USER_SCOPES)}  # fmt: skip
+    return {
+        "user_id": principal.user_id,
+        "email": user.email,
+        "device_id": principal.device_id,
+        "scopes": sorted(principal.scopes) if principal.limited else sorted(ALL_USER_SCOPES),
+    }
 
 
 @router.get("/devices", summary="The user's hubs and apps")

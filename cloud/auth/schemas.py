@@ -9,8 +9,20 @@ from pydantic import EmailStr
 from sqlmodel import Field, SQLModel
 
 DEFAULT_HUB_SCOPES = "chat escalate profile:read sync analytics notify vision"
-KNOWN_SCOPES = {"chat", "escalate", "profile:read", "profile:write", "metrics", "sync", "rag", "analytics", "notify",
-                "vision", "voice"}  # fmt: skip
+KNOWN_SCOPES = {
+    "chat",
+    "escalate",
+    "profile:read",
+    "profile:write",
+    "metrics",
+    "sync",
+    "rag",
+    "analytics",
+    "notify",
+    "vision",
+    "voice",
+    "embeddings",
+}
 
 
 class UserCreate(SQLModel):

@@ -1,11 +1,13 @@
-"""chat: the LLM gateway, OpenAI-compatible, over the built-in model and any OpenAI-style server."""
+"""chat: the LLM gateway, OpenAI-compatible, over the built-in model and any OpenAI-style server;
+and /v1/embeddings."""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 
+from cloud.chat import embeddings
 from cloud.chat.gateway import Gateway
-from cloud.chat.router import router
+from cloud.chat.router import router as chat_router
 from cloud.chat.upstreams import LlamaUpstream, OpenAIUpstream, Upstream
 from cloud.common.service import Service
 
@@ -24,13 +26,22 @@ async def start_gateway(app: FastAPI) -> None:
     if settings.llm_builtin:
         from models.registry import Registry
 
-        builtin = LlamaUpstream(Registry().path(settings.llm_model_id), settings.llm_model_id,
-                                threads=settings.llm_threads, context=settings.llm_context)  # fmt: skip
+        builtin = LlamaUpstream(
+            Registry().path(settings.llm_model_id),
+            settings.llm_model_id,
+            threads=settings.llm_threads,
+            context=settings.llm_context,
+        )
         await builtin.load()
         upstreams.append(builtin)
-    app.state.gateway = Gateway(upstreams, first_token_timeout_s=settings.llm_first_token_timeout_s,
-                                total_timeout_s=settings.llm_timeout_s, retries=settings.llm_retries,
-                                max_tokens=settings.llm_max_tokens)  # fmt: skip
+    app.state.gateway = Gateway(
+        upstreams,
+        first_token_timeout_s=settings.llm_first_token_timeout_s,
+        total_timeout_s=settings.llm_timeout_s,
+        retries=settings.llm_retries,
+        max_tokens=settings.llm_max_tokens,
+        metrics=getattr(app.state, "metrics", None),
+    )
 
 
 async def stop_gateway(app: FastAPI) -> None:
@@ -40,4 +51,7 @@ async def stop_gateway(app: FastAPI) -> None:
         app.state.gateway = None
 
 
+router = APIRouter()
+router.include_router(chat_router)
+router.include_router(embeddings.router)
 service = Service("chat", router, start_gateway, stop_gateway)

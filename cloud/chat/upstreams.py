@@ -27,6 +27,7 @@ class UpstreamFailure(Exception):
 
 class Upstream(ABC):
     name: str
+    supports: frozenset[str] = frozenset()  # what beyond plain text it can do: ChatCompletionRequest.needs()
 
     @abstractmethod
     def models(self) -> list[str]: ...
@@ -70,10 +71,18 @@ class LlamaUpstream(Upstream):
         async with self._lock:
             produced = 0
             finish = "length"
-            pieces = iterate_in_thread(lambda: self._llm.create_completion(
-                prompt, max_tokens=max_tokens, temperature=request.temperature, top_p=request.top_p,
-                stop=STOPS + request.stops(), seed=request.seed if request.seed is not None else -1, stream=True,
-            ), executor=self._thread)  # fmt: skip
+            pieces = iterate_in_thread(
+                lambda: self._llm.create_completion(
+                    prompt,
+                    max_tokens=max_tokens,
+                    temperature=request.temperature,
+                    top_p=request.top_p,
+                    stop=STOPS + request.stops(),
+                    seed=request.seed if request.seed is not None else -1,
+                    stream=True,
+                ),
+                executor=self._thread,
+            )
             try:
                 async for piece in pieces:
                     choice = piece["choices"][0]
@@ -89,8 +98,15 @@ class LlamaUpstream(Upstream):
                 raise UpstreamFailure(f"llama.cpp failed: {err}") from err
             finally:
                 await pieces.aclose()  # the client went away, or we are done: free the model for the next request
-            yield Chunk("", finish, {"prompt_tokens": prompt_tokens, "completion_tokens": produced,
-                                     "total_tokens": prompt_tokens + produced})  # fmt: skip
+            yield Chunk(
+                "",
+                finish,
+                {
+                    "prompt_tokens": prompt_tokens,
+                    "completion_tokens": produced,
+                    "total_tokens": prompt_tokens + produced,
+                },
+            )
 
     def _fit(self, request: ChatCompletionRequest, max_tokens: int) -> tuple[str, int]:
         """The newest turns that fit the context window with room for the reply."""
@@ -102,20 +118,27 @@ class LlamaUpstream(Upstream):
             if used <= room:
                 return prompt, used
             if budget < 256:
-                raise ApiError("the conversation is too long for the model's context", code="PROMPT_TOO_LONG",
-                               status=400, hint=f"keep it under about {room} tokens")  # fmt: skip
+                raise ApiError(
+                    "the conversation is too long for the model's context",
+                    code="PROMPT_TOO_LONG",
+                    status=400,
+                    hint=f"keep it under about {room} tokens",
+                )
             budget //= 2
 
 
 class OpenAIUpstream(Upstream):
     """vLLM, a llama.cpp server, or any OpenAI-compatible endpoint, streamed with httpx."""
 
+    supports = frozenset({"tools", "response_format", "messages"})  # passed through as the client sent them
+
     def __init__(self, base_url: str, *, api_key: str | None = None, timeout_s: float = 60.0) -> None:
         self.base_url = base_url.rstrip("/")
         self.name = self.base_url
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self._client = httpx.AsyncClient(base_url=self.base_url, headers=headers,
-                                         timeout=httpx.Timeout(timeout_s, connect=5.0))  # fmt: skip
+        self._client = httpx.AsyncClient(
+            base_url=self.base_url, headers=headers, timeout=httpx.Timeout(timeout_s, connect=5.0)
+        )
         self._models: list[str] = []
 
     def models(self) -> list[str]:
@@ -133,7 +156,12 @@ class OpenAIUpstream(Upstream):
         if not self._models:
             await self.refresh_models()
         model = request.model if request.model in self._models else (self._models[0] if self._models else request.model)
-        payload = {**request.model_dump(exclude_none=True), "model": model, "stream": True}
+        payload = {
+            **request.model_dump(exclude_none=True, exclude={"n"}),
+            "model": model,
+            "stream": True,
+            "stream_options": {"include_usage": True},
+        }
         try:
             async with self._client.stream("POST", "/chat/completions", json=payload) as response:
                 if response.status_code >= 400:
@@ -146,9 +174,10 @@ class OpenAIUpstream(Upstream):
                         return
                     event = json.loads(data)
                     choice = (event.get("choices") or [{}])[0]
-                    text = (choice.get("delta") or {}).get("content") or ""
-                    if text or choice.get("finish_reason") or event.get("usage"):
-                        yield Chunk(text, choice.get("finish_reason"), event.get("usage"))
+                    delta = choice.get("delta") or {}
+                    text, calls = delta.get("content") or "", delta.get("tool_calls") or None
+                    if text or calls or choice.get("finish_reason") or event.get("usage"):
+                        yield Chunk(text, choice.get("finish_reason"), event.get("usage"), calls)
         except httpx.HTTPError as err:
             raise UpstreamFailure(f"{self.name}: {type(err).__name__} {err}") from err
         except ValueError as err:

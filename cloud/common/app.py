@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -16,11 +17,11 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cloud.common import errors
-from cloud.common.auth import require
 from cloud.common.authz import Authz
 from cloud.common.db import make_engine, migrate
 from cloud.common.errors import CacheUnavailable
-from cloud.common.middleware import BodyLimit, Guard, Metrics, Observe
+from cloud.common.metrics import Metrics, SyncBacklog, check_scraper
+from cloud.common.middleware import BodyLimit, Guard, Observe
 from cloud.common.service import Service
 from cloud.common.settings import CloudSettings
 from cloud.common.store import make_store
@@ -55,7 +56,7 @@ def create_app(settings: CloudSettings, services: list[str] | None = None) -> Fa
         await migrate(engine)
         app.state.engine = engine
         app.state.sessions = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
-        app.state.store = make_store(settings.redis_url)
+        app.state.store = make_store(settings.redis_url, on_error=metrics.cache_errors.inc)
         app.state.authz = Authz(
             app.state.sessions,
             app.state.store,
@@ -69,8 +70,14 @@ def create_app(settings: CloudSettings, services: list[str] | None = None) -> Fa
         for svc in chosen:
             if svc.startup:
                 await svc.startup(app)
-        log.info("cloud.up", extra={"services": [s.name for s in chosen], "db": engine.url.get_backend_name(),
-                                    "cache": "redis" if settings.redis_url else "memory"})  # fmt: skip
+        log.info(
+            "cloud.up",
+            extra={
+                "services": [s.name for s in chosen],
+                "db": engine.url.get_backend_name(),
+                "cache": "redis" if settings.redis_url else "memory",
+            },
+        )
         try:
             yield
         finally:
@@ -82,12 +89,23 @@ def create_app(settings: CloudSettings, services: list[str] | None = None) -> Fa
 
     about = "Escalated requests from hubs, auth, and the LLM gateway (OpenAI-compatible)."
     docs, schema = ("/docs", "/openapi.json") if settings.api_docs else (None, None)
-    app = FastAPI(title="Companion cloud", version="0.1.0", lifespan=lifespan, description=about,
-                  docs_url=docs, redoc_url=None, openapi_url=schema)  # fmt: skip
+    app = FastAPI(
+        title="Companion cloud",
+        version="0.1.0",
+        lifespan=lifespan,
+        description=about,
+        docs_url=docs,
+        redoc_url=None,
+        openapi_url=schema,
+    )
     app.state.settings = settings
     app.state.signing_key = settings.signing_key()
     app.state.services = [s.name for s in chosen]
     metrics = Metrics()
+    backlog = SyncBacklog(app)
+    metrics.registry.register(backlog)
+    app.state.metrics = metrics
+    app.state.embedder, app.state.embedder_lock = None, asyncio.Lock()  # cloud/common/embedding.py
     errors.install(app)
     for svc in chosen:
         app.include_router(svc.router)
@@ -101,18 +119,31 @@ def create_app(settings: CloudSettings, services: list[str] | None = None) -> Fa
             db_ok = True
         except Exception:
             db_ok = False
-        return {"status": "ok" if store_ok and db_ok else "degraded", "db": db_ok, "cache": store_ok,
-                "services": request.app.state.services}  # fmt: skip
+        return {
+            "status": "ok" if store_ok and db_ok else "degraded",
+            "db": db_ok,
+            "cache": store_ok,
+            "services": request.app.state.services,
+        }
 
-    @app.get("/metrics", tags=["platform"], summary="Prometheus metrics (scope: metrics)")
-    async def prometheus(_: Annotated[Any, Depends(require("metrics"))]) -> Response:
+    @app.get("/metrics", tags=["platform"], summary="Prometheus metrics: the operator's metrics token, or loopback")
+    async def prometheus(_: Annotated[None, Depends(check_scraper)]) -> Response:
+        try:
+            await backlog.refresh()
+        except Exception:  # a scrape still answers while the database is down; the error is counted
+            metrics.db_errors.labels("scrape").inc()
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     own_limits = {"/v1/vision/": settings.vision_max_bytes, "/v1/voice/": settings.voice_max_bytes}
     app.add_middleware(Guard)  # innermost: it sees what the exception handlers did not answer
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes, routes=own_limits)
     if settings.cors_origins:
-        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=True,
-                           allow_methods=["*"], allow_headers=["Authorization", "Content-Type"])  # fmt: skip
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_credentials=True,
+            allow_methods=["*"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
     app.add_middleware(Observe, metrics=metrics)
     return app

@@ -9,20 +9,27 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.requests import HTTPConnection
 
+from cloud.common.apikeys import KEY_PREFIX, authenticate_key
 from cloud.common.errors import Forbidden, RateLimited, Unauthorized
 from cloud.common.tokens import Principal, read_access
 
-bearer = HTTPBearer(auto_error=False, description="An access token from /v1/auth/token")
+bearer = HTTPBearer(auto_error=False, description="An access token from /v1/auth/token, or an API key (ck_...)")
 
 
 async def current_principal(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 ) -> Principal:
     if credentials is None:
-        raise Unauthorized("this route needs a bearer token", code="TOKEN_MISSING",
-                           hint="log in at /v1/auth/token, then send Authorization: Bearer <token>")  # fmt: skip
+        raise Unauthorized(
+            "this route needs a bearer token",
+            code="TOKEN_MISSING",
+            hint="log in at /v1/auth/token, then send Authorization: Bearer <token>",
+        )
     state = request.app.state
-    principal = read_access(state.signing_key, credentials.credentials)
+    if credentials.credentials.startswith(KEY_PREFIX):
+        principal = await authenticate_key(state, credentials.credentials)
+    else:
+        principal = read_access(state.signing_key, credentials.credentials)
     await state.authz.check(principal)
     request.state.principal = principal  # for error handlers: a write refused because the account went
     settings = state.settings
@@ -42,7 +49,7 @@ def require(scope: str) -> Callable[[Principal], Awaitable[Principal]]:
     """A dependency: the caller must hold `scope` (users hold every scope)."""
 
     async def check(principal: CurrentPrincipal) -> Principal:
-        if principal.device_id and scope not in principal.scopes:
+        if principal.limited and scope not in principal.scopes:
             raise Forbidden(f"this token lacks the '{scope}' scope", code="SCOPE_MISSING")
         return principal
 
@@ -50,8 +57,12 @@ def require(scope: str) -> Callable[[Principal], Awaitable[Principal]]:
 
 
 async def user_only(principal: CurrentPrincipal) -> Principal:
-    if principal.device_id:
-        raise Forbidden("only the account holder may do this, not a device", code="USER_REQUIRED")
+    if principal.limited:
+        raise Forbidden(
+            "only the account holder may do this, not a device or an API key",
+            code="USER_REQUIRED",
+            hint="sign in with your password (companion cloud login)",
+        )
     return principal
 
 

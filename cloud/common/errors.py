@@ -1,4 +1,5 @@
-"""Every error leaves the API as JSON with a stable code: {"error": {"code", "message"}}."""
+"""Every error leaves the API as JSON with a stable code, in OpenAI's shape so its clients read it:
+{"error": {"code", "message", "type", "param"}} (and "hint" when there is one)."""
 
 from __future__ import annotations
 
@@ -22,12 +23,21 @@ class ApiError(CompanionError):
 
     status = 400
 
-    def __init__(self, message: str, *, code: str | None = None, status: int | None = None,
-                 hint: str | None = None, headers: dict[str, str] | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        status: int | None = None,
+        hint: str | None = None,
+        headers: dict[str, str] | None = None,
+        param: str | None = None,
+    ) -> None:
         super().__init__(message, code=code, hint=hint)
         if status is not None:
             self.status = status
         self.headers = headers or {}
+        self.param = param
 
 
 class Unauthorized(ApiError):
@@ -93,8 +103,24 @@ class CacheUnavailable(ApiError):
 RETRY_AFTER_S = 5
 
 
-def body(code: str, message: str, hint: str | None = None) -> dict[str, dict[str, str]]:
-    out = {"code": code, "message": message}
+ERROR_TYPES = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    403: "permission_error",
+    404: "not_found_error",
+    409: "conflict_error",
+    413: "invalid_request_error",
+    422: "invalid_request_error",
+    429: "rate_limit_error",
+}
+
+
+def body(
+    code: str, message: str, hint: str | None = None, *, status: int = 400, param: str | None = None
+) -> dict[str, dict[str, str | None]]:
+    """OpenAI's error object plus our stable code; `type` follows the status as OpenAI's does."""
+    kind = ERROR_TYPES.get(status, "server_error" if status >= 500 else "invalid_request_error")
+    out: dict[str, str | None] = {"code": code, "message": message, "type": kind, "param": param}
     if hint:
         out["hint"] = hint
     return {"error": out}
@@ -103,14 +129,23 @@ def body(code: str, message: str, hint: str | None = None) -> dict[str, dict[str
 def install(app: FastAPI) -> None:
     @app.exception_handler(OAuthError)
     async def oauth_error(request: Request, exc: OAuthError) -> JSONResponse:
-        return JSONResponse({"error": exc.error, "error_description": exc.message, "code": exc.code},
-                            status_code=exc.status, headers={"Cache-Control": "no-store"})  # fmt: skip
+        return JSONResponse(
+            {"error": exc.error, "error_description": exc.message, "code": exc.code},
+            status_code=exc.status,
+            headers={"Cache-Control": "no-store"},
+        )
 
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
-        return JSONResponse(body(exc.code, exc.message, exc.hint), status_code=exc.status,
-                            headers={**headers, **exc.headers})  # fmt: skip
+        metrics = getattr(request.app.state, "metrics", None)
+        if metrics is not None and isinstance(exc, DatabaseUnavailable | CacheUnavailable):
+            metrics.dependency_error(exc)
+        return JSONResponse(
+            body(exc.code, exc.message, exc.hint, status=exc.status, param=exc.param),
+            status_code=exc.status,
+            headers={**headers, **exc.headers},
+        )
 
     @app.exception_handler(CompanionError)
     async def companion_error(request: Request, exc: CompanionError) -> JSONResponse:
@@ -120,13 +155,22 @@ def install(app: FastAPI) -> None:
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(p) for p in first.get("loc", ()))
-        return JSONResponse(body("INVALID_REQUEST", f"{where}: {first.get('msg', 'invalid')}"), status_code=422)
+        param = ".".join(str(p) for p in first.get("loc", ())[1:]) or None
+        error = body("INVALID_REQUEST", f"{where}: {first.get('msg', 'invalid')}", status=422, param=param)
+        return JSONResponse(error, status_code=422)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
-        code = {400: "INVALID_REQUEST", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 401: "UNAUTHORIZED",
-                403: "FORBIDDEN", 413: "PAYLOAD_TOO_LARGE"}.get(exc.status_code, "HTTP_ERROR")  # fmt: skip
-        return JSONResponse(body(code, str(exc.detail)), status_code=exc.status_code, headers=exc.headers)
+        code = {
+            400: "INVALID_REQUEST",
+            404: "NOT_FOUND",
+            405: "METHOD_NOT_ALLOWED",
+            401: "UNAUTHORIZED",
+            403: "FORBIDDEN",
+            413: "PAYLOAD_TOO_LARGE",
+        }.get(exc.status_code, "HTTP_ERROR")
+        error = body(code, str(exc.detail), status=exc.status_code)
+        return JSONResponse(error, status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(DBAPIError)
     async def database_error(request: Request, exc: DBAPIError) -> JSONResponse:
@@ -137,7 +181,8 @@ def install(app: FastAPI) -> None:
             log.warning("db.unavailable", extra={"path": request.url.path, "error": type(exc.orig).__name__})
             return await api_error(request, DatabaseUnavailable())
         log.exception("request.failed", extra={"path": request.url.path, "code": "INTERNAL"})
-        return JSONResponse(body("INTERNAL", "internal error"), status_code=500)
+        _count_db_error(request, "internal")
+        return JSONResponse(body("INTERNAL", "internal error", status=500), status_code=500)
 
     @app.exception_handler(PoolTimeout)
     async def pool_exhausted(request: Request, exc: PoolTimeout) -> JSONResponse:
@@ -156,4 +201,10 @@ async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
         log.warning("db.integrity", extra={"path": request.url.path, "error": type(exc.orig).__name__})
         error = Conflict("the change conflicts with data stored meanwhile; reload and try again", code="CONFLICT_RETRY")
     headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else {}
-    return JSONResponse(body(error.code, error.message), status_code=error.status, headers=headers)
+    return JSONResponse(body(error.code, error.message, status=error.status), status_code=error.status, headers=headers)
+
+
+def _count_db_error(request: Request, kind: str) -> None:
+    metrics = getattr(request.app.state, "metrics", None)
+    if metrics is not None:
+        metrics.db_errors.labels(kind).inc()

@@ -1,4 +1,4 @@
-"""Pure-ASGI middleware: request ids, access logs and metrics, the request-size limit, and the last
+"""Pure-ASGI middleware: request ids, access logs and metrics (HTTP and WebSocket), the request-size limit, and the last
 resort for errors nobody else answered."""
 
 from __future__ import annotations
@@ -9,22 +9,12 @@ import time
 import uuid
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
-
 from cloud.common.errors import body
+from cloud.common.metrics import Metrics
 
 log = logging.getLogger("cloud.access")
 failures = logging.getLogger("cloud")
 Scope = dict[str, Any]
-
-
-class Metrics:
-    def __init__(self) -> None:
-        self.registry = CollectorRegistry()
-        self.requests = Counter("companion_http_requests_total", "HTTP requests", ["method", "route", "status"],
-                                registry=self.registry)  # fmt: skip
-        self.latency = Histogram("companion_http_request_seconds", "HTTP request latency", ["method", "route"],
-                                 registry=self.registry)  # fmt: skip
 
 
 class Observe:
@@ -35,6 +25,9 @@ class Observe:
         self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] == "websocket":
+            await self._websocket(scope, receive, send)
+            return
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -56,8 +49,33 @@ class Observe:
             route = getattr(scope.get("route"), "path", "unmatched")
             self.metrics.requests.labels(scope["method"], route, str(status[0])).inc()
             self.metrics.latency.labels(scope["method"], route).observe(elapsed)
-            log.info("request", extra={"request_id": request_id, "method": scope["method"], "path": scope["path"],
-                                       "status": status[0], "ms": round(1000 * elapsed, 2)})  # fmt: skip
+            log.info(
+                "request",
+                extra={
+                    "request_id": request_id,
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "status": status[0],
+                    "ms": round(1000 * elapsed, 2),
+                },
+            )
+
+    async def _websocket(self, scope: Scope, receive: Any, send: Any) -> None:
+        """Counts connections, and how many are open: the route is known once the app has routed it."""
+        opened: list[str] = []
+
+        async def watch(message: dict[str, Any]) -> None:
+            if message["type"] == "websocket.accept" and not opened:
+                opened.append(getattr(scope.get("route"), "path", "unmatched"))
+                self.metrics.websockets.labels(opened[0]).inc()
+                self.metrics.websockets_open.labels(opened[0]).inc()
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        finally:
+            if opened:
+                self.metrics.websockets_open.labels(opened[0]).dec()
 
 
 class Guard:
@@ -87,7 +105,7 @@ class Guard:
             )
             if started:
                 return  # the answer is out; a cut-short body ends the connection, a whole one keeps it
-            payload = json.dumps(body("INTERNAL", "internal error")).encode()
+            payload = json.dumps(body("INTERNAL", "internal error", status=500)).encode()
             headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
             await send({"type": "http.response.start", "status": 500, "headers": headers})
             await send({"type": "http.response.body", "body": payload})
@@ -148,13 +166,12 @@ class BodyLimit:
 
     async def _reject(self, send: Any, status: int = 413, *, limit: int | None = None) -> None:
         if status == 413:
-            error = body("PAYLOAD_TOO_LARGE", f"request bodies are limited to {limit or self.limit} bytes")
+            error = body("PAYLOAD_TOO_LARGE", f"request bodies are limited to {limit or self.limit} bytes", status=413)
         else:
-            error = body("INVALID_REQUEST", "NUL characters are not allowed")
+            error = body("INVALID_REQUEST", "NUL characters are not allowed", status=status)
         payload = json.dumps(error).encode()
         headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
-        await send({"type": "http.response.start", "status": status,
-                    "headers": headers})  # fmt: skip
+        await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": payload})
 
 

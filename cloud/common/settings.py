@@ -33,7 +33,11 @@ class CloudSettings(BaseSettings):
     auth_cache_ttl_s: float = Field(10.0, gt=0, le=300)  # how long "this account and device stand" is cached
     device_code_ttl_s: int = Field(600, ge=1)
     device_code_interval_s: int = Field(5, ge=1)
-    verification_uri: str = "http://127.0.0.1:8400/link"
+    # Where a user approves a hub (RFC 8628). Unset: /link on the address the hub reached the cloud by;
+    # set it when the cloud sits behind a proxy with a public name (https://cloud.example.com/link).
+    verification_uri: str | None = None
+    # Prometheus scrapes /metrics with this as a bearer token. Unset: /metrics answers loopback only.
+    metrics_token: SecretStr | None = None
     rate_limit_per_minute: int = Field(600, ge=1)
     rate_limit_window_s: float = Field(60.0, gt=0)
     sync_compact_every: int = Field(64, ge=2, le=100_000)  # updates per document before they fold into a snapshot

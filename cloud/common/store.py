@@ -105,12 +105,13 @@ class RedisStore:
     """Redis errors leave as CacheUnavailable (503 with a code). A pooled connection that died with a
     Redis restart is replaced and the command retried, and every new connection is counted."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, on_error: Callable[[], None] | None = None) -> None:
         import redis.asyncio as redis
         from redis.asyncio.retry import Retry
         from redis.backoff import ExponentialBackoff
 
         self._connects = 0
+        self._on_error = on_error
         self.redis = redis.from_url(
             url,
             decode_responses=True,
@@ -136,6 +137,8 @@ class RedisStore:
         try:
             return await make()
         except (redis.ConnectionError, redis.TimeoutError, OSError) as err:
+            if self._on_error is not None:
+                self._on_error()
             raise CacheUnavailable() from err
 
     async def hit(self, key: str, limit: int, window_s: float) -> tuple[bool, float]:
@@ -167,5 +170,6 @@ class RedisStore:
         await self.redis.aclose()
 
 
-def make_store(url: str | None) -> Store:
-    return RedisStore(url) if url else MemoryStore()
+def make_store(url: str | None, on_error: Callable[[], None] | None = None) -> Store:
+    """`on_error` is told of each Redis failure (the metrics count them)."""
+    return RedisStore(url, on_error) if url else MemoryStore()

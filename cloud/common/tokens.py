@@ -16,14 +16,22 @@ ALGORITHM = "HS256"
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: a user, or a hub or app acting for one (`device_id` set)."""
+    """Who is calling: a user, a hub or app acting for one (`device_id` set), or one of the user's
+    API keys (`key_id` set). The last two hold only their scopes; the user holds every scope."""
 
     user_id: str
     device_id: str | None = None
     scopes: frozenset[str] = field(default_factory=frozenset)
+    key_id: str | None = None
+
+    @property
+    def limited(self) -> bool:
+        return self.device_id is not None or self.key_id is not None
 
     @property
     def key(self) -> str:
+        if self.key_id:
+            return f"apikey:{self.key_id}"
         return f"device:{self.device_id}" if self.device_id else f"user:{self.user_id}"
 
 
@@ -39,8 +47,9 @@ def read_access(key: str, token: str) -> Principal:
     try:
         claims = jwt.decode(token, key, algorithms=[ALGORITHM], options={"require": ["sub", "exp", "iat"]})
     except jwt.ExpiredSignatureError as err:
-        raise Unauthorized("the access token has expired", code="TOKEN_EXPIRED",
-                           hint="get a new one with your refresh token") from err  # fmt: skip
+        raise Unauthorized(
+            "the access token has expired", code="TOKEN_EXPIRED", hint="get a new one with your refresh token"
+        ) from err
     except jwt.PyJWTError as err:
         raise Unauthorized("the access token is not valid", code="TOKEN_INVALID") from err
     return Principal(str(claims["sub"]), claims.get("dev"), frozenset(str(claims.get("scope", "")).split()))

@@ -10,12 +10,11 @@ from cloud.rag.router import router
 
 
 async def start(app: FastAPI) -> None:
+    from cloud.common.embedding import shared_embedder
     from cloud.rag.index import RagIndex
-    from models.embed import MiniLMEmbedder
-    from models.registry import Registry
 
     settings = app.state.settings
-    embedder = MiniLMEmbedder(Registry(), threads=settings.llm_threads)
+    embedder = await shared_embedder(app)  # the same model /v1/embeddings serves
     app.state.rag = RagIndex(embedder, path=settings.data_dir / "chroma", url=settings.rag_chroma_url)
     if settings.rag_answers:
         await start_gateway(app)

@@ -20,6 +20,8 @@ from edge_runtime.api.auth import AttemptLimiter, socket_app
 from edge_runtime.api.context import HubContext, visible_to
 from edge_runtime.api.limits import BodyLimit
 from edge_runtime.api.link_routes import router as link_router
+from edge_runtime.api.metrics_routes import STATUS as METRICS_STATUS
+from edge_runtime.api.metrics_routes import router as metrics_router
 from edge_runtime.api.routes import router
 from edge_runtime.api.webrtc_routes import router as webrtc_router
 from models.errors import CompanionError
@@ -32,7 +34,9 @@ MAX_BODY_BYTES = 256 * 1024  # the largest is an SDP offer; refused before it is
 STATUS = {"TOKEN_MISSING": 401, "TOKEN_INVALID": 401, "TOKEN_REVOKED": 401, "PAIRING_WRONG_CODE": 403,
           "PAIRING_LOCKED": 423, "PAIRING_NO_CODE": 409, "PAIRING_RATE_LIMITED": 429, "PAIRING_BUSY": 503,
           "APP_UNKNOWN": 404, "DEVICE_UNKNOWN": 404, "DEVICE_OFFLINE": 503, "MQTT_DISCONNECTED": 503,
-          "DEVICE_UNCONFIRMED": 504, "DEVICE_INVALID_COMMAND": 422, "DEVICES_OFF": 503, "BRAIN_OFF": 503,
+          "DEVICE_UNCONFIRMED": 504, "DEVICE_INVALID_COMMAND": 422, "DEVICE_BAD_TOPIC": 422,
+          "DEVICE_TOPIC_GUARDED": 403, "MQTT_MESSAGE_REFUSED": 502, "MQTT_QUEUE_FULL": 503, "DEVICES_OFF": 503,
+          "BRAIN_OFF": 503,
           "WEBRTC_OFF": 503, "WEBRTC_TOO_MANY_SESSIONS": 503, "WEBRTC_UNKNOWN_SESSION": 404,
           "WEBRTC_UNAVAILABLE": 503, "SETTINGS_UNKNOWN_WAKE_WORD": 422, "SETTINGS_UNKNOWN_TIMEZONE": 422,
           "LINK_ALREADY": 409, "LINK_NONE": 409, "CLOUD_UNREACHABLE": 502, "HUB_IDENTITY": 409}  # fmt: skip
@@ -53,7 +57,7 @@ def create_api(hub: HubContext) -> FastAPI:
 
     @app.exception_handler(CompanionError)
     async def companion_error(request: Request, err: CompanionError) -> JSONResponse:
-        status = STATUS.get(err.code, 400)
+        status = STATUS.get(err.code) or METRICS_STATUS.get(err.code, 400)
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
         return JSONResponse(error_body(err.code, err.message, err.hint), status_code=status, headers=headers)
 
@@ -78,7 +82,7 @@ def create_api(hub: HubContext) -> FastAPI:
         return {"status": "ok", "hub_id": hub.hub_id, "name": hub.settings.hub_name,
                 "devices": hub.devices is not None, "webrtc": hub.webrtc is not None}  # fmt: skip
 
-    for routes in (router, link_router, webrtc_router):
+    for routes in (router, link_router, webrtc_router, metrics_router):
         app.include_router(routes)
 
     @app.websocket("/v1/events")

@@ -38,8 +38,22 @@ def advertised_addresses(api_host: str) -> list[str]:
 
 
 class Advertiser:
-    def __init__(self, hub_id: str, name: str, port: int, addresses: list[str]) -> None:
+    """One service of this hub on mDNS: `_companion._tcp` for the app by default; the Wyoming server
+    passes `_wyoming._tcp`, with no properties, as Home Assistant discovers Wyoming services."""
+
+    def __init__(
+        self,
+        hub_id: str,
+        name: str,
+        port: int,
+        addresses: list[str],
+        *,
+        service: str = SERVICE,
+        properties: dict[str, str] | None = None,
+    ) -> None:
         self.hub_id, self.name, self.port, self.addresses = hub_id, name, port, addresses
+        self.service = service
+        self.properties = {"hub_id": hub_id, "api": "/v1", "name": name, "v": "1"} if properties is None else properties
         self.zeroconf: Any = None
         self.info: Any = None
 
@@ -50,10 +64,9 @@ class Advertiser:
         from zeroconf.asyncio import AsyncServiceInfo, AsyncZeroconf
 
         label = f"{self.name} ({self.hub_id[-6:]})"[:63]
-        self.info = AsyncServiceInfo(SERVICE, f"{label}.{SERVICE}", port=self.port,
+        self.info = AsyncServiceInfo(self.service, f"{label}.{self.service}", port=self.port,
                                      addresses=[socket.inet_aton(a) for a in self.addresses],
-                                     properties={"hub_id": self.hub_id, "api": "/v1", "name": self.name, "v": "1"},
-                                     server=f"{self.hub_id}.local.")  # fmt: skip
+                                     properties=self.properties, server=f"{self.hub_id}.local.")  # fmt: skip
         self.zeroconf = AsyncZeroconf(interfaces=self.addresses, ip_version=IPVersion.V4Only)
         await self.zeroconf.async_register_service(self.info, allow_name_change=True)
         return True

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from edge_runtime.api.context import HubContext
+from edge_runtime.api.metrics_routes import hub_metrics
 from edge_runtime.trace import Tracer
 
 
@@ -33,3 +34,4 @@ def attach_voice(hub: HubContext, tracer: Tracer, *, source: str, conversation: 
                             reason=data.get("reason"))  # fmt: skip
 
     tracer.listeners.append(on_mark)
+    hub_metrics(hub).observe(tracer)  # the turn's stage latencies, for /metrics

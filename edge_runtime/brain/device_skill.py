@@ -1,24 +1,39 @@
-"""Device commands and questions: intents -> confirmed actions -> a spoken reply."""
+"""Device commands and questions: intents -> targets -> confirmed actions or an answer -> a reply."""
 
 from __future__ import annotations
 
 import asyncio
 import re
 import time
-from typing import Any
 
-from edge_runtime.brain.intents import BUILTIN_INTENTS, DEVICE_INTENTS, Action, IntentEngine, IntentMatch
-from edge_runtime.brain.replies import say, state_word
+from edge_runtime.brain.answers import Answers
+from edge_runtime.brain.guard import judge
+from edge_runtime.brain.intents import BUILTIN_INTENTS, Action, IntentEngine, IntentMatch
+from edge_runtime.brain.planner import Planner
+from edge_runtime.brain.replies import say
+from edge_runtime.brain.targets import norm
+from edge_runtime.brain.vocab import DEVICE_INTENTS, KIND_NOUNS, MEDIA_INTENTS, UNSUPPORTED_DOMAINS
 from edge_runtime.devices.errors import DeviceError
 from edge_runtime.devices.hub import DeviceHub
 from edge_runtime.skills.builtin import SkillResult
 
+PRONOUNS = {"it", "them", "that", "those", "these", "this", "everything"}
 BUILTIN = BUILTIN_INTENTS  # kept for callers of the first version
 SPLIT = re.compile(r"\s*(?:,\s*)?\b(?:and then|and|then|und dann|und|dann)\b\s*|\s*;\s*", re.IGNORECASE)
-VERBS = {"HassTurnOn": "turned_on", "HassTurnOff": "turned_off", "HassLightSet": "set",
-         "HassClimateSetTemperature": "set", "HassSetPosition": "moved"}  # fmt: skip
-KIND_VERBS = {("HassTurnOn", "lock"): "locked", ("HassTurnOff", "lock"): "unlocked", ("HassTurnOn", "cover"): "opened",
-              ("HassTurnOff", "cover"): "closed"}  # fmt: skip
+VERBS = {
+    "HassTurnOn": "turned_on",
+    "HassTurnOff": "turned_off",
+    "HassLightSet": "set",
+    "HassClimateSetTemperature": "set",
+    "HassSetPosition": "moved",
+    "HassFanSetSpeed": "set",
+}
+KIND_VERBS = {
+    ("HassTurnOn", "lock"): "locked",
+    ("HassTurnOff", "lock"): "unlocked",
+    ("HassTurnOn", "cover"): "opened",
+    ("HassTurnOff", "cover"): "closed",
+}
 
 
 class DeviceSkill:
@@ -26,84 +41,132 @@ class DeviceSkill:
         self.devices = devices
         self.engine = engine or IntentEngine(devices.registry, language)
         self.language = self.engine.language
+        self.planner = Planner(devices.registry, self.language)
+        self.answers = Answers(self.language)
+
+    def recognize(self, text: str) -> IntentMatch | None:
+        """One sentence, recognised and planned over the registry."""
+        match = self.engine.recognize(text)
+        if match is not None and (match.intent in DEVICE_INTENTS or _declined(match)):
+            return self.planner.plan(match)
+        return match
 
     def match(self, text: str) -> list[IntentMatch] | None:
         """One match, or several when every part of "... and ..." is a device command. Parts are
         tried first: a whole sentence with "and" in it rarely matches, and failing costs most."""
         parts = _carry_verbs([p for p in SPLIT.split(text) if p.strip()])
         if len(parts) >= 2:
-            matches = [self.engine.recognize(p) for p in parts]
-            if all(m is not None and m.intent in DEVICE_INTENTS and not m.query and m.actions for m in matches):
-                return [m for m in matches if m is not None]
-        match = self.engine.recognize(text)
+            matches: list[IntentMatch] = []
+            for part in parts:  # the first part that is no command ends it: "turn on each and every light"
+                found = self.recognize(part)
+                if found is None or found.intent not in DEVICE_INTENTS or found.query or not found.actions:
+                    break
+                matches.append(found)
+            else:
+                return matches
+        match = self.recognize(text)
         return [match] if match is not None else None
+
+    def explain(self, text: str) -> IntentMatch | None:
+        """A device sentence that names nothing in the home: say so, as Home Assistant would
+        ("There is no lock in the Kitchen"), when the verb fixes the kind or a room was named."""
+        refusal = judge(text, self.engine.vocabulary()).refusal
+        if refusal == "MEDIA_UNSUPPORTED":
+            return self.planner.decline(IntentMatch("HassMediaSearchAndPlay", {}), refusal, "cannot_media")
+        if refusal == "SCENE_UNSUPPORTED":
+            return self.planner.decline(IntentMatch("HassTurnOn", {}), "KIND_UNSUPPORTED", "cannot_kind", kind="scene")
+        found = self.engine.recognize_unmatched(text)
+        if found is None:
+            return None
+        match, missing = found
+        if match.intent in MEDIA_INTENTS:
+            return self.planner.decline(match, "MEDIA_UNSUPPORTED", "cannot_media")
+        if missing.get("name", "").strip() in PRONOUNS:
+            return None  # "set it to 20 percent": the conversation knows what "it" is
+        domains = [d for d in match.domains if d]
+        area = match.slots.get("area") or self._area_in(missing.get("name", ""))
+        specific = len(domains) == 1
+        if not (specific or (area and "area" not in match.implied)) or "area" in missing or "floor" in missing:
+            return None
+        if specific and domains[0] in UNSUPPORTED_DOMAINS:
+            return None  # a scene or a button only when the words say so (above)
+        records = self.engine.registry.records.values()
+        here = [r for r in records if r.device.kind.value in domains and (not area or norm(r.area) == norm(area))]
+        name = missing.get("name", "").strip()
+        match.problem = "NO_KIND_IN_AREA" if area and not here else "NO_NAME"
+        if area and not here:
+            match.reply = say(
+                self.language,
+                "no_kind_in_area",
+                kind=KIND_NOUNS.get(domains[0], "device") if specific else "device like that",
+                area=area,
+            )
+        else:
+            match.reply = say(self.language, "no_name", name=name)
+        return match
+
+    def _area_in(self, words: str) -> str | None:
+        padded = f" {norm(words)} "
+        areas = {r.area for r in self.engine.registry.records.values() if r.area}
+        return next((a for a in sorted(areas, key=len, reverse=True) if f" {norm(a)} " in padded), None)
 
     async def handle(self, text: str) -> SkillResult | None:
         """The whole local path in one call (no conversation, no confirmations)."""
         matches = self.match(text)
-        if matches is None or matches[0].intent in BUILTIN_INTENTS or not matches[0].supported:
+        if matches is None and (explained := self.explain(text)) is not None:
+            matches = [explained]
+        if matches is None or matches[0].intent in BUILTIN_INTENTS:
             return None
-        if matches[0].query:
-            return self.answer(matches[0])
+        first = matches[0]
+        if first.reply is not None:
+            return SkillResult("device-none", first.reply, {"intent": first.intent, "problem": first.problem})
+        if not first.supported:
+            return None
+        if first.query:
+            return self.answer(first)
         if not any(m.actions for m in matches):
-            return self.nothing(matches[0])
+            return self.nothing(first)
         return await self.act(matches)
 
     def nothing(self, match: IntentMatch) -> SkillResult:
-        return SkillResult("device-none", say(self.language, "no_device"), {"intent": match.intent})
+        reply = match.reply or say(self.language, "no_device")
+        return SkillResult("device-none", reply, {"intent": match.intent, "problem": match.problem or "NO_DEVICE"})
 
     async def act(self, matches: list[IntentMatch]) -> SkillResult:
         started = time.perf_counter()
         planned = [(m, a) for m in matches for a in m.actions]
-        outcomes = await asyncio.gather(*(self.devices.set(a.device_id, a.values) for _, a in planned),
-                                        return_exceptions=True)  # fmt: skip
+        outcomes = await asyncio.gather(
+            *(self.devices.set(a.device_id, a.values) for _, a in planned), return_exceptions=True
+        )
         replies = []
         for match in matches:
             results = [(a, o) for (m, a), o in zip(planned, outcomes, strict=True) if m is match]
             done = [a for a, o in results if not isinstance(o, BaseException)]
             failed = [(a, o) for a, o in results if isinstance(o, BaseException)]
             replies.append(self._reply(match, done, failed))
-        records = [_record(a, None if not isinstance(o, BaseException) else o)
-                   for (_, a), o in zip(planned, outcomes, strict=True)]  # fmt: skip
+        records = [
+            _record(a, None if not isinstance(o, BaseException) else o)
+            for (_, a), o in zip(planned, outcomes, strict=True)
+        ]
         data = {
-            "intent": "+".join(m.intent for m in matches), "intent_ms": round(sum(m.ms for m in matches), 2),
-            "confidence": min(m.confidence for m in matches), "actions": records,
+            "intent": "+".join(m.intent for m in matches),
+            "intent_ms": round(sum(m.ms for m in matches), 2),
+            "confidence": min(m.confidence for m in matches),
+            "actions": records,
             "actions_ms": round(1000 * (time.perf_counter() - started), 2),
-        }  # fmt: skip
+        }
         return SkillResult("device", " ".join(r for r in replies if r), data)
 
     def answer(self, match: IntentMatch) -> SkillResult:
-        lang = self.language
-        rec = match.query[0]
-        data: dict[str, Any] = {"intent": match.intent, "device": rec.id, "state": rec.state}
-        if rec.available is False:
-            return SkillResult("device-query", say(lang, "offline_device", name=rec.name), data)
-        state = rec.state
-        if match.intent == "HassClimateGetTemperature":
-            value = state.get("current_temperature", state.get("value"))
-            if value is not None:
-                where = rec.area or rec.name
-                return SkillResult("device-query", say(lang, "temperature", value=float(value), where=where), data)
-        if "locked" in state:
-            actual = "locked" if state["locked"] else "unlocked"
-        elif "on" in state:
-            actual = "on" if state["on"] else "off"
-        else:
-            actual = str(state.get("state", ""))
-        want = str(match.slots.get("state", "")).lower()
-        if want and actual:
-            key = "state_yes" if actual == want else "state_no"
-            reply = say(lang, key, name=rec.name, state=state_word(lang, actual))
-        else:
-            reply = say(lang, "state_is", name=rec.name, state=state_word(lang, actual) or say(lang, "unknown_state"))
-        return SkillResult("device-query", reply, data)
+        reply, data = self.answers.answer(match)
+        return SkillResult("device-query", reply, {"intent": match.intent, **data})
 
     def _reply(self, match: IntentMatch, done: list[Action], failed: list[tuple[Action, BaseException]]) -> str:
         lang = self.language
         parts = []
         if done:
             verb = KIND_VERBS.get((match.intent, done[0].kind)) or VERBS.get(match.intent) or _verb(done[0])
-            what = say(lang, "the_device", name=done[0].name) if len(done) == 1 else say(lang, "n_devices", n=len(done))
+            what = say(lang, "the_device", name=done[0].name) if len(done) == 1 else _count(lang, done)
             text = say(lang, verb, what=what)
             parts.append(text[0].upper() + text[1:])
         for action, err in failed:
@@ -128,6 +191,20 @@ def _carry_verbs(parts: list[str]) -> list[str]:
     return out
 
 
+def _count(language: str, done: list[Action]) -> str:
+    """ "4 lights", "2 fans"; "3 devices" when the kinds differ (or the language has no plurals here)."""
+    kinds = {a.kind for a in done}
+    if language != "en" or len(kinds) != 1:
+        return say(language, "n_devices", n=len(done))
+    noun = KIND_NOUNS.get(kinds.pop(), "device")
+    return f"{len(done)} {noun}{'es' if noun.endswith(('sh', 'ch', 's')) else 's'}"
+
+
+def _declined(match: IntentMatch | None) -> bool:
+    """Media and other kinds the hub cannot control are planned too: into an honest "I can't"."""
+    return match is not None and (match.intent in MEDIA_INTENTS or bool(set(match.domains) & UNSUPPORTED_DOMAINS))
+
+
 def _verb(action: Action) -> str:
     """For actions that came without an intent (a tool call): the verb their values imply."""
     values = action.values
@@ -141,8 +218,12 @@ def _verb(action: Action) -> str:
 
 
 def _record(action: Action, error: BaseException | None) -> dict[str, object]:
-    out: dict[str, object] = {"device": action.device_id, "name": action.name, "values": action.values,
-                              "confirmed": error is None}  # fmt: skip
+    out: dict[str, object] = {
+        "device": action.device_id,
+        "name": action.name,
+        "values": action.values,
+        "confirmed": error is None,
+    }
     if error is not None:
         out["error"] = getattr(error, "code", type(error).__name__)
     return out

@@ -14,6 +14,7 @@ from rapidfuzz import fuzz, process
 from device_drivers import Kind
 from edge_runtime.brain.context import Conversation
 from edge_runtime.brain.intents import Action, IntentEngine, IntentMatch
+from edge_runtime.brain.planner import Planner
 from edge_runtime.brain.text import prepare
 from edge_runtime.devices.registry import DeviceRecord
 
@@ -34,8 +35,13 @@ STEP_DEGREES = 1.0
 
 
 class FollowUps:
-    def __init__(self, engine: IntentEngine) -> None:
+    def __init__(self, engine: IntentEngine, planner: Planner) -> None:
         self.engine = engine
+        self.planner = planner
+
+    def plan(self, intent: str, slots: dict[str, Any]) -> IntentMatch:
+        """Actions for an intent whose slots came from the conversation (devices by id)."""
+        return self.planner.plan(IntentMatch(intent, slots))
 
     def resolve(self, text: str, conversation: Conversation) -> IntentMatch | None:
         heard = prepare(text)
@@ -101,7 +107,7 @@ class FollowUps:
         slots = {k: v for k, v in conversation.last_slots.items() if k not in ("name", "area", "floor", "ids")}
         if "relative" in slots:  # "make it brighter" ... "and the hallway too"
             return self._stepped(records, str(slots["relative"]), heard)
-        match = self.engine.plan(conversation.last_intent, {**slots, "ids": [r.id for r in records]})
+        match = self.plan(conversation.last_intent, {**slots, "ids": [r.id for r in records]})
         match.heard_as = heard
         return match
 
@@ -111,10 +117,10 @@ class FollowUps:
             return None
         stand_in = records[0].name.lower()
         match = self.engine.recognize(_PRONOUN.sub(f"the {stand_in}", heard, count=1))
-        if match is None or match.slots.get("name") != records[0].id:
+        if match is None or str(match.slots.get("name", "")).lower() not in {n.lower() for n in records[0].names()}:
             return None
         slots: dict[str, Any] = {k: v for k, v in match.slots.items() if k != "name"}
-        planned = self.engine.plan(match.intent, {**slots, "ids": [r.id for r in records]})
+        planned = self.plan(match.intent, {**slots, "ids": [r.id for r in records]})
         planned.heard_as = heard
         return planned
 

@@ -1,5 +1,10 @@
-"""Local intents: Home Assistant's sentence templates (hassil + home-assistant-intents), matched
-against the live device registry and turned into device actions. Deterministic, a few ms."""
+"""Local intents: Home Assistant's sentence templates (hassil + home-assistant-intents, plus ours)
+recognised over the live device registry. Which devices a match means, and what to do with them,
+is `planner.py`'s job; this module only says what was said.
+
+Names are slot values by their text, not by device id, so that two devices called "Phone" stay
+two and the planner can ask which one was meant (Home Assistant does the same).
+"""
 
 from __future__ import annotations
 
@@ -10,26 +15,40 @@ from typing import Any
 
 import yaml
 
-from device_drivers import Kind
 from edge_runtime.brain.fuzzy import repair
 from edge_runtime.brain.text import prepare
+from edge_runtime.brain.vocab import (
+    BINARY_NOUNS,
+    BINARY_WORDS,
+    CLOCK_INTENTS,
+    DEVICE_INTENTS,
+    LIST_INTENTS,
+    MEDIA_INTENTS,
+    SENSOR_NOUNS,
+    TIMER_INTENTS,
+    UNSUPPORTED_INTENTS,
+    Intent,
+)
 from edge_runtime.devices.registry import DeviceRecord, DeviceRegistry
 
 TEMPLATES = Path(__file__).parent
-# What the hub can do itself; any other Home Assistant intent (weather, shopping list...) is not local.
-DEVICE_INTENTS = {"HassTurnOn", "HassTurnOff", "HassLightSet", "HassClimateSetTemperature", "HassSetPosition",
-                  "HassGetState", "HassClimateGetTemperature"}  # fmt: skip
-BUILTIN_INTENTS = {"HassGetCurrentTime", "HassGetCurrentDate", "HassStartTimer", "HassCancelTimer",
-                   "HassCancelAllTimers", "HassTimerStatus", "HassNevermind", "HassPauseTimer",
-                   "HassUnpauseTimer"}  # fmt: skip
+# Compiled: what the hub does, and what it must recognise to decline honestly (media, vacuums).
+COMPILED = DEVICE_INTENTS | CLOCK_INTENTS | MEDIA_INTENTS | UNSUPPORTED_INTENTS | {Intent.NEVERMIND}
+MISSING = "<missing>"  # hassil's text for a context slot no words filled
+BUILTIN_INTENTS = frozenset(CLOCK_INTENTS | TIMER_INTENTS | LIST_INTENTS | {Intent.NEVERMIND})
 COLOURS = {
-    "red": [255, 0, 0], "green": [0, 255, 0], "blue": [0, 0, 255], "white": [255, 255, 255],
-    "yellow": [255, 255, 0], "orange": [255, 165, 0], "purple": [128, 0, 128], "pink": [255, 192, 203],
-}  # fmt: skip
-# Home Assistant calls locking and opening "turning on".
-TEMPERATURE_KINDS = (Kind.CLIMATE, Kind.SENSOR)
-ON_VALUES = {Kind.LOCK: ("locked", True), Kind.COVER: ("state", "open")}
-OFF_VALUES = {Kind.LOCK: ("locked", False), Kind.COVER: ("state", "close")}
+    "red": [255, 0, 0],
+    "green": [0, 255, 0],
+    "blue": [0, 0, 255],
+    "white": [255, 255, 255],
+    "black": [0, 0, 0],
+    "yellow": [255, 255, 0],
+    "orange": [255, 165, 0],
+    "purple": [128, 0, 128],
+    "pink": [255, 192, 203],
+    "turquoise": [64, 224, 208],
+    "brown": [150, 75, 0],
+}
 
 
 @dataclass
@@ -49,10 +68,21 @@ class IntentMatch:
     ms: float = 0.0
     confidence: float = 1.0  # 1: the words matched a template exactly; less: names repaired by fuzzy match
     heard_as: str = ""  # the text that matched, after number and name repair
+    response: str = "default"  # which answer the template asks for (one, one_yesno, any, all, which, how_many)
+    combination: str = ""  # the template's slot combination (name_only, area_domain, domain_all...)
+    implied: frozenset[str] = frozenset()  # slots filled from the hub's room, not said
+    domains: tuple[str, ...] = ()  # the kinds the template is for (from requires_context)
+    reply: str | None = None  # an answer instead of actions: "There is no lock in the Kitchen."
+    problem: str = ""  # the stable code of that answer (NO_DEVICE_CLASS_IN_AREA, DUPLICATE_NAME...)
 
     @property
     def supported(self) -> bool:
         return self.intent in DEVICE_INTENTS or self.intent in BUILTIN_INTENTS
+
+
+def _domains(data: Any) -> tuple[str, ...]:
+    wanted = (data.requires_context or {}).get("domain") or (data.slots or {}).get("domain") or ()
+    return (wanted,) if isinstance(wanted, str) else tuple(wanted)
 
 
 class IntentEngine:
@@ -69,31 +99,47 @@ class IntentEngine:
         ours = TEMPLATES / f"templates_{language}.yaml"
         if ours.exists():
             merge_dict(data, yaml.safe_load(ours.read_text()))
-        # Only what the hub acts on: every other intent's templates would be tried, and fail, on
-        # each sentence that matches nothing (5.3 ms instead of ~1 ms); those turns go elsewhere.
-        data["intents"] = {k: v for k, v in data["intents"].items() if k in DEVICE_INTENTS | BUILTIN_INTENTS}
+        data.setdefault("lists", {}).update(_word_lists())
+        # Only what the hub acts on or must decline: every other intent's templates would be tried,
+        # and fail, on each sentence that matches nothing; those turns go elsewhere.
+        data["intents"] = {k: v for k, v in data["intents"].items() if k in COMPILED}
         self.intents = Intents.from_dict(data)
         self.language = language
         self.registry = registry
-        from hassil.intents import TextSlotList
-
-        self._nowhere = TextSlotList.from_tuples([("nowhere", "")])
+        self._slot_key: tuple[Any, ...] | None = None
+        self._slot_lists: dict[str, Any] = {}
         self.recognize("warm up")  # hassil compiles lazily: pay for it at start-up, not on the first turn
 
-    def _slot_lists(self) -> dict[str, Any]:
+    def slot_lists(self) -> dict[str, Any]:
+        """Rebuilt only when a name, alias, kind, room or floor changed: hassil indexes each list
+        on first use, and a new list every turn would pay for that index every turn."""
+        key = tuple(
+            (rec.id, rec.device.kind.value, rec.device.device_class, tuple(rec.names()), rec.area, rec.floor)
+            for rec in self.registry.records.values()
+        )
+        if key != self._slot_key:
+            self._slot_key, self._slot_lists = key, self._build_slot_lists()
+        return self._slot_lists
+
+    def _build_slot_lists(self) -> dict[str, Any]:
         from hassil.expression import TextChunk
         from hassil.intents import TextSlotList, TextSlotValue
 
-        names, areas, floors = [], set(), set()
+        # One value per spoken name and kind, with the kind as context, as Home Assistant builds it:
+        # seven binary sensors called "Phone" are one value (one parse, not seven), and the planner
+        # still finds all seven by the name.
+        names: dict[tuple[str, str], Any] = {}
+        areas, floors = set(), set()
         for rec in self.registry.records.values():
-            for spoken in dict.fromkeys(n.lower() for n in rec.names()):
-                names.append(TextSlotValue(TextChunk(spoken), rec.id, context={"domain": rec.device.kind.value}))
+            kind = rec.device.kind.value
+            for spoken in {n.lower() for n in rec.names()}:
+                names.setdefault((spoken, kind), TextSlotValue(TextChunk(spoken), spoken, context={"domain": kind}))
             if rec.area:
                 areas.add(rec.area)
             if rec.floor:
                 floors.add(rec.floor)
         return {
-            "name": TextSlotList(name="name", values=names),
+            "name": TextSlotList(name="name", values=list(names.values())),
             "area": TextSlotList.from_tuples([(a.lower(), a) for a in sorted(areas)] or [("nowhere", "")]),
             "floor": TextSlotList.from_tuples([(f.lower(), f) for f in sorted(floors)] or [("nowhere", "")]),
         }
@@ -104,20 +150,7 @@ class IntentEngine:
         words |= {p.lower() for rec in self.registry.records.values() for p in (rec.area, rec.floor) if p}
         return words
 
-    def _best(self, text: str, slot_lists: dict[str, Any]) -> Any:
-        """The most specific parse: "the kitchen light" is that device, not the kitchen's lights.
-        When a device's name is in the text, a parse without rooms is tried first (one extra
-        recognize, ~1 ms, only then)."""
-        from hassil import recognize
-
-        if self._names_in(text):
-            nowhere = self._nowhere
-            named = recognize(text, self.intents, slot_lists={**slot_lists, "area": nowhere, "floor": nowhere})
-            if named is not None and "name" in named.entities:
-                return named
-        return recognize(text, self.intents, slot_lists=slot_lists, intent_context=self._where())
-
-    def _where(self) -> dict[str, Any] | None:
+    def where(self) -> dict[str, Any] | None:
         """The hub's room as hassil's context: "turn on the lights" then means that room's."""
         home = (self.registry.home_area or "").lower()
         if not home:
@@ -125,14 +158,34 @@ class IntentEngine:
         area = next((r.area for r in self.registry.records.values() if r.area and r.area.lower() == home), None)
         return {"area": area} if area else None
 
-    def _names_in(self, text: str) -> bool:
-        padded = f" {text} "
-        return any(f" {n.lower()} " in padded for rec in self.registry.records.values() for n in rec.names())
+    def _best(self, text: str, slot_lists: dict[str, Any], *, unmatched: bool = False) -> Any:
+        """Home Assistant's preference among parses: a device's name said over a room ("the kitchen
+        light" is that light), then the most words matched, then the fewest slots taken from context."""
+        from hassil import recognize_all
+
+        best, best_key = None, None
+        for result in recognize_all(
+            text,
+            self.intents,
+            slot_lists=slot_lists,
+            intent_context=self.where(),
+            allow_unmatched_entities=unmatched,
+            language=self.language,
+        ):
+            said = [e for e in result.entities.values() if e.text]
+            implied = len(result.entities) - len(said)
+            key: tuple[int, ...] = (any(e.name == "name" for e in said), result.text_chunks_matched, -implied)
+            if unmatched:
+                missing = [e for e in result.unmatched_entities.values() if getattr(e, "text", "") != MISSING]
+                key = (-len(missing), *key, -len(_domains(result.intent_data)))
+            if best_key is None or key > best_key:
+                best, best_key = result, key
+        return best
 
     def recognize(self, text: str) -> IntentMatch | None:
         started = time.perf_counter()
         heard = prepare(text)
-        slot_lists = self._slot_lists()
+        slot_lists = self.slot_lists()
         result = self._best(heard, slot_lists)
         confidence = 1.0
         if result is None and (fixed := repair(heard, self.vocabulary())) is not None:
@@ -140,61 +193,53 @@ class IntentEngine:
             heard, confidence = fixed.text, fixed.score
         if result is None:
             return None
-        slots = {k: v.value for k, v in result.entities.items()}
-        match = IntentMatch(result.intent.name, slots, confidence=confidence, heard_as=heard)
-        self._plan(match)
+        match = self._match(result, heard, confidence)
         match.ms = round(1000 * (time.perf_counter() - started), 2)
         return match
 
-    def plan(self, intent: str, slots: dict[str, Any]) -> IntentMatch:
-        """Actions for an intent whose slots came from elsewhere (a follow-up, a tool call)."""
-        match = IntentMatch(intent, slots)
-        self._plan(match)
-        return match
+    def recognize_unmatched(self, text: str) -> tuple[IntentMatch, dict[str, str]] | None:
+        """A device sentence whose name matched nothing ("unlock the kitchen door" in a home without
+        one): the intent, what was understood, and the words that named nothing. Slower; only
+        tried when nothing else matched."""
+        heard = prepare(text)
+        result = self._best(heard, self.slot_lists(), unmatched=True)
+        if result is None or result.intent.name not in DEVICE_INTENTS | MEDIA_INTENTS:
+            return None
+        missing = {
+            k: v.text.strip()
+            for k, v in result.unmatched_entities.items()
+            if getattr(v, "text", "").strip() and v.text != MISSING
+        }
+        if not missing or set(missing) - {"name", "area", "floor"}:
+            return None
+        return self._match(result, heard, 1.0), missing
 
-    def _targets(self, slots: dict[str, Any]) -> list[DeviceRecord]:
-        if "name" in slots:
-            rec = self.registry.records.get(str(slots["name"]))
-            return [rec] if rec else []
-        if "ids" in slots:  # a follow-up names its devices by id
-            return [self.registry.records[i] for i in slots["ids"] if i in self.registry.records]
-        domain = slots.get("domain")
-        out = []
-        for rec in self.registry.records.values():
-            if domain and rec.device.kind.value != domain:
-                continue
-            if "area" in slots and rec.area != slots["area"]:
-                continue
-            if "floor" in slots and rec.floor != slots["floor"]:
-                continue
-            if "area" in slots or "floor" in slots:
-                out.append(rec)
-        return out
+    def _match(self, result: Any, heard: str, confidence: float) -> IntentMatch:
+        slots = {k: v.value for k, v in result.entities.items()}
+        implied = frozenset(k for k, v in result.entities.items() if not v.text and k in ("area", "floor"))
+        metadata = result.intent_metadata or {}
+        said = result.context.get("domain")  # the named device's own kind, when a name matched
+        domains = (said,) if isinstance(said, str) and "name" in result.entities else _domains(result.intent_data)
+        return IntentMatch(
+            result.intent.name,
+            slots,
+            confidence=confidence,
+            heard_as=heard,
+            response=result.response or "default",
+            combination=str(metadata.get("slot_combination", "")),
+            implied=implied,
+            domains=domains,
+        )
 
-    def _plan(self, match: IntentMatch) -> None:
-        targets = self._targets(match.slots)
-        intent, slots = match.intent, match.slots
-        for rec in targets:
-            kind = rec.device.kind
-            values: dict[str, Any] = {}
-            if intent in ("HassTurnOn", "HassTurnOff"):
-                table = ON_VALUES if intent == "HassTurnOn" else OFF_VALUES
-                attr, value = table.get(kind, ("on", intent == "HassTurnOn"))
-                values = {attr: value}
-            elif intent == "HassLightSet":
-                if "brightness" in slots:
-                    values["brightness"] = round(float(slots["brightness"]))
-                if slots.get("color") in COLOURS:
-                    values["rgb"] = COLOURS[slots["color"]]
-            elif intent == "HassClimateSetTemperature" and kind is Kind.CLIMATE:
-                values = {"target_temperature": float(slots["temperature"])}
-            elif intent == "HassSetPosition":
-                values = {"position": round(float(slots["position"]))}
-            elif intent == "HassGetState" or (intent == "HassClimateGetTemperature" and kind in TEMPERATURE_KINDS):
-                match.query.append(rec)
-                continue
-            values = {
-                k: v for k, v in values.items() if k in rec.device.attributes and rec.device.attributes[k].writable
-            }
-            if values:
-                match.actions.append(Action(rec.id, rec.name, values, kind.value))
+
+def _word_lists() -> dict[str, Any]:
+    """Our lists for binary sensors' and sensors' own words, from vocab.py."""
+
+    def values(table: dict[str, Any]) -> dict[str, Any]:
+        return {"values": [{"in": word, "out": out} for word, out in table.items()]}
+
+    return {
+        "bs_state": values({word: word for word in BINARY_WORDS}),
+        "bs_class": values({f"{noun}[s]": cls for noun, cls in BINARY_NOUNS.items()}),
+        "sensor_class": values(SENSOR_NOUNS),
+    }

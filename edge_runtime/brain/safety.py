@@ -7,22 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from device_drivers import Kind
 from edge_runtime.brain.intents import Action
+from edge_runtime.devices.classes import safety_class
 from edge_runtime.devices.registry import DeviceRecord
 
 
 def device_class(rec: DeviceRecord) -> str:
-    """lock | garage | alarm | the device's kind. A cover is a garage door by its class or its name."""
-    kind = rec.device.kind
-    names = " ".join(rec.names()).lower()
-    if kind is Kind.LOCK:
-        return "lock"
-    if kind is Kind.COVER and (rec.device.device_class in ("garage", "gate") or "garage" in names):
-        return "garage"
-    if rec.device.device_class == "alarm" or "alarm" in names:
-        return "alarm"
-    return kind.value
+    """lock | garage | alarm | the device's kind; the device layer guards topics by the same classes."""
+    return safety_class(rec.device, rec.names())
 
 
 def risky_verb(rec: DeviceRecord, action: Action) -> str | None:

@@ -15,6 +15,7 @@ from typing import Any
 from rapidfuzz import fuzz
 
 from device_drivers import InvalidCommand
+from edge_runtime.brain.guard import Verdict, judge
 from edge_runtime.brain.intents import Action
 from edge_runtime.devices.registry import DeviceRecord, DeviceRegistry
 from models.llm import LLM
@@ -67,8 +68,16 @@ def grounded(text: str, registry: DeviceRegistry, also: list[str] | None = None)
     return [r for r in out if any(a.writable for a in r.device.attributes.values())]
 
 
-def schema(candidates: list[DeviceRecord]) -> dict[str, Any]:
-    attributes = sorted({n for r in candidates for n, a in r.device.attributes.items() if a.writable})
+def schema(candidates: list[DeviceRecord], allowed: frozenset[str] | None = None) -> dict[str, Any]:
+    """`allowed`: the attributes the sentence supports (guard.py); the model may pick no other."""
+    attributes = sorted(
+        {
+            n
+            for r in candidates
+            for n, a in r.device.attributes.items()
+            if a.writable and (allowed is None or n in allowed)
+        }
+    )
     return {
         "type": "object",
         "properties": {
@@ -101,7 +110,9 @@ def contradicts(text: str, attribute: str, value: Any) -> bool:
     return wrong_degrees or wrong_percent
 
 
-def validate(raw: dict[str, Any], candidates: list[DeviceRecord], text: str = "") -> ToolCall:
+def validate(
+    raw: dict[str, Any], candidates: list[DeviceRecord], text: str = "", verdict: Verdict | None = None
+) -> ToolCall:
     """The call as an action, or why it cannot be one. Nothing is sent for an invalid call."""
     by_name = {r.name.lower(): r for r in candidates}
     rec = by_name.get(str(raw.get("device", "")).lower())
@@ -110,6 +121,9 @@ def validate(raw: dict[str, Any], candidates: list[DeviceRecord], text: str = ""
     attr = rec.device.attributes.get(str(raw.get("attribute", "")))
     if attr is None or not attr.writable:
         return ToolCall(raw, None, "UNKNOWN_ATTRIBUTE")
+    verdict = verdict or (judge(text) if text else None)  # no sentence: nothing to hold the call to
+    if verdict is not None and not verdict.allows(rec, attr.name):
+        return ToolCall(raw, None, verdict.refusal or "DOES_NOT_FIT_REQUEST")
     value = raw.get("value")
     if attr.name == "on" and (said := polarity(text)) is not None:
         value = said  # the sentence decides on or off; the model only picks the device
@@ -122,9 +136,10 @@ def validate(raw: dict[str, Any], candidates: list[DeviceRecord], text: str = ""
     return ToolCall(raw, Action(rec.id, rec.name, {attr.name: value}, rec.device.kind.value))
 
 
-def call_tool(llm: LLM, text: str, candidates: list[DeviceRecord]) -> ToolCall:
+def call_tool(llm: LLM, text: str, candidates: list[DeviceRecord], verdict: Verdict | None = None) -> ToolCall:
     messages = [{"role": "system", "content": SYSTEM}]
     for question, answer in EXAMPLES:
         messages += [{"role": "user", "content": question}, {"role": "assistant", "content": json.dumps(answer)}]
     messages.append({"role": "user", "content": text})
-    return validate(llm.call_json(messages, schema(candidates)), candidates, text)
+    verdict = verdict or judge(text)
+    return validate(llm.call_json(messages, schema(candidates, verdict.attributes)), candidates, text, verdict)

@@ -30,6 +30,7 @@ def device_hub_from(settings: EdgeSettings, *, client_id: str | None = None) -> 
             "cert_file": settings.mqtt_cert_file,
             "key_file": settings.mqtt_key_file,
         },
+        guarded_classes=settings.confirm_class_set,
     )
     hub.registry.home_area = settings.room
     return hub

@@ -20,7 +20,7 @@ from edge_runtime.devices.errors import (
     DeviceUnconfirmed,
     InvalidDeviceCommand,
 )
-from edge_runtime.devices.link import MqttLink
+from edge_runtime.devices.link import MessageRefused, MqttLink
 from edge_runtime.devices.registry import DeviceRecord, DeviceRegistry
 
 
@@ -76,6 +76,13 @@ class Commander:
         allowed = codec.command_topics(device)
         if any(topic not in allowed for topic, _ in messages):  # never publish outside a device's command topics
             raise InvalidCommand(f"refusing to publish outside {rec.name}'s command topics")
+        guarded = self.registry.guard_problem(rec, (topic for topic, _ in messages))
+        if guarded is not None:  # a switch on a lock's topic would unlock without the lock's confirmation
+            raise InvalidCommand(
+                f"refusing to command {rec.name}: {guarded}",
+                code="DEVICE_TOPIC_GUARDED",
+                hint="see `companion doctor`: two devices announced the same topic",
+            )
         # Offline for a while: say so at once. Just dropped (a broker restart, a flap): try anyway.
         if rec.available is False and time.monotonic() - rec.offline_since > self.offline_grace_s:
             raise DeviceUnavailable(f"{rec.name} is offline", hint="check its power and connection")
@@ -128,9 +135,19 @@ class Commander:
                 pending.future.set_result(None)
 
     def _after_reconnect(self) -> None:
-        """Retained state arrives on resubscribe; a command still unconfirmed after it is resent once."""
+        """Retained state arrives on resubscribe; a command still unconfirmed after it is resent once,
+        unless its message is what made the broker drop the connection: that one fails with its code."""
         for pendings in self.pending.values():
             for pending in pendings:
+                if any(self.link.is_refused(topic) for topic, _ in pending.messages):
+                    _fail(
+                        pending.future,
+                        MessageRefused(
+                            f"{pending.record.name}: the broker dropped the "
+                            "connection for this command; it is not sent again"
+                        ),
+                    )
+                    continue
                 asyncio.get_running_loop().call_later(0.5, self._resend_if_needed, pending)
 
     def _resend_if_needed(self, pending: Pending) -> None:
@@ -140,8 +157,16 @@ class Commander:
             pending.future.set_result(None)
             return
         pending.resent = True
-        for topic, payload in pending.messages:
-            self.link.publish(topic, payload)
+        try:
+            for topic, payload in pending.messages:
+                self.link.publish(topic, payload)
+        except DriverError as err:
+            _fail(pending.future, err)
+
+
+def _fail(future: asyncio.Future[None], err: Exception) -> None:
+    if not future.done():
+        future.set_exception(err)
 
 
 def _expire(future: asyncio.Future[None]) -> None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from device_drivers import Attribute
+from device_drivers.color import same_colour
 
 # A cover told to open reports opening, then open; told to stop, whatever it stopped at.
-COVER_ECHOES = {"open": {"open", "opening"}, "close": {"closed", "closing"},
-                "stop": {"stopped", "open", "closed"}}  # fmt: skip
+COVER_ECHOES = {"open": {"open", "opening"}, "close": {"closed", "closing"}, "stop": {"stopped", "open", "closed"}}
 
 
 def matches(attr: Attribute, want: Any, got: Any) -> bool:
@@ -16,16 +16,22 @@ def matches(attr: Attribute, want: Any, got: Any) -> bool:
         return False
     if attr.name == "state" and attr.type == "enum":
         return got in COVER_ECHOES.get(want, {want})
+    step = attr.step or 0  # the device's own precision: a 3-speed fan is 33 % per step
     if attr.name == "color_temp":
-        return abs(float(got) - float(want)) <= 0.02 * float(want)  # mireds round to 1
+        return abs(float(got) - float(want)) <= max(0.02 * float(want), step)  # mireds round to 1
     if attr.type == "int":
-        return abs(float(got) - float(want)) <= 1  # 0-100 % travels as 0-255 or 0-254
+        return abs(float(got) - float(want)) <= max(1, step)  # 0-100 % travels as 0-255 or 0-254
     if attr.type == "float":
-        return abs(float(got) - float(want)) <= 0.05
-    if attr.type == "rgb":
-        return all(abs(int(g) - int(w)) <= 2 for g, w in zip(got, want, strict=True))
+        return abs(float(got) - float(want)) <= max(0.05, step / 2)
+    if attr.type == "rgb":  # the colour it reached: its gamut and rounding move it, its hue stays
+        return same_colour(want, got)
     return bool(got == want)
 
 
 def confirmed(attributes: dict[str, Attribute], want: dict[str, Any], state: dict[str, Any]) -> bool:
+    """Every value echoed; a colour only while the light shows colour (not its colour temperature)."""
+    if "rgb" in want and state.get("color_mode") in ("color_temp", "white", "brightness", "onoff"):
+        return False
+    if "color_temp" in want and state.get("color_mode") not in (None, "color_temp"):
+        return False
     return all(matches(attributes[k], v, state.get(k)) for k, v in want.items())

@@ -16,17 +16,22 @@ from device_drivers import (
     BrokerAddress,
     Codec,
     Convention,
+    Device,
+    Discovery,
     DriverError,
     HomeAssistant,
     Homie,
     Zigbee2MQTT,
 )
+from device_drivers.validate import device_topics
+from edge_runtime.devices.classes import CONFIRM_CLASSES
 from edge_runtime.devices.commands import Commander
 from edge_runtime.devices.errors import (
     BrokerUnavailable,
 )
 from edge_runtime.devices.link import MqttLink
 from edge_runtime.devices.registry import DeviceRecord, DeviceRegistry
+from edge_runtime.devices.reporting import Reporter
 from edge_runtime.devices.store import DeviceStore
 
 log = logging.getLogger(__name__)
@@ -34,7 +39,7 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class DeviceEvent:
-    type: str  # device-added | device-changed | device-removed | state | availability
+    type: str  # device-added | device-changed | device-removed | device-refused | state | availability
     device_id: str
     data: dict[str, Any] = field(default_factory=dict)
 
@@ -42,8 +47,9 @@ class DeviceEvent:
         return {"type": self.type, "device": self.device_id, **self.data}
 
 
-def default_codecs(ha_prefix: str = "homeassistant", z2m_base: str = "zigbee2mqtt",
-                   homie_prefix: str = "homie") -> list[Codec]:  # fmt: skip
+def default_codecs(
+    ha_prefix: str = "homeassistant", z2m_base: str = "zigbee2mqtt", homie_prefix: str = "homie"
+) -> list[Codec]:
     return [HomeAssistant(ha_prefix), Zigbee2MQTT(z2m_base), Homie(homie_prefix)]
 
 
@@ -61,17 +67,27 @@ class DeviceHub:
         username: str | None = None,
         password: str | None = None,
         tls_files: dict[str, str | None] | None = None,
+        guarded_classes: frozenset[str] = CONFIRM_CLASSES,
     ) -> None:
+        """`guarded_classes`: whose command topics only a device of the same class may publish on."""
         self.codecs = list(codecs or default_codecs())
         self.by_convention: dict[Convention, Codec] = {c.convention: c for c in self.codecs}
-        self.registry = DeviceRegistry(DeviceStore(store_path))
-        self.link = MqttLink(BrokerAddress.parse(broker_url), client_id=client_id, on_message=self._on_message,
-                             username=username, password=password, tls_files=tls_files)  # fmt: skip
-        self.commander = Commander(self.registry, self.link, self.by_convention, timeout_s=command_timeout_s,
-                                   offline_grace_s=offline_grace_s)  # fmt: skip
+        self.registry = DeviceRegistry(DeviceStore(store_path), guarded=guarded_classes, family=self._family)
+        self.link = MqttLink(
+            BrokerAddress.parse(broker_url),
+            client_id=client_id,
+            on_message=self._on_message,
+            username=username,
+            password=password,
+            tls_files=tls_files,
+        )
+        self.commander = Commander(
+            self.registry, self.link, self.by_convention, timeout_s=command_timeout_s, offline_grace_s=offline_grace_s
+        )
         self.flush_interval_s = flush_interval_s
         self.listeners: list[asyncio.Queue[DeviceEvent]] = []
         self.bad_payloads = 0
+        self.report = Reporter(log)
         self.last_discovery = 0.0
         self._flusher: asyncio.Task[None] | None = None
 
@@ -79,10 +95,8 @@ class DeviceHub:
 
     async def start(self) -> DeviceHub:
         for codec in self.codecs:
-            self.link.subscribe(codec.subscriptions())
-        known = {r.id: self.by_convention[r.device.convention].topics(r.device) for r in self.registry.records.values()}
-        self.registry.route_known(known)
-        self._subscribe_state([r.device for r in self.registry.records.values()], known)
+            self.link.subscribe(codec.subscriptions(), pinned=True)
+        self._subscribe_state(r.device for r in self.registry.records.values())
         await self.link.start()
         self._flusher = asyncio.create_task(self._flush_loop())
         return self
@@ -111,8 +125,10 @@ class DeviceHub:
         """Wait for the broker, then until discovery has been quiet for `quiet_s`."""
         deadline = time.monotonic() + max_s
         if not await self.link.wait_connected(max_s):
-            raise BrokerUnavailable(f"cannot reach the MQTT broker at {self.link.address}",
-                                    hint="check COMPANION_MQTT_URL and that the broker runs")  # fmt: skip
+            raise BrokerUnavailable(
+                f"cannot reach the MQTT broker at {self.link.address}",
+                hint="check COMPANION_MQTT_URL and that the broker runs",
+            )
         started = time.monotonic()
         while time.monotonic() < deadline:
             last = max(self.last_discovery, started)
@@ -120,7 +136,7 @@ class DeviceHub:
                 return
             await asyncio.sleep(0.05)
 
-    # --- inbound
+    # --- inbound: everything here is untrusted, and nothing raises out of it
 
     def _on_message(self, topic: str, payload: bytes) -> None:
         routed = self.registry.routes.get(topic)
@@ -129,12 +145,16 @@ class DeviceHub:
             return
         for codec in self.codecs:
             try:
-                found = codec.parse_discovery(topic, payload)
+                found = codec.discover(topic, payload)
             except DriverError as err:
-                self._bad(topic, err)
+                self._bad(topic, err.code, err.message)
+                return
+            except Exception as err:  # input nobody foresaw: one coded line, never a traceback per message
+                self.bad_payloads += 1
+                self.report.unexpected("device.bad_payload", "DEVICE_DISCOVERY_FAILED", err, topic=topic)
                 return
             if found is not None:
-                self._discovered(codec, found.devices, found.removed)
+                self._discovered(topic, found)
                 return
 
     def _on_state(self, topic: str, payload: bytes, device_ids: set[str]) -> None:
@@ -144,45 +164,104 @@ class DeviceHub:
                 continue
             try:
                 update = self.by_convention[rec.device.convention].decode(rec.device, topic, payload)
+                if not update.values and update.available is None:
+                    continue
+                was = rec.available
+                self.registry.apply(device_id, update.values, update.available, topic)
+                if update.problem is not None:
+                    self._bad(topic, update.problem.code, update.problem.message)
+                    self.registry.note_problem(device_id, topic, payload, update.problem.code, update.problem.message)
+                elif rec.problem is not None and update.values:
+                    self.registry.clear_problem(rec)
+                if self.listeners:
+                    if update.values:
+                        self._emit(DeviceEvent("state", device_id, {"values": update.values}))
+                    if rec.available != was:
+                        self._emit(DeviceEvent("availability", device_id, {"available": rec.available}))
+                if device_id in self.commander.pending:
+                    self.commander.on_state(rec, bool(update.values))
             except DriverError as err:
-                self._bad(topic, err)
-                continue
-            if not update.values and update.available is None:
-                continue
-            was = rec.available
-            self.registry.apply(device_id, update.values, update.available)
-            if self.listeners:
-                if update.values:
-                    self._emit(DeviceEvent("state", device_id, {"values": update.values}))
-                if rec.available != was:
-                    self._emit(DeviceEvent("availability", device_id, {"available": rec.available}))
-            if device_id in self.commander.pending:
-                self.commander.on_state(rec, bool(update.values))
+                self._bad(topic, err.code, err.message)
+                self.registry.note_problem(device_id, topic, payload, err.code, err.message)
+            except Exception as err:
+                self.bad_payloads += 1
+                self.report.unexpected("device.bad_payload", "DEVICE_DECODE_FAILED", err, topic=topic)
+                self.registry.note_problem(device_id, topic, payload, "DEVICE_DECODE_FAILED", repr(err))
 
-    def _bad(self, topic: str, err: DriverError) -> None:
+    def _bad(self, topic: str, code: str, message: str) -> None:
         self.bad_payloads += 1
-        if self.bad_payloads <= 100 or self.bad_payloads % 1000 == 0:
-            log.warning("device.bad_payload", extra={"topic": topic, "code": err.code, "error": err.message,
-                                                     "count": self.bad_payloads})  # fmt: skip
+        self.report.warn("device.bad_payload", code, topic=topic, error=message, bad_payloads=self.bad_payloads)
 
-    def _discovered(self, codec: Codec, devices: list[Any], removed: list[str]) -> None:
+    def _discovered(self, topic: str, found: Discovery) -> None:
+        """Withdrawals, then refusals, then what may join: each device admitted only if its topics are
+        no convention's own and its id and command topics are no other source's."""
         self.last_discovery = time.monotonic()
-        topics = {d.id: codec.topics(d) for d in devices}
-        fresh = {r.id for r in self.registry.records.values()}
-        for rec in self.registry.upsert(devices, topics):
-            self._emit(DeviceEvent("device-changed" if rec.id in fresh else "device-added", rec.id,
-                                   {"name": rec.name, "kind": rec.device.kind.value}))  # fmt: skip
-        self._subscribe_state(devices, topics)
-        for device_id in removed:
-            self.registry.remove(device_id)
-            self._emit(DeviceEvent("device-removed", device_id))
+        for source in found.withdrawn:
+            ids, unused = self.registry.withdraw(source)
+            self.link.unsubscribe(unused)
+            for device_id in ids:
+                self._emit(DeviceEvent("device-removed", device_id, {"source": source}))
+        refused = {(r.source, r.device_id) for r in found.refused}
+        for r in found.refused:
+            self._refuse(r.source, r.device_id, r.error.code, r.error.message)
+        admitted, sources = [], {}
+        for device in found.devices:
+            source = found.sources[device.id]
+            problem = self._reserved(device) or self.registry.admit(device, source)
+            if problem is not None:
+                refused.add((source, device.id))
+                self._refuse(source, device.id, *problem, device=device)
+                continue
+            admitted.append(device)
+            sources[device.id] = source
+        self.registry.restate(topic, keep=refused)
+        known = set(self.registry.records)
+        changed, unused = self.registry.upsert(admitted, sources)
+        for rec in changed:
+            self._emit(
+                DeviceEvent(
+                    "device-changed" if rec.id in known else "device-added",
+                    rec.id,
+                    {"name": rec.name, "kind": rec.device.kind.value},
+                )
+            )
+        self.link.unsubscribe(unused)
+        self._subscribe_state(self.registry.records[d.id].device for d in admitted)
 
-    def _subscribe_state(self, devices: Iterable[Any], topics: dict[str, list[str]]) -> None:
+    def _family(self, source: str) -> str:
+        topic = source.split("#", 1)[0]
+        return next((c.family(topic) for c in self.codecs if c.is_discovery(topic)), topic)
+
+    def _reserved(self, device: Device) -> tuple[str, str] | None:
+        """A topic a convention uses itself: commands to bridge requests or discovery topics, state that
+        would shadow a discovery topic (state is routed first)."""
+        topics = device_topics(device)
+        for codec in self.codecs:
+            for topic in topics["cmd"]:
+                if codec.reserved(topic):
+                    return "DEVICE_BAD_TOPIC", f"command topic {topic!r} is {codec.convention.value}'s own"
+            for topic in topics["state"] | topics["avail"]:
+                if codec.is_discovery(topic):
+                    return "DEVICE_BAD_TOPIC", f"state topic {topic!r} is a discovery topic"
+        return None
+
+    def _refuse(self, source: str, device_id: str, code: str, reason: str, device: Device | None = None) -> None:
+        self.registry.refuse(source, device_id, code, reason, device)
+        self.report.warn("device.refused", code, source=source, device=device_id, reason=reason)
+        self._emit(
+            DeviceEvent("device-refused", device_id or source, {"code": code, "source": source, "reason": reason})
+        )
+
+    def _subscribe_state(self, devices: Iterable[Device]) -> None:
         """Devices that take commands report on the control connection, so their echoes never
         wait behind a sensor flood; the rest on the bulk one."""
-        commandable = {d.id for d in devices if d.writable()}
-        self.link.subscribe_control(t for device_id, ts in topics.items() if device_id in commandable for t in ts)
-        self.link.subscribe(t for device_id, ts in topics.items() if device_id not in commandable for t in ts)
+        control: set[str] = set()
+        bulk: set[str] = set()
+        for device in devices:
+            topics = device_topics(device)
+            (control if device.writable() else bulk).update(topics["state"] | topics["avail"])
+        self.link.subscribe_control(control)
+        self.link.subscribe(bulk)
 
     def _emit(self, event: DeviceEvent) -> None:
         for queue in self.listeners:
@@ -203,4 +282,5 @@ class DeviceHub:
     async def refresh(self, ref: str) -> None:
         rec = self.registry.resolve(ref)
         for topic, payload in self.by_convention[rec.device.convention].refresh(rec.device):
-            self.link.publish(topic, payload)
+            if not any(codec.reserved(topic) for codec in self.codecs):  # never a bridge request
+                self.link.publish(topic, payload)

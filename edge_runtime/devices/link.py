@@ -5,6 +5,9 @@ that only report (sensors), coalesced per topic since a state cache needs only t
 The control one publishes commands and takes the state of devices that can be commanded,
 in order. A broker sends each connection its own stream, so a sensor flood the hub cannot
 keep up with queues behind the bulk connection and never in front of a command's echo.
+
+Every topic is checked before it is published or subscribed to, and nothing is dropped without
+being counted (`dropped`, `broker_dropped`) and reported with a code.
 """
 
 from __future__ import annotations
@@ -12,58 +15,27 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import paho.mqtt.client as mqtt
 
-from device_drivers.mqtt_url import BrokerAddress, configure, set_nodelay
+from device_drivers import BrokerAddress, DriverError
+from device_drivers.validate import check_topic, topic_problem
+from edge_runtime.devices.connection import Connection
+from edge_runtime.devices.reporting import Reporter
 
 log = logging.getLogger(__name__)
 Handler = Callable[[str, bytes], None]
+MAX_BACKLOG = 200_000  # messages taken off the sockets and not yet handled; more are dropped, and counted
+MAX_REFUSED = 256
+# Mosquitto's count of messages it dropped for any client (queue limits), every `sys_interval` seconds.
+SYS_DROPPED = "$SYS/broker/publish/messages/dropped"
 
 
-class _Connection:
-    """One paho client, its subscriptions, and its connected flag."""
-
-    def __init__(self, link: MqttLink, name: str, client_id: str, credentials: dict[str, Any],
-                 backoff: tuple[float, float]) -> None:  # fmt: skip
-        self.link, self.name = link, name
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id)
-        configure(self.client, link.address, **credentials)
-        self.client.reconnect_delay_set(*backoff)  # type: ignore[arg-type]  # floats work
-        self.client.max_inflight_messages_set(1000)
-        self.client.on_connect = self._on_connect
-        self.client.on_disconnect = self._on_disconnect
-        self.filters: set[str] = set()
-        self.up = False
-        self.connects = 0
-
-    def subscribe(self, filters: Iterable[str]) -> None:
-        new = [f for f in filters if f not in self.filters]
-        if not new:
-            return
-        self.filters.update(new)
-        if self.client.is_connected():
-            self.client.subscribe([(f, 1) for f in new])
-
-    def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
-        if reason.is_failure:
-            log.warning("mqtt.refused", extra={"broker": str(self.link.address), "reason": str(reason)})
-            return
-        set_nodelay(client)
-        if self.filters:
-            client.subscribe([(f, 1) for f in sorted(self.filters)])
-        self.connects += 1
-        log.info("mqtt.connected", extra={"broker": str(self.link.address), "connection": self.name,
-                                          "connects": self.connects})  # fmt: skip
-        self.link._call(lambda: self.link._set_up(self, True))
-
-    def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
-        level = logging.INFO if reason.value == 0 else logging.WARNING  # 0: we asked to leave
-        log.log(level, "mqtt.disconnected", extra={"broker": str(self.link.address), "connection": self.name,
-                                                   "reason": str(reason)})  # fmt: skip
-        self.link._call(lambda: self.link._set_up(self, False))
+class MessageRefused(DriverError):
+    code = "MQTT_MESSAGE_REFUSED"
 
 
 class MqttLink:
@@ -83,25 +55,36 @@ class MqttLink:
         self._handler = on_message
         credentials: dict[str, Any] = {"username": username, "password": password, **(tls_files or {})}
         backoff = (min_backoff_s, max_backoff_s)
-        self._bulk = _Connection(self, "bulk", client_id, credentials, backoff)
-        self._control = _Connection(self, "control", f"{client_id}-control", credentials, backoff)
+        self._bulk = Connection(self, "bulk", client_id, credentials, backoff, qos=0)
+        self._control = Connection(self, "control", f"{client_id}-control", credentials, backoff, qos=1)
         self._bulk.client.on_message = self._on_bulk
         self._control.client.on_message = self._on_control
         self._lock = threading.Lock()
         self._latest: dict[str, bytes] = {}
         self._ordered: list[tuple[str, bytes]] = []
         self._control_topics: frozenset[str] = frozenset()  # replaced whole, so paho's thread reads it unlocked
+        self._pinned: set[str] = {SYS_DROPPED}  # the conventions' filters: never unsubscribed with a device
+        self._bulk.subscribe([SYS_DROPPED])
         self._scheduled = False
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._refused: OrderedDict[str, None] = OrderedDict()  # topics, oldest first
+        self._broker_dropped_seen: int | None = None
+        self.report = Reporter(log)
         self.connected = asyncio.Event()  # both connections up
         self.on_reconnect: list[Callable[[], None]] = []
         self.raw = 0  # messages taken off the sockets
         self.received = 0  # messages handed to the hub after coalescing
+        self.dropped = 0  # by the hub: a full backlog, or paho's outgoing queue full
+        self.broker_dropped = 0  # by the broker, for any client, since the hub connected
+        self.refused_messages = 0  # messages that made the broker drop the connection
 
     @property
     def connects(self) -> int:
         """Times the hub came online (the bulk connection, which takes discovery)."""
         return self._bulk.connects
+
+    def peer(self, conn: Connection) -> Connection:
+        return self._bulk if conn is self._control else self._control
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -114,25 +97,69 @@ class MqttLink:
             conn.client.disconnect()
         await asyncio.gather(*(asyncio.to_thread(c.client.loop_stop) for c in (self._bulk, self._control)))
 
-    def subscribe(self, filters: Iterable[str]) -> None:
-        """Discovery and report-only state, on the bulk connection."""
+    def subscribe(self, filters: Iterable[str], *, pinned: bool = False) -> None:
+        """Discovery (`pinned`: the conventions' own filters) and report-only state, on the bulk connection."""
+        filters = set(filters)
+        if pinned:
+            self._pinned |= filters
+        else:
+            filters = self._exact(filters)
         self._bulk.subscribe(filters)
 
     def subscribe_control(self, topics: Iterable[str]) -> None:
         """State of commandable devices, on the control connection; the bulk one then ignores
         these topics even where one of its wildcards covers them."""
-        topics = set(topics)
+        topics = self._exact(set(topics))
         if topics <= self._control_topics:
             return
         self._control_topics = self._control_topics | topics
         self._control.subscribe(topics)
 
+    def unsubscribe(self, topics: Iterable[str]) -> None:
+        """Topics no device uses any more (the conventions' filters stay)."""
+        topics = set(topics) - self._pinned
+        if topics:
+            self._control_topics = self._control_topics - topics
+            self._control.unsubscribe(topics)
+            self._bulk.unsubscribe(topics)
+
+    def _exact(self, topics: set[str]) -> set[str]:
+        """A device's topics are exact: a wildcard here would subscribe the hub to everyone's messages."""
+        bad = {t for t in topics if topic_problem(t) is not None}
+        for topic in bad:
+            self.report.warn(
+                "mqtt.subscription_refused", "DEVICE_BAD_TOPIC", topic=repr(topic)[:100], error=topic_problem(topic)
+            )
+        return topics - bad
+
     def publish(self, topic: str, payload: bytes, *, qos: int = 1, retain: bool = False) -> bool:
-        """Hand a message to paho; False when not connected (the caller decides to wait or fail)."""
+        """Hand a message to paho; False when not connected (the caller decides to wait or fail).
+        Raises BadTopic for a topic the broker would drop us for, MessageRefused for a message it did."""
+        check_topic(topic, "publish topic")
+        if topic in self._refused:
+            raise MessageRefused(f"not sent: the broker dropped the connection for a message to {topic!r}")
         client = self._control.client
         if not client.is_connected():
             return False
-        return client.publish(topic, payload, qos=qos, retain=retain).rc == mqtt.MQTT_ERR_SUCCESS
+        rc = client.publish(topic, payload, qos=qos, retain=retain).rc
+        if rc == mqtt.MQTT_ERR_QUEUE_SIZE:
+            self.dropped += 1
+            self.report.warn("mqtt.dropped", "MQTT_QUEUE_FULL", topic=topic, dropped=self.dropped)
+            raise DriverError("not sent: too many commands wait for the broker", code="MQTT_QUEUE_FULL")
+        return rc == mqtt.MQTT_ERR_SUCCESS
+
+    def is_refused(self, topic: str) -> bool:
+        return topic in self._refused
+
+    def mark_refused(self, topic: str, payload: bytes) -> None:
+        """Called on paho's thread: the broker dropped the connection for a message to `topic`, so nothing
+        is published there again (commands are a few bytes: it is the topic the broker refuses)."""
+        with self._lock:
+            self._refused[topic] = None
+            while len(self._refused) > MAX_REFUSED:
+                self._refused.popitem(last=False)
+            self.refused_messages += 1
+            self.report.warn("mqtt.message_refused", "MQTT_MESSAGE_REFUSED", topic=repr(topic)[:100], size=len(payload))
 
     # --- paho's threads
 
@@ -140,10 +167,15 @@ class MqttLink:
         topic = msg.topic
         if topic in self._control_topics:
             return  # the control connection delivers it
+        if topic == SYS_DROPPED:
+            self._broker_count(bytes(msg.payload))
+            return
         with self._lock:
             self.raw += 1
-            self._latest.pop(topic, None)  # keep arrival order: a re-sent topic moves to the end
-            self._latest[topic] = bytes(msg.payload)
+            if self._latest.pop(topic, None) is None and len(self._latest) >= MAX_BACKLOG:
+                self._drop(topic)
+                return
+            self._latest[topic] = bytes(msg.payload)  # keep arrival order: a re-sent topic moves to the end
             if self._scheduled:
                 return
             self._scheduled = True
@@ -152,11 +184,33 @@ class MqttLink:
     def _on_control(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
         with self._lock:
             self.raw += 1
+            if len(self._ordered) >= MAX_BACKLOG:
+                self._drop(msg.topic)
+                return
             self._ordered.append((msg.topic, bytes(msg.payload)))
             if self._scheduled:
                 return
             self._scheduled = True
         self._call(self._drain)
+
+    def _drop(self, topic: str) -> None:
+        self.dropped += 1
+        self.report.warn("mqtt.dropped", "MQTT_BACKLOG_FULL", topic=topic, dropped=self.dropped)
+
+    def _broker_count(self, payload: bytes) -> None:
+        try:
+            total = int(payload)
+        except ValueError:
+            return
+        seen, self._broker_dropped_seen = self._broker_dropped_seen, total
+        if seen is not None and total > seen:
+            self.broker_dropped += total - seen
+            self.report.warn(
+                "mqtt.broker_dropped",
+                "MQTT_BROKER_DROPPED",
+                dropped=total - seen,
+                hint="raise max_queued_messages in mosquitto.conf",
+            )
 
     def _call(self, fn: Callable[[], None]) -> None:
         if self._loop is not None and not self._loop.is_closed():
@@ -164,7 +218,7 @@ class MqttLink:
 
     # --- the asyncio loop
 
-    def _set_up(self, conn: _Connection, up: bool) -> None:
+    def _set_up(self, conn: Connection, up: bool) -> None:
         conn.up = up
         if not (self._bulk.up and self._control.up):
             self.connected.clear()
@@ -185,8 +239,8 @@ class MqttLink:
             self.received += 1
             try:
                 self._handler(topic, payload)
-            except Exception:
-                log.exception("mqtt.handler_failed", extra={"topic": topic})
+            except Exception as err:  # the hub's handler reports its own; this is the last line
+                self.report.unexpected("mqtt.handler_failed", "MQTT_HANDLER_FAILED", err, topic=topic)
 
     async def wait_connected(self, timeout: float) -> bool:
         if self.connected.is_set():  # the usual case: no task, no timer

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import difflib
+import math
 import re
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from device_drivers import Device
+from device_drivers import Device, DriverError
+from device_drivers.codec import combine_availability
+from device_drivers.validate import check_device, device_topics
+from edge_runtime.devices.claims import Claims, Refusal
+from edge_runtime.devices.classes import CONFIRM_CLASSES, safety_class
 from edge_runtime.devices.errors import DeviceUnknown
-from edge_runtime.devices.store import DeviceStore
+from edge_runtime.devices.store import MAX_REFUSALS, DeviceStore
+
+STORED = "store"  # the source of a refusal made when loading the store, not from a discovery message
 
 
 @dataclass
@@ -25,6 +33,13 @@ class DeviceRecord:
     last_seen: float = 0.0
     offline_since: float = 0.0  # monotonic; 0: before this process started
     discovered: bool = False  # announced since this process started
+    links: dict[str, bool] = field(default_factory=dict)  # availability topic -> what it said last
+    problem: dict[str, Any] | None = None  # the last message from it the hub could not read
+
+    @property
+    def hidden(self) -> bool:
+        """Diagnostic and config entities: readable, never a target for voice or the app's main list."""
+        return self.device.hidden
 
     @property
     def id(self) -> str:
@@ -34,6 +49,9 @@ class DeviceRecord:
     def name(self) -> str:
         return self.user_name or self.device.name
 
+    def group_name_key(self) -> str:
+        return (self.device.group_name or self.name).lower()
+
     def names(self) -> list[str]:
         return [self.name, self.device.name, *self.aliases]
 
@@ -42,7 +60,9 @@ class DeviceRecord:
         return {
             "id": d.id, "name": self.name, "kind": d.kind.value, "convention": d.convention.value,
             "area": self.area, "floor": self.floor, "aliases": self.aliases, "available": self.available,
-            "state": self.state, "manufacturer": d.manufacturer, "model": d.model,
+            "state": self.state, "manufacturer": d.manufacturer, "model": d.model, "device_class": d.device_class,
+            "group": d.group, "group_name": d.group_name, "entity_category": d.entity_category,
+            "problem": self.problem,
             "attributes": {n: {"type": a.type, "writable": a.writable, **({"unit": a.unit} if a.unit else {}),
                                **({"min": a.min, "max": a.max} if a.min is not None else {}),
                                **({"options": list(a.options)} if a.options else {})}
@@ -55,25 +75,61 @@ def _key(text: str) -> str:
 
 
 class DeviceRegistry:
-    def __init__(self, store: DeviceStore) -> None:
+    """Records by id, state routes by topic, and who may announce what (`claims`); what discovery
+    announced and the hub would not take is kept in `refusals`, for the owner and for `doctor`."""
+
+    def __init__(
+        self,
+        store: DeviceStore,
+        *,
+        guarded: frozenset[str] = CONFIRM_CLASSES,
+        family: Callable[[str], str] | None = None,
+    ) -> None:
         self.store = store
         self.records: dict[str, DeviceRecord] = {}
         self.routes: dict[str, set[str]] = {}  # topic -> device ids
+        self.claims = Claims(guarded, family)
+        self.refusals: dict[tuple[str, str], Refusal] = {}  # (source, device id) -> why
+        self._refused_from: dict[str, set[tuple[str, str]]] = {}  # discovery topic -> its refusals' keys
         self._dirty: set[str] = set()
         self.home_area: str | None = None  # the room the hub stands in: "the lights" are its lights
         self.areas = store.areas()
+        for info in store.refusals():
+            refusal = Refusal(**info)
+            key = (refusal.source, refusal.device_id)
+            self.refusals[key] = refusal
+            self._refused_from.setdefault(refusal.source.split("#", 1)[0], set()).add(key)
+            self.claims.guard(key, refusal.safety_class, refusal.commands)
         for row in store.load():
-            device = Device.from_dict(row["info"])
-            rec = DeviceRecord(
-                device, row["user_name"], row["aliases"], row["area"], None, row["available"], row["state"]
-            )
-            rec.floor = self.areas.get(rec.area or "")
-            self.records[device.id] = rec
+            self._load(row)
 
-    def upsert(self, devices: list[Device], topics: dict[str, list[str]]) -> list[DeviceRecord]:
-        """Discovery's devices in; returns those that are new or changed."""
-        changed, rows = [], []
+    def _load(self, row: dict[str, Any]) -> None:
+        """A stored device is checked as a new one is: one saved before topics were checked is not taken."""
+        try:
+            device = Device.from_dict(row["info"])
+            check_device(device)
+        except DriverError as err:
+            self.refuse(STORED, row["id"], err.code, f"stored device: {err.message}")
+            return
+        except (KeyError, TypeError, ValueError) as err:
+            self.refuse(STORED, row["id"], "DEVICE_BAD_PAYLOAD", f"unreadable stored device: {err}")
+            return
+        state = {k: v for k, v in row["state"].items() if not (isinstance(v, float) and not math.isfinite(v))}
+        rec = DeviceRecord(device, row["user_name"], row["aliases"], row["area"], None, row["available"], state)
+        rec.floor = self.areas.get(rec.area or "")
+        self.records[device.id] = rec
+        self.claims.bind(device.id, row["source"], device_topics(device), safety_class(device, rec.names()))
+        self._route(device)
+
+    def admit(self, device: Device, source: str) -> tuple[str, str] | None:
+        """(code, reason) if `source` may not announce this device, else None."""
+        return self.claims.conflict(device.id, source, device_topics(device))
+
+    def upsert(self, devices: list[Device], sources: dict[str, str]) -> tuple[list[DeviceRecord], set[str]]:
+        """Admitted devices in; returns those that are new or changed, and the topics no device uses now."""
+        changed, rows, unused = [], [], set()
         for device in devices:
+            source = sources[device.id]
             rec = self.records.get(device.id)
             if rec is None:
                 rec = DeviceRecord(device, area=device.area_hint or None)
@@ -81,34 +137,114 @@ class DeviceRegistry:
                 self.records[device.id] = rec
                 changed.append(rec)
             elif rec.device.to_dict() != device.to_dict():
-                self._unroute(rec.device.id)
+                unused |= self._unroute(device.id)
                 rec.device = device
                 changed.append(rec)
             rec.discovered = True
-            for topic in topics[device.id]:
-                self.routes.setdefault(topic, set()).add(device.id)
-            rows.append((device.id, device.to_dict(), device.area_hint or None))
+            self.claims.bind(device.id, source, device_topics(device), safety_class(device, rec.names()))
+            self._route(device)
+            rows.append((device.id, device.to_dict(), device.area_hint or None, source))
+            if (STORED, device.id) in self.refusals:  # the stored copy was bad; this announcement is not
+                self._forget((STORED, device.id))
+                self.store.delete_refusals([(STORED, device.id)])
         if rows:
             self.store.save_many(rows)
-        return changed
+        return changed, unused - set(self.routes)
 
-    def route_known(self, topics: dict[str, list[str]]) -> None:
-        for device_id, device_topics in topics.items():
-            for topic in device_topics:
-                self.routes.setdefault(topic, set()).add(device_id)
+    def _route(self, device: Device) -> None:
+        topics = device_topics(device)
+        for topic in topics["state"] | topics["avail"]:
+            self.routes.setdefault(topic, set()).add(device.id)
 
-    def _unroute(self, device_id: str) -> None:
-        for ids in self.routes.values():
-            ids.discard(device_id)
+    def _unroute(self, device_id: str) -> set[str]:
+        """Forget the device's routes; the topics left with no device."""
+        rec = self.records.get(device_id)
+        if rec is None:
+            return set()
+        topics = device_topics(rec.device)
+        emptied = set()
+        for topic in topics["state"] | topics["avail"]:
+            ids = self.routes.get(topic)
+            if ids is not None:
+                ids.discard(device_id)
+                if not ids:
+                    del self.routes[topic]
+                    emptied.add(topic)
+        return emptied
 
-    def remove(self, device_id: str) -> None:
+    def remove(self, device_id: str) -> set[str]:
+        """Forget a device; the topics no device uses any more (to unsubscribe)."""
+        unused = self._unroute(device_id)
+        self.claims.release(device_id)
         if self.records.pop(device_id, None) is not None:
-            self._unroute(device_id)
             self.store.delete(device_id)
+        return unused
 
-    def apply(self, device_id: str, values: dict[str, Any], available: bool | None) -> DeviceRecord:
+    def withdraw(self, source: str) -> tuple[list[str], set[str]]:
+        """An empty config: remove what `source` announced (by the id recorded for it), and its refusals."""
+        ids = self.claims.announced_by(source)
+        unused: set[str] = set()
+        for device_id in ids:
+            unused |= self.remove(device_id)
+        self.restate(source)
+        return ids, unused
+
+    def restate(self, source: str, keep: set[tuple[str, str]] | frozenset[tuple[str, str]] = frozenset()) -> None:
+        """A source spoke again: its refusals other than those it just earned again (`keep`) are gone."""
+        mine = self._refused_from.get(source.split("#", 1)[0], set())
+        stale = [k for k in mine if (k[0] == source or k[0].startswith(source + "#")) and k not in keep]
+        for key in stale:
+            self._forget(key)
+        if stale:
+            self.store.delete_refusals(stale)
+
+    def _forget(self, key: tuple[str, str]) -> None:
+        self.refusals.pop(key, None)
+        self.claims.unguard(key)
+        mine = self._refused_from.get(key[0].split("#", 1)[0], set())
+        mine.discard(key)
+        if not mine:
+            self._refused_from.pop(key[0].split("#", 1)[0], None)
+
+    def refuse(self, source: str, device_id: str, code: str, reason: str, device: Device | None = None) -> Refusal:
+        """Record what the hub would not take; a refused lock still guards its command topics."""
+        key = (source, device_id)
+        cls = safety_class(device) if device is not None else ""
+        commands = sorted(device_topics(device)["cmd"]) if device is not None else []
+        refusal = self.refusals.get(key)
+        if refusal is None:
+            refusal = self.refusals[key] = Refusal(source, device_id, code, reason, cls, commands)
+            self._refused_from.setdefault(source.split("#", 1)[0], set()).add(key)
+            if len(self.refusals) > MAX_REFUSALS:  # an attacker announcing without end fills no memory
+                self._forget(min(self.refusals, key=lambda k: self.refusals[k].last))
+        else:
+            refusal.count += 1
+            refusal.code, refusal.reason, refusal.safety_class, refusal.commands = code, reason, cls, commands
+            refusal.last = time.time()
+        self.claims.guard(key, cls, commands)
+        self.store.save_refusal(refusal.to_dict())
+        return refusal
+
+    def guard_problem(self, rec: DeviceRecord, topics: Iterable[str]) -> str | None:
+        """Why this device may not publish on one of `topics`: a lock's (garage's, alarm's) topic."""
+        cls = safety_class(rec.device, rec.names())
+        for topic in topics:
+            owner = self.claims.guarded_by(rec.id, cls, topic)
+            if owner is not None:
+                return f"{topic!r} is the command topic of {owner}; only a device of that class may use it"
+        return None
+
+    def apply(
+        self, device_id: str, values: dict[str, Any], available: bool | None, topic: str | None = None
+    ) -> DeviceRecord:
         rec = self.records[device_id]
         rec.state.update(values)
+        if available is not None and topic is not None:
+            rec.links[topic] = available
+            topics = [a["t"] for a in rec.device.wiring["avail"]]
+            mode = rec.device.wiring.get("avail_mode", "latest")
+            combined = combine_availability(mode, {t: v for t, v in rec.links.items() if t in topics}, topics)
+            available = available if combined is None else combined
         if available is not None:
             if available is False and rec.available is not False:
                 rec.offline_since = time.monotonic()
@@ -160,5 +296,31 @@ class DeviceRegistry:
             if rec.area == area:
                 rec.floor = floor
 
-    def listing(self) -> list[DeviceRecord]:
-        return sorted(self.records.values(), key=lambda r: (r.area or "~", r.name.lower()))
+    def note_problem(self, device_id: str, topic: str, payload: bytes, code: str, message: str) -> None:
+        """A message from this device the hub could not read: kept for `devices list` and `doctor`."""
+        rec = self.records.get(device_id)
+        if rec is None:
+            return
+        before = rec.problem or {}
+        count = before.get("count", 0) + 1
+        excerpt = payload[:80].decode("utf-8", "replace")
+        rec.problem = {
+            "topic": topic,
+            "payload": excerpt,
+            "code": code,
+            "error": message[:200],
+            "count": count,
+            "at": time.time(),
+        }
+        if before.get("code") != code or count % 100 == 0:  # a flood costs a write per hundred, not per message
+            self.store.save_problem(device_id, rec.problem)
+
+    def clear_problem(self, rec: DeviceRecord) -> None:
+        """It spoke readably again: what it sent before is no longer a problem."""
+        rec.problem = None
+        self.store.delete_problem(rec.id)
+
+    def listing(self, *, hidden: bool = True) -> list[DeviceRecord]:
+        """Every record by area and name; without diagnostic and config entities when `hidden` is False."""
+        shown = (r for r in self.records.values() if hidden or not r.hidden)
+        return sorted(shown, key=lambda r: (r.area or "~", r.group_name_key(), r.name.lower()))

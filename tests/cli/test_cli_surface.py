@@ -16,9 +16,26 @@ from typer.main import get_command
 
 from cli.main import app
 
-READS_STATE = {"status", "doctor", "models list", "models verify", "hub init", "hub pair-code", "hub apps",
-               "hub discover", "hub link", "hub provision", "devices list", "devices show", "devices watch",
-               "sync status", "sync log", "ask", "listen", "transcribe"}  # fmt: skip
+READS_STATE = {
+    "status",
+    "doctor",
+    "models list",
+    "models verify",
+    "hub init",
+    "hub pair-code",
+    "hub apps",
+    "hub discover",
+    "hub link",
+    "hub provision",
+    "devices list",
+    "devices show",
+    "devices watch",
+    "sync status",
+    "sync log",
+    "ask",
+    "listen",
+    "transcribe",
+}
 
 
 def commands(group: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[str, Any]]:
@@ -32,8 +49,11 @@ def commands(group: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[str, Any]
 def test_every_command_that_reads_state_has_json() -> None:
     found = dict(commands(get_command(app)))
     assert set(found) >= READS_STATE, READS_STATE - set(found)
-    missing = [name for name in sorted(READS_STATE)
-               if "--json" not in [o for p in found[name].params for o in getattr(p, "opts", [])]]  # fmt: skip
+    missing = [
+        name
+        for name in sorted(READS_STATE)
+        if "--json" not in [o for p in found[name].params for o in getattr(p, "opts", [])]
+    ]
     assert missing == []
 
 
@@ -44,8 +64,12 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 def test_shell_completion_and_usage_errors() -> None:
     completion = run("--show-completion", "bash")
     assert completion.returncode == 0 and "complete" in completion.stdout and "COMP_WORDS" in completion.stdout
-    for args in (["no-such-command"], ["hub", "provision"], ["hub", "provision", "h", "--code"],
-                 ["status", "--json", "--bogus"]):  # fmt: skip
+    for args in (
+        ["no-such-command"],
+        ["hub", "provision"],
+        ["hub", "provision", "h", "--code"],
+        ["status", "--json", "--bogus"],
+    ):
         result = run(*args)
         assert result.returncode == 2, (args, result.returncode, result.stderr)
         assert "Traceback" not in result.stderr and result.stderr.strip(), args
@@ -53,15 +77,35 @@ def test_shell_completion_and_usage_errors() -> None:
 
 def test_pair_code_prints_the_code_and_a_qr_for_the_app(tmp_path: Path) -> None:
     env = {**os.environ, "COMPANION_CONFIG_DIR": str(tmp_path / "c"), "COMPANION_DATA_DIR": str(tmp_path / "d")}
-    shown = subprocess.run([sys.executable, "-m", "cli", "hub", "pair-code", "--json"], env=env, capture_output=True,
-                           text=True, timeout=60, check=True)  # fmt: skip
+    shown = subprocess.run(
+        [sys.executable, "-m", "cli", "hub", "pair-code", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     record = json.loads(shown.stdout)
     assert re.fullmatch(r"\d{6}", record["code"]) and record["url"].endswith(f"/app/#pair={record['code']}")
-    again = json.loads(subprocess.run([sys.executable, "-m", "cli", "hub", "pair-code", "--json"], env=env,
-                                      capture_output=True, text=True, timeout=60, check=True).stdout)  # fmt: skip
+    again = json.loads(
+        subprocess.run(
+            [sys.executable, "-m", "cli", "hub", "pair-code", "--json"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        ).stdout
+    )
     assert again["code"] == record["code"]  # the same code until it is used or expires
-    qr = subprocess.run([sys.executable, "-m", "cli", "hub", "pair-code", "--qr"], env=env, capture_output=True,
-                        text=True, timeout=60, check=True).stdout  # fmt: skip
+    qr = subprocess.run(
+        [sys.executable, "-m", "cli", "hub", "pair-code", "--qr"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
     assert f"{record['code'][:3]} {record['code'][3:]}" in qr and "█" in qr and record["url"] in qr
 
 
@@ -79,12 +123,24 @@ def test_broken_files_wrong_addresses_and_strangers_get_clear_errors(tmp_path: P
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     stranger = f"127.0.0.1:{server.server_address[1]}"
-    env = {**os.environ, "COMPANION_CONFIG_DIR": str(tmp_path / "c"), "COMPANION_DATA_DIR": str(tmp_path / "d"),
-           "COMPANION_CLOUD_URL": f"http://{stranger}", "COMPANION_MQTT_URL": "mqtt://127.0.0.1:1"}  # fmt: skip
+    env = {
+        **os.environ,
+        "COMPANION_CONFIG_DIR": str(tmp_path / "c"),
+        "COMPANION_DATA_DIR": str(tmp_path / "d"),
+        "COMPANION_CLOUD_URL": f"http://{stranger}",
+        "COMPANION_MQTT_URL": "mqtt://127.0.0.1:1",
+    }
 
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "cli", *args], env=env, capture_output=True, text=True,
-                              timeout=120, check=False, cwd=tmp_path)  # fmt: skip
+        return subprocess.run(
+            [sys.executable, "-m", "cli", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+            cwd=tmp_path,
+        )
 
     try:
         not_a_hub = cli("hub", "provision", stranger, "--code", "123456", "--json")
@@ -104,3 +160,47 @@ def test_broken_files_wrong_addresses_and_strangers_get_clear_errors(tmp_path: P
         assert "Traceback" not in broken.stderr + bad_host.stderr + status.stderr
     finally:
         server.shutdown()
+
+
+def test_help_settings_errors_and_stderr_read_as_a_user_expects(tmp_path: Path) -> None:
+    """A flag's help shows no `<bool>` value; a bad setting names the variable a user sets (never its
+    value: it may be a secret); an ordinary command prints no warnings."""
+    env = {**os.environ, "COMPANION_CONFIG_DIR": str(tmp_path / "c"), "COMPANION_DATA_DIR": str(tmp_path / "d")}
+    shown = subprocess.run(
+        [sys.executable, "-m", "cli", "hub", "link", "--help"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+    assert "--approve" in shown and "--json" in shown and "<bool>" not in shown and "<str>" in shown
+    bad = subprocess.run(
+        [sys.executable, "-m", "cli", "status"],
+        env={**env, "COMPANION_API_PORT": "s3cret-ish"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert bad.returncode == 2 and "CONFIG_INVALID" in bad.stderr and "COMPANION_API_PORT" in bad.stderr
+    assert "api_port\n" not in bad.stderr and "s3cret-ish" not in bad.stderr and "pydantic.dev" not in bad.stderr
+    for args in (["models", "list", "--json"], ["hub", "init", "--json"], ["status", "--json"]):
+        quiet = subprocess.run(
+            [sys.executable, "-m", "cli", *args],
+            env={**env, "COMPANION_MQTT_URL": "mqtt://127.0.0.1:1"},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert quiet.stdout.strip() and quiet.stderr == "", (args, quiet.stderr)
+    login = subprocess.run(
+        [sys.executable, "-m", "cli", "cloud", "login", "--help"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+    assert "required" not in login and "prompted if not given" in login

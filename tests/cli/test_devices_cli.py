@@ -52,7 +52,7 @@ def test_list_show_set_edit(home) -> None:  # type: ignore[no-untyped-def]
 
 def test_errors_exit_2_with_a_code(home) -> None:  # type: ignore[no-untyped-def]
     cases = [
-        (("devices", "set", "Kitchen Light", "brightness=300"), "DEVICE_INVALID_COMMAND"),
+        (("devices", "set", "Kitchen Light", "brightness=300"), "DEVICE_OUT_OF_RANGE"),
         (("devices", "set", "Kitchen Ligth", "on=true"), "DEVICE_UNKNOWN"),
         (("devices", "set", "Bathroom Sensor temperature", "value=3"), "DEVICE_INVALID_COMMAND"),
         (("devices", "set", "Kitchen Light", "bright"), "DEVICE_INVALID_COMMAND"),

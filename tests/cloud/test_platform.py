@@ -9,6 +9,7 @@ from pathlib import Path
 import httpx
 
 from cloud.common.app import all_services
+from tests.cloud.conftest import METRICS_TOKEN
 from tests.cloud.server import CloudServer, bearer, fresh_database, fresh_redis, signup
 
 
@@ -42,10 +43,15 @@ def test_health_metrics_and_request_ids(client: httpx.Client) -> None:
     user = signup(client)
     tagged = client.get("/v1/profile", headers={**bearer(user["access_token"]), "X-Request-ID": "trace-me-42"})
     assert tagged.headers["x-request-id"] == "trace-me-42"
-    metrics = client.get("/metrics", headers=bearer(user["access_token"]))
+    metrics = client.get("/metrics", headers=bearer(METRICS_TOKEN))
     assert (
         metrics.status_code == 200 and 'companion_http_requests_total{method="GET",route="/v1/profile"' in metrics.text
     )
+    # Operations data is the operator's: a user's token is not the metrics token, and none is refused.
+    as_user = client.get("/metrics", headers=bearer(user["access_token"]))
+    assert as_user.status_code == 401 and as_user.json()["error"]["code"] == "METRICS_TOKEN_INVALID"
+    anonymous = client.get("/metrics")
+    assert anonymous.status_code == 401 and anonymous.json()["error"]["code"] == "METRICS_TOKEN_MISSING"
 
 
 def test_rate_limit_is_shared_by_two_processes(tmp_path: Path) -> None:

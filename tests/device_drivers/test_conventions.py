@@ -10,11 +10,13 @@ from device_drivers import HomeAssistant, Homie, InvalidCommand, InvalidPayload,
 
 
 def test_ha_abbreviated_config_with_base_topic() -> None:
-    # As Tasmota publishes a light: abbreviations, `~`, a value template, availability.
+    # Abbreviations, `~`, a value template, availability. `val_tpl` is the basic light's fallback for every
+    # value template (as in Home Assistant), so the plain Dimmer topic names its own.
     config = {
         "~": "tasmota/kitchen", "name": "Kitchen", "uniq_id": "A1B2C3_LI_1", "cmd_t": "~/cmnd/POWER",
         "stat_t": "~/tele/STATE", "val_tpl": "{{ value_json.POWER }}", "pl_on": "ON", "pl_off": "OFF",
-        "bri_cmd_t": "~/cmnd/Dimmer", "bri_stat_t": "~/stat/Dimmer", "bri_scl": 100, "avty_t": "~/tele/LWT",
+        "bri_cmd_t": "~/cmnd/Dimmer", "bri_stat_t": "~/stat/Dimmer", "bri_scl": 100, "bri_val_tpl": "{{ value }}",
+        "avty_t": "~/tele/LWT",
         "pl_avail": "Online", "pl_not_avail": "Offline",
         "dev": {"ids": ["A1B2C3"], "name": "Kitchen", "mf": "Tasmota", "mdl": "Sonoff Basic", "sa": "Kitchen"},
     }  # fmt: skip
@@ -72,7 +74,10 @@ def test_ha_device_level_discovery_with_components() -> None:
 
 def test_ha_empty_config_removes_and_other_platforms_are_ignored() -> None:
     codec = HomeAssistant()
-    assert codec.parse_discovery("homeassistant/switch/x/config", b"").removed == ["ha:x"]  # type: ignore[union-attr]
+    # An empty config withdraws what its topic announced (the hub knows which id that was).
+    assert codec.parse_discovery("homeassistant/switch/x/config", b"").withdrawn == [  # type: ignore[union-attr]
+        "homeassistant/switch/x/config"
+    ]
     assert codec.parse_discovery("homeassistant/camera/x/config", b"{}").devices == []  # type: ignore[union-attr]
     assert codec.parse_discovery("zigbee2mqtt/x", b"{}") is None
 
@@ -131,13 +136,11 @@ def test_homie_description_and_values() -> None:
 
 
 def test_validation_of_command_values() -> None:
-    (lamp,) = (
-        HomeAssistant()
-        .parse_discovery(
-            "homeassistant/light/l/config", b'{"schema":"json","cmd_t":"l/set","stat_t":"l","brightness":true}'
-        )
-        .devices
-    )  # type: ignore[union-attr]
+    found = HomeAssistant().parse_discovery(
+        "homeassistant/light/l/config", b'{"schema":"json","cmd_t":"l/set","stat_t":"l","brightness":true}'
+    )
+    assert found is not None
+    (lamp,) = found.devices
     attr = lamp.attributes["brightness"]
     assert attr.validate("30") == 30
     for bad in (101, -1, "bright", 2.5):

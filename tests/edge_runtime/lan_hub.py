@@ -36,22 +36,32 @@ class LanHub:
 
 
 @asynccontextmanager
-async def lan_hub(broker_url: str, tmp_path: Path, *, engines: Any = None, registry: Any = None,
-                  **settings: Any) -> AsyncIterator[LanHub]:  # fmt: skip
-    """With `engines` and `registry`, WebRTC sessions too (each its own pipeline, as in `hub up`)."""
-    edge = EdgeSettings(config_dir=tmp_path / "config", data_dir=tmp_path / "data", api_port=0, api_mdns=False,
-                        **settings)  # fmt: skip
-    async with running_home(broker_url, tmp_path / "devices.sqlite3") as home:
-        context = HubContext.open(edge, "hub-test0000000000", devices=home.devices, brain=home.brain)
+async def lan_hub(
+    broker_url: str,
+    tmp_path: Path,
+    *,
+    engines: Any = None,
+    registry: Any = None,
+    home: dict[str, Any] | None = None,
+    **settings: Any,
+) -> AsyncIterator[LanHub]:
+    """With `engines` and `registry`, WebRTC sessions too (each its own pipeline, as in `hub up`).
+    `home`: `running_home`'s options (another home's config, the hub's room, the small LLM)."""
+    edge = EdgeSettings(
+        config_dir=tmp_path / "config", data_dir=tmp_path / "data", api_port=0, api_mdns=False, **settings
+    )
+    async with running_home(broker_url, tmp_path / "devices.sqlite3", **(home or {})) as running:
+        context = HubContext.open(edge, "hub-test0000000000", devices=running.devices, brain=running.brain)
         if engines is not None:
             from edge_runtime.api.webrtc_glue import webrtc_sessions
 
-            context.webrtc = webrtc_sessions(edge, engines, registry, devices=home.devices, llm=None, cloud=None,
-                                             memory=None, user_name=None)  # fmt: skip
+            context.webrtc = webrtc_sessions(
+                edge, engines, registry, devices=running.devices, llm=None, cloud=None, memory=None, user_name=None
+            )
         context.start()
         server = await ApiServer(context).start()
         try:
-            yield LanHub(home, context, server)
+            yield LanHub(running, context, server)
         finally:
             await server.stop()
             await context.close()

@@ -103,7 +103,7 @@ def test_no_action_on_devices_not_named(mosquitto: Mosquitto, tmp_path: Path) ->
     assert all(not r for r in received.values()), received
 
 
-def test_voice_turn_controls_a_device(mosquitto: Mosquitto, tmp_path: Path, settings, engines, voices) -> None:  # type: ignore[no-untyped-def]
+def test_voice_turn_controls_a_device(mosquitto: Mosquitto, tmp_path: Path, settings, engines, voices) -> None:
     """Through the whole voice pipeline: wake, STT, intent, MQTT, confirmation, spoken reply."""
     from datetime import UTC, datetime
 
@@ -139,3 +139,23 @@ def test_voice_turn_controls_a_device(mosquitto: Mosquitto, tmp_path: Path, sett
     assert [a["confirmed"] for a in skill_mark.data["data"]["actions"]] == [True]
     assert skill_mark.data["reply"] == "Turned on the Kitchen Light."
     assert state["on"] is True
+
+
+def test_a_rename_or_a_move_is_heard_on_the_next_sentence(mosquitto: Mosquitto, tmp_path: Path) -> None:
+    """The slot lists are kept between turns for speed; any change of names or rooms rebuilds them."""
+
+    async def scenario() -> list[Any]:
+        with Simulator(mosquitto.url, [device_from(d) for d in HOME]):
+            hub, skill = await _home(mosquitto, tmp_path)
+            before = skill.recognize("turn on the couch lamp")
+            hub.registry.edit("Sofa Lamp", aliases=["couch lamp"])
+            renamed = skill.recognize("turn on the couch lamp")
+            hub.registry.edit("Sofa Lamp", area="Office")
+            moved = skill.recognize("turn on the lights in the office")
+            await hub.stop()
+            return [before, renamed, moved]
+
+    before, renamed, moved = asyncio.run(scenario())
+    assert before is None or not before.actions
+    assert renamed is not None and [a.name for a in renamed.actions] == ["Sofa Lamp"]
+    assert moved is not None and [a.name for a in moved.actions] == ["Sofa Lamp"]

@@ -100,7 +100,7 @@ def test_every_tool_call_is_validated_before_any_action() -> None:
     wrong_way = validate({"device": "desk lamp", "attribute": "on", "value": False}, [LAMP], "get the desk lamp going")
     assert wrong_way.action is not None and wrong_way.action.values == {"on": True}
     degrees = validate({"device": "desk lamp", "attribute": "on", "value": True}, [LAMP], "make it 21 degrees")
-    assert degrees.error == "CONTRADICTS_REQUEST"
+    assert degrees.error == "DOES_NOT_FIT_REQUEST"  # degrees are a thermostat's: a lamp never fits
 
 
 def test_risky_actions_need_a_yes_by_device_class() -> None:

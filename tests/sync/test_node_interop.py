@@ -114,7 +114,7 @@ def normalised(node_doc: dict[str, Any]) -> dict[str, Any]:
         aliases.setdefault(device, []).append(alias)
     return {"profile": node_doc["profile"], "preferences": node_doc["preferences"], "memory": memory,
             "aliases": {device: sorted(names) for device, names in aliases.items()},
-            "rooms": node_doc["rooms"]}  # fmt: skip
+            "rooms": node_doc["rooms"], "lists": node_doc["lists"], "list_items": node_doc["list_items"]}  # fmt: skip
 
 
 def user_token(cloud: CloudServer) -> str:
@@ -176,6 +176,8 @@ def test_a_yjs_client_and_a_python_replica_converge(cloud: CloudServer, tmp_path
         },
         "aliases": {"light.kitchen": ["big lamp", "ceiling"], "media.tv": ["the telly"]},
         "rooms": {"kitchen": "Kitchen", "living": "Lounge"},
+        "lists": {},
+        "list_items": {},
     }  # fmt: skip
     assert hub.doc.to_py() == expected
     assert node_doc == expected

@@ -63,6 +63,8 @@ const preferences = doc.getMap('preferences')
 const memory = doc.getMap('memory')
 const aliases = doc.getMap('aliases')
 const rooms = doc.getMap('rooms')
+const lists = doc.getMap('lists')
+const listItems = doc.getMap('list_items')
 
 const snapshot = () => ({
   profile: profile.toJSON(),
@@ -70,6 +72,8 @@ const snapshot = () => ({
   memory: memory.toJSON(),
   aliases: aliases.toJSON(),
   rooms: rooms.toJSON(),
+  lists: lists.toJSON(),
+  list_items: listItems.toJSON(),
 })
 
 function write (op) {

@@ -1,0 +1,227 @@
+"""From a recognised intent to what to do: the devices it targets (Home Assistant's target
+matching, `targets.py`), the values each gets, a question about their state, or an honest answer
+when there is nothing to do ("There is no lock in the Kitchen", "Which Phone do you mean?").
+
+Each intent acts only on the kinds it is for: locking only locks, opening only covers, brightness
+only lights. A value a device cannot take (22° on a thermostat limited to 30°... or 40°) is
+answered with its range, never sent.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from device_drivers import Kind
+from edge_runtime.brain.intents import COLOURS, Action, IntentMatch
+from edge_runtime.brain.replies import say
+from edge_runtime.brain.targets import Constraints, MatchFailed, Preferences, TargetMatch, match_targets, norm
+from edge_runtime.brain.vocab import (
+    CLASS_WORDS,
+    KIND_NOUNS,
+    MEDIA_INTENTS,
+    UNSUPPORTED_DOMAINS,
+    UNSUPPORTED_INTENTS,
+    Intent,
+)
+from edge_runtime.devices.registry import DeviceRecord, DeviceRegistry
+
+# Home Assistant calls locking and opening "turning on".
+ON_VALUES: dict[Kind, tuple[str, Any]] = {Kind.LOCK: ("locked", True), Kind.COVER: ("state", "open")}
+OFF_VALUES: dict[Kind, tuple[str, Any]] = {Kind.LOCK: ("locked", False), Kind.COVER: ("state", "close")}
+QUESTIONS = {Intent.GET_STATE, Intent.CLIMATE_GET_TEMPERATURE}
+TEMPERATURE_CLASSES = ("temperature",)
+
+
+class Planner:
+    def __init__(self, registry: DeviceRegistry, language: str = "en") -> None:
+        self.registry = registry
+        self.language = language
+
+    def preferences(self) -> Preferences:
+        home = self.registry.home_area
+        floor = next((r.floor for r in self.registry.records.values() if home and norm(r.area) == norm(home)), None)
+        return Preferences(home, floor)
+
+    def plan(self, match: IntentMatch) -> IntentMatch:
+        """Fill in the match's actions, or its query, or its reply; returns it for chaining."""
+        intent = match.intent
+        if intent in MEDIA_INTENTS or match.domains == ("media_player",):
+            return self.decline(match, "MEDIA_UNSUPPORTED", "cannot_media")
+        if intent in UNSUPPORTED_INTENTS or (match.domains and set(match.domains) <= UNSUPPORTED_DOMAINS):
+            return self.decline(match, "KIND_UNSUPPORTED", "cannot_kind", kind=_noun(match.domains))
+        targets = self._targets(match)
+        if not targets.ok:
+            return self._failed(match, targets)
+        if intent in QUESTIONS:
+            match.query = targets.records
+            return match
+        for rec in targets.records:
+            values = self._values(match, rec)
+            if values is None:
+                return match  # answered: out of range
+            values = {k: v for k, v in values.items() if (a := rec.device.attributes.get(k)) and a.writable}
+            if values:
+                match.actions.append(Action(rec.id, rec.name, values, rec.device.kind.value))
+        return match
+
+    # --- targets
+
+    def _constraints(self, match: IntentMatch) -> Constraints:
+        slots, intent = match.slots, match.intent
+        name = slots.get("name")
+        domains: tuple[str, ...] = (str(slots["domain"]),) if slots.get("domain") else tuple(match.domains)
+        if intent == Intent.CLIMATE_SET_TEMPERATURE:
+            domains = ("climate",)
+        if intent == Intent.CLIMATE_GET_TEMPERATURE and not name:
+            domains = ("climate", "sensor")
+        classes: tuple[str, ...] = (str(slots["device_class"]),) if slots.get("device_class") else ()
+        if intent == Intent.CLIMATE_GET_TEMPERATURE and not name:
+            classes = ()
+        if intent == Intent.GET_STATE and name and not classes and str(slots.get("state")) in CLASS_WORDS:
+            classes = tuple(CLASS_WORDS[str(slots["state"])])  # "is the phone charging": the charging Phone
+        return Constraints(
+            name=str(name) if name else None,
+            area=str(slots["area"]) if slots.get("area") else None,
+            floor=str(slots["floor"]) if slots.get("floor") else None,
+            domains=tuple(d for d in domains if d not in UNSUPPORTED_DOMAINS),
+            device_classes=classes,
+        )
+
+    def _targets(self, match: IntentMatch) -> TargetMatch:
+        if "ids" in match.slots:  # a follow-up or a tool call names its devices by id
+            named = [self.registry.records[i] for i in match.slots["ids"] if i in self.registry.records]
+            return TargetMatch(bool(named), None if named else MatchFailed.NAME, named)
+        constraints = self._constraints(match)
+        records = self.registry.records.values()
+        if match.intent == Intent.CLIMATE_SET_TEMPERATURE and match.combination == "temperature_home":
+            return match_targets(records, Constraints(domains=("climate",), single_target=True), self.preferences())
+        if match.intent == Intent.CLIMATE_GET_TEMPERATURE and constraints.domains == ("climate", "sensor"):
+            found = match_targets(records, constraints, self.preferences())
+            found.records = [r for r in found.records if r.device.kind is Kind.CLIMATE or _measures_temperature(r)]
+            found.ok = bool(found.records)
+            found.reason = found.reason or (None if found.ok else MatchFailed.DEVICE_CLASS)
+            return found
+        if not (constraints.name or constraints.area or constraints.floor or _whole_home(match)):
+            return TargetMatch(False, MatchFailed.AREA)  # "turn on the lights" with no room to mean
+        return match_targets(records, constraints, self.preferences())
+
+    def _failed(self, match: IntentMatch, found: TargetMatch) -> IntentMatch:
+        slots, reason = match.slots, found.reason
+        kind = _noun(self._constraints(match).domains, slots.get("device_class"))
+        area, floor, name = slots.get("area"), slots.get("floor"), slots.get("name")
+        if reason is MatchFailed.DUPLICATE_NAME or reason is MatchFailed.MULTIPLE_TARGETS:
+            options = " or ".join(_where(r) for r in found.duplicates[:4])
+            if name:
+                return self.decline(
+                    match,
+                    "DUPLICATE_NAME",
+                    "which_name",
+                    n=len(found.duplicates),
+                    name=found.duplicates[0].name,
+                    options=options,
+                )
+            return self.decline(match, "MULTIPLE_TARGETS", "which_kind", kind=kind, options=options)
+        if reason is MatchFailed.INVALID_AREA:
+            return self.decline(match, "NO_AREA", "no_area", area=area)
+        if reason is MatchFailed.INVALID_FLOOR:
+            return self.decline(match, "NO_FLOOR", "no_floor", floor=floor)
+        if name and reason is not MatchFailed.DOMAIN:
+            key = "no_name_in_area" if area else "no_name"
+            return self.decline(match, "NO_NAME", key, name=name, area=area)
+        if area and "area" not in match.implied:
+            return self.decline(match, "NO_KIND_IN_AREA", "no_kind_in_area", kind=kind, area=area)
+        if floor:
+            return self.decline(match, "NO_KIND_ON_FLOOR", "no_kind_on_floor", kind=kind, floor=floor)
+        if "area" in match.implied and area:
+            return self.decline(match, "NO_KIND_HERE", "no_kind_in_area", kind=kind, area=area)
+        if reason is MatchFailed.AREA:
+            return self.decline(match, "NO_AREA_GIVEN", "which_area", kind=kind)
+        return self.decline(match, "NO_KIND", "no_kind", kind=kind)
+
+    def decline(self, match: IntentMatch, code: str, key: str, **values: Any) -> IntentMatch:
+        match.problem, match.reply = code, say(self.language, key, **values)
+        return match
+
+    # --- values
+
+    def _beyond_colour_range(self, match: IntentMatch, rec: DeviceRecord, kelvin: int) -> bool:
+        """A colour temperature the bulb cannot show is answered with its own limit, never sent and unconfirmed
+        ("the kitchen light goes up to 4000 K"); within one step of a limit is the limit (the device layer)."""
+        attr = rec.device.attributes.get("color_temp")
+        if attr is None or attr.min is None or attr.max is None:
+            return False
+        slack = attr.step or 0
+        if attr.min - slack <= kelvin <= attr.max + slack:
+            return False
+        above = kelvin > attr.max
+        key = "colour_temp_max" if above else "colour_temp_min"
+        self.decline(match, "OUT_OF_RANGE", key, name=rec.name, limit=_kelvin(attr.max if above else attr.min))
+        match.actions.clear()
+        return True
+
+    def _values(self, match: IntentMatch, rec: DeviceRecord) -> dict[str, Any] | None:
+        intent, slots, kind = match.intent, match.slots, rec.device.kind
+        if intent in (Intent.TURN_ON, Intent.TURN_OFF):
+            on = intent == Intent.TURN_ON
+            if kind is Kind.CLIMATE:
+                modes = rec.device.attributes.get("mode")
+                return {"mode": ("heat" if modes and "heat" in modes.options else "auto") if on else "off"}
+            attr, value = (ON_VALUES if on else OFF_VALUES).get(kind, ("on", on))
+            return {attr: value}
+        if intent == Intent.LIGHT_SET and kind is Kind.LIGHT:
+            values: dict[str, Any] = {}
+            if "brightness" in slots:
+                values["brightness"] = round(float(slots["brightness"]))
+            if slots.get("color") in COLOURS:
+                values["rgb"] = COLOURS[str(slots["color"])]
+            if "temperature" in slots:
+                values["color_temp"] = round(float(slots["temperature"]))
+                if self._beyond_colour_range(match, rec, values["color_temp"]):
+                    return None
+            return values
+        if intent == Intent.SET_POSITION and kind is Kind.COVER:
+            return {"position": round(float(slots["position"]))}
+        if intent == Intent.FAN_SET_SPEED and kind is Kind.FAN:
+            return {"percentage": round(float(slots["percentage"]))}
+        if intent == Intent.CLIMATE_SET_TEMPERATURE and kind is Kind.CLIMATE:
+            wanted, target = float(slots["temperature"]), rec.device.attributes.get("target_temperature")
+            if target is not None and not (target.min or 0) <= wanted <= (target.max if target.max is not None else 99):
+                self.decline(
+                    match,
+                    "OUT_OF_RANGE",
+                    "out_of_range",
+                    name=rec.name,
+                    value=wanted,
+                    low=target.min or 0,
+                    high=target.max,
+                )
+                match.actions.clear()
+                return None
+            return {"target_temperature": wanted}
+        return {}
+
+
+def _kelvin(value: float) -> str:
+    return f"{round(value, -1):g}"
+
+
+def _whole_home(match: IntentMatch) -> bool:
+    return match.combination.endswith("_all") or match.combination in ("domain_state", "device_class_state")
+
+
+def _measures_temperature(rec: DeviceRecord) -> bool:
+    value = rec.device.attributes.get("value")
+    return rec.device.device_class in TEMPERATURE_CLASSES or bool(value and value.unit in ("°C", "°F"))
+
+
+def _noun(domains: tuple[str, ...] | Any, device_class: Any = None) -> str:
+    if device_class:
+        return str(device_class).replace("_", " ")
+    first = next(iter(domains), "") if domains else ""
+    return KIND_NOUNS.get(first, "device")
+
+
+def _where(rec: DeviceRecord) -> str:
+    place, cls = rec.area or rec.floor, (rec.device.device_class or "").replace("_", " ")
+    what = f"the {rec.name} ({cls})" if cls else f"the {rec.name}"
+    return f"{what} in the {place}" if place else what

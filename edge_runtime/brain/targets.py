@@ -1,0 +1,123 @@
+"""Which devices a sentence means, the way Home Assistant's intent helpers decide it
+(`async_match_targets`): filter by domain, state, name or alias, device class, floor and area, in
+that order, and say why when nothing is left. Two devices with the same name are never picked
+between silently: the hub's own room (or floor) may settle it, or the user is asked which.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from edge_runtime.devices.registry import DeviceRecord
+
+
+class MatchFailed(StrEnum):
+    """Why no device matched (Home Assistant's MatchFailedReason)."""
+
+    NAME = "name"
+    DOMAIN = "domain"
+    DEVICE_CLASS = "device_class"
+    AREA = "area"
+    FLOOR = "floor"
+    INVALID_AREA = "invalid_area"
+    INVALID_FLOOR = "invalid_floor"
+    DUPLICATE_NAME = "duplicate_name"
+    MULTIPLE_TARGETS = "multiple_targets"
+
+
+@dataclass(frozen=True)
+class Constraints:
+    name: str | None = None
+    area: str | None = None
+    floor: str | None = None
+    domains: Collection[str] = ()
+    device_classes: Collection[str] = ()
+    single_target: bool = False
+
+
+@dataclass(frozen=True)
+class Preferences:
+    """Where the request comes from: the hub's room and floor break ties between same-named devices."""
+
+    area: str | None = None
+    floor: str | None = None
+
+
+@dataclass
+class TargetMatch:
+    ok: bool
+    reason: MatchFailed | None = None
+    records: list[DeviceRecord] = field(default_factory=list)
+    duplicates: list[DeviceRecord] = field(default_factory=list)  # same name, not settled: ask which
+
+
+def norm(name: str | None) -> str:
+    return " ".join((name or "").casefold().split())
+
+
+def device_class_of(rec: DeviceRecord) -> str:
+    return rec.device.device_class or ""
+
+
+def _by_name(name: str, candidates: Iterable[DeviceRecord]) -> list[DeviceRecord]:
+    wanted = norm(name)
+    return [r for r in candidates if wanted in {norm(n) for n in r.names()} or r.id == name]
+
+
+def match_targets(
+    records: Iterable[DeviceRecord], constraints: Constraints, preferences: Preferences | None = None
+) -> TargetMatch:
+    c, prefs = constraints, preferences or Preferences()
+    candidates = list(records)
+    if c.domains:
+        candidates = [r for r in candidates if r.device.kind.value in c.domains]
+        if not candidates:
+            return TargetMatch(False, MatchFailed.DOMAIN)
+    if c.name:
+        candidates = _by_name(c.name, candidates)
+        if not candidates:
+            return TargetMatch(False, MatchFailed.NAME)
+    if c.device_classes:
+        candidates = [r for r in candidates if device_class_of(r) in c.device_classes]
+        if not candidates:
+            return TargetMatch(False, MatchFailed.DEVICE_CLASS)
+    every = [r for r in records] if (c.floor or c.area) else []
+    if c.floor:
+        if not any(norm(r.floor) == norm(c.floor) for r in every):
+            return TargetMatch(False, MatchFailed.INVALID_FLOOR)
+        candidates = [r for r in candidates if norm(r.floor) == norm(c.floor)]
+        if not candidates:
+            return TargetMatch(False, MatchFailed.FLOOR)
+    if c.area:
+        if not any(norm(r.area) == norm(c.area) for r in every):
+            return TargetMatch(False, MatchFailed.INVALID_AREA)
+        candidates = [r for r in candidates if norm(r.area) == norm(c.area)]
+        if not candidates:
+            return TargetMatch(False, MatchFailed.AREA)
+    if c.name and len(candidates) > 1:
+        settled = _prefer(candidates, prefs)
+        if len(settled) != 1:
+            return TargetMatch(False, MatchFailed.DUPLICATE_NAME, duplicates=candidates)
+        candidates = settled
+    if c.single_target and len(candidates) > 1:
+        settled = _prefer(candidates, prefs)
+        if len(settled) != 1:
+            return TargetMatch(False, MatchFailed.MULTIPLE_TARGETS, duplicates=candidates)
+        candidates = settled
+    return TargetMatch(True, records=candidates)
+
+
+def _prefer(candidates: list[DeviceRecord], prefs: Preferences) -> list[DeviceRecord]:
+    """The ones on the hub's floor, then in its room, as Home Assistant narrows duplicates."""
+    if prefs.floor:
+        on_floor = [r for r in candidates if norm(r.floor) == norm(prefs.floor)]
+        if len(on_floor) == 1:
+            return on_floor
+        candidates = on_floor or candidates
+    if prefs.area:
+        here = [r for r in candidates if norm(r.area) == norm(prefs.area)]
+        if here:
+            return here
+    return candidates

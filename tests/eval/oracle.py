@@ -1,0 +1,115 @@
+"""What Home Assistant would do with a generated case, over the simulator's own state: the labels of
+`generate.py`. Written apart from the brain (none of its modules are imported) from HA's intent
+helpers: a template's slots select devices by name, domain, device class, area and floor; a
+command sets every selected device; a question is answered in the template's response form.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+OPEN_WORDS = {"open": "open", "closed": "closed", "opening": "opening", "closing": "closing"}
+
+
+def targets(case: dict[str, Any], devices: list[dict[str, Any]], floors: dict[str, str]) -> list[dict[str, Any]]:
+    slots, intent = case["slots"], case["intent"]
+    domains = {slots["domain"]} if slots.get("domain") else set(case["domains"])
+    domains = {
+        "HassClimateSetTemperature": {"climate"},
+        "HassLightSet": {"light"},
+        "HassFanSetSpeed": {"fan"},
+    }.get(intent, domains)
+    found = [d for d in devices if not domains or d["kind"] in domains]
+    if slots.get("name"):
+        wanted = str(slots["name"]).lower()
+        found = [d for d in found if wanted in {n.lower() for n in [d["name"], *d.get("aliases", [])]}]
+    if slots.get("device_class"):
+        found = [d for d in found if d.get("device_class") == slots["device_class"]]
+    area = slots.get("area") or (case.get("room") if not (slots.get("name") or slots.get("floor")) else None)
+    if area:
+        found = [d for d in found if d["area"] == area]
+    if slots.get("floor"):
+        found = [d for d in found if floors.get(d["area"]) == slots["floor"]]
+    if intent == "HassClimateSetTemperature" and not found and area and area == case.get("room"):
+        # The hub's room is a preference here, as in HA's single-target match: the home's one thermostat.
+        every = [d for d in devices if d["kind"] == "climate"]
+        found = every if len(every) == 1 else []
+    return found
+
+
+def command_values(case: dict[str, Any], device: dict[str, Any]) -> dict[str, Any]:
+    """The values HA's intent sets on one device, in the device layer's attribute names."""
+    intent, slots, kind = case["intent"], case["slots"], device["kind"]
+    if intent in ("HassTurnOn", "HassTurnOff"):
+        on = intent == "HassTurnOn"
+        return {
+            "cover": {"state": "open" if on else "close"},
+            "lock": {"locked": on},
+            "climate": {"mode": "*" if on else "off"},
+        }.get(kind, {"on": on})
+    if intent == "HassLightSet":
+        values: dict[str, Any] = {}
+        if "brightness" in slots:
+            values["brightness"] = round(float(slots["brightness"]))
+        if "color" in slots:
+            values["rgb"] = "*"
+        if "temperature" in slots:
+            values["color_temp"] = "*"
+        return values
+    if intent == "HassSetPosition":
+        return {"position": round(float(slots["position"]))}
+    if intent == "HassFanSetSpeed":
+        return {"percentage": round(float(slots["percentage"]))}
+    if intent == "HassClimateSetTemperature":
+        return {"target_temperature": float(slots["temperature"])}
+    return {}
+
+
+def in_state(device: dict[str, Any], state: dict[str, Any], wanted: str) -> bool:
+    kind = device["kind"]
+    if kind == "cover":
+        now = state.get("state")
+        now = "open" if now == "stopped" and state.get("position") else ("closed" if now == "stopped" else now)
+        return now == OPEN_WORDS.get(wanted, wanted)
+    if kind == "lock":
+        return bool(state.get("locked")) == (wanted == "locked")
+    return bool(state.get("on")) == (wanted == "on")
+
+
+def expect(
+    case: dict[str, Any], devices: list[dict[str, Any]], floors: dict[str, str], states: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
+    """`actions` (name -> values) for a command; for a question, what the reply must say:
+    `yes` (True/False), `count`, `names` (one of which must be said), or `value`."""
+    found = targets(case, devices, floors)
+    if case["intent"] != "HassGetState" and case["intent"] != "HassClimateGetTemperature":
+        return {"actions": {d["name"]: command_values(case, d) for d in found}}
+    if case["intent"] == "HassClimateGetTemperature":
+        return {"question": True}  # which device answers (a thermostat, or the room's sensor) is ours to pick
+    response, wanted = case["response"], str(case["slots"].get("state", ""))
+    matched = [d for d in found if wanted and in_state(d, states[d["id"]], wanted)]
+    if not found:
+        return {"question": True, "yes": False}
+    if response in ("one", "default") or not wanted:
+        return {"question": True, "names": [d["name"] for d in found]}
+    if response in ("one_yesno", "any"):
+        return {"question": True, "yes": bool(matched)}
+    if response == "all":
+        return {"question": True, "yes": len(matched) == len(found)}
+    if response == "which":
+        return {"question": True, "names": sorted(d["name"] for d in matched)[:1] or None, "yes": bool(matched)}
+    return {"question": True, "count": len(matched)}
+
+
+def check(expected: dict[str, Any], reply: str) -> bool:
+    """Whether a question's reply says what HA would."""
+    said = reply.strip().lower()
+    if "count" in expected:
+        first = said.split()[0] if said else ""
+        return first in (str(expected["count"]), "no" if expected["count"] == 0 else "")
+    if expected.get("names"):
+        if not any(n.lower() in said for n in expected["names"]):
+            return False
+    elif "yes" in expected:
+        return said.startswith("yes") == expected["yes"]
+    return True

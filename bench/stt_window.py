@@ -76,12 +76,12 @@ def main() -> None:
             f["words"] += n
             f["first"] += words(text)[:1] == words(ref)[:1]
     rows = []
-    for w, f in found.items():
+    for name, f in found.items():
         f["wer"] = f["errors"] / f["words"]
         f["median_ms"] = float(np.median(f["ms"]))
         rows.append(
             [
-                f"{w} s" if w != "None" else "30 s (fixed)",
+                f"{name} s" if name != "None" else "30 s (fixed)",
                 f"{100 * f['wer']:.1f} %",
                 f"{f['first']}/{len(clips)}",
                 f"{f['median_ms']:.0f}",

@@ -41,7 +41,10 @@ temp_stat_tpl temperature_state_template; temp_unit temperature_unit; temp_step 
 uniq_id unique_id; unit_of_meas unit_of_measurement; val_tpl value_template; xy_cmd_t xy_command_topic;
 xy_cmd_tpl xy_command_template; xy_stat_t xy_state_topic; xy_val_tpl xy_value_template;
 fx_cmd_t effect_command_topic; fx_stat_t effect_state_topic; fx_val_tpl effect_value_template;
-fx_list effect_list; p platform; t topic; o origin; e encoding; qos qos; ret retain
+fx_list effect_list; pl_prs payload_press; ops options; rpt_pos reports_position;
+pl_strt payload_start; pl_ret payload_return_to_base; pl_paus payload_pause; pl_loc payload_locate;
+pl_cln_sp payload_clean_spot; sup_feat supported_features;
+p platform; t topic; o origin; e encoding; qos qos; ret retain
 """
 ABBREVIATIONS = dict(pair.split() for pair in _PAIRS.replace("\n", " ").split(";") if pair.strip())
 DEVICE_ABBREVIATIONS = {

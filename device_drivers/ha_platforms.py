@@ -11,6 +11,8 @@ import math
 from typing import Any
 
 from device_drivers.codec import add_command, add_state
+from device_drivers.ha_actions import button, scene, select, vacuum, valve
+from device_drivers.ha_routes import Attrs, changed, fmt_with, onoff, route
 from device_drivers.model import (
     BRIGHTNESS,
     COLOR_TEMP,
@@ -23,11 +25,9 @@ from device_drivers.model import (
     RGB,
     TARGET_TEMP,
     Attribute,
-    InvalidPayload,
     mired_to_kelvin,
 )
 
-Attrs = dict[str, Attribute]
 NUMERIC_CLASSES = {
     "temperature",
     "humidity",
@@ -48,57 +48,19 @@ NUMERIC_CLASSES = {
 }
 
 
-def _fmt(base: dict[str, Any], template: Any = None, command: Any = None) -> dict[str, Any]:
-    out = dict(base)
-    for key, source in (("tpl", template), ("ctpl", command)):
-        if source is None or source == "":
-            continue
-        if not isinstance(source, str):
-            raise InvalidPayload(f"a template must be text, got {type(source).__name__}", code="DEVICE_BAD_TEMPLATE")
-        out[key] = source
-    return out
-
-
-def _route(
-    c: dict[str, Any],
-    w: dict[str, Any],
-    attr: str,
-    topics: tuple[str, str],
-    fmt: dict[str, Any],
-    templates: tuple[str | None, str | None] = (None, None),
-    default_tpl: Any = None,
-) -> bool:
-    """State and command routes for one attribute; False when the config gives neither topic."""
-    cmd, stat = c.get(topics[0]), c.get(topics[1])
-    if not (cmd or stat):
-        return False
-    value_tpl = c.get(templates[0]) if templates[0] else None
-    add_command(w, cmd, attr, _fmt(fmt, command=c.get(templates[1]) if templates[1] else None))
-    add_state(w, stat, attr, _fmt(fmt, template=value_tpl or default_tpl))
-    return True
-
-
-def _with(attr: Attribute, **changes: Any) -> Attribute:
-    return Attribute(**{**attr.__dict__, **changes})
-
-
-def _onoff(c: dict[str, Any], on: str = "payload_on", off: str = "payload_off") -> dict[str, Any]:
-    return {"f": "onoff", "on": str(c.get(on, "ON")), "off": str(c.get(off, "OFF"))}
-
-
 def colour_temp(c: dict[str, Any], kelvin: bool) -> tuple[dict[str, Any], Attribute]:
     """The colour temperature format and its range in kelvin, from mireds or kelvin as announced."""
     if kelvin:
         low, high = int(c.get("min_kelvin", 2000)), int(c.get("max_kelvin", 6535))
-        return {"f": "int"}, _with(COLOR_TEMP, min=low, max=high, step=1)
+        return {"f": "int"}, changed(COLOR_TEMP, min=low, max=high, step=1)
     warm, cold = float(c.get("max_mireds", 500)), float(c.get("min_mireds", 153))
     low, high = math.ceil(1_000_000 / warm), math.floor(1_000_000 / cold)
-    return {"f": "mired"}, _with(COLOR_TEMP, min=low, max=high, step=round(high - mired_to_kelvin(cold + 1)))
+    return {"f": "mired"}, changed(COLOR_TEMP, min=low, max=high, step=round(high - mired_to_kelvin(cold + 1)))
 
 
 def brightness(c: dict[str, Any]) -> tuple[dict[str, Any], Attribute]:
     scale = int(c.get("brightness_scale", 255))
-    return {"f": "scaled", "hi": scale}, _with(BRIGHTNESS, step=round(100 / scale, 3))
+    return {"f": "scaled", "hi": scale}, changed(BRIGHTNESS, step=round(100 / scale, 3))
 
 
 def light(c: dict[str, Any], w: dict[str, Any]) -> Attrs:
@@ -107,10 +69,10 @@ def light(c: dict[str, Any], w: dict[str, Any]) -> Attrs:
         return _json_light(c, w)
     default = c.get("value_template")  # the basic schema's fallback for every value template
     attrs: Attrs = {}
-    if _route(c, w, "on", ("command_topic", "state_topic"), _onoff(c), ("state_value_template", None), default):
+    if route(c, w, "on", ("command_topic", "state_topic"), onoff(c), ("state_value_template", None), default):
         attrs["on"] = ON
     fmt, attr = brightness(c)
-    if _route(
+    if route(
         c,
         w,
         "brightness",
@@ -121,7 +83,7 @@ def light(c: dict[str, Any], w: dict[str, Any]) -> Attrs:
     ):
         attrs["brightness"] = attr
     fmt, attr = colour_temp(c, bool(c.get("color_temp_kelvin")))
-    if _route(
+    if route(
         c,
         w,
         "color_temp",
@@ -132,7 +94,7 @@ def light(c: dict[str, Any], w: dict[str, Any]) -> Attrs:
     ):
         attrs["color_temp"] = attr
     for mode, f in (("rgb", "rgb_csv"), ("hs", "hs_csv"), ("xy", "xy_csv")):
-        if "rgb" not in attrs and _route(
+        if "rgb" not in attrs and route(
             c,
             w,
             "rgb",
@@ -147,7 +109,7 @@ def light(c: dict[str, Any], w: dict[str, Any]) -> Attrs:
             w,
             c["color_mode_state_topic"],
             "color_mode",
-            _fmt({"f": "str"}, c.get("color_mode_value_template") or default),
+            fmt_with({"f": "str"}, c.get("color_mode_value_template") or default),
         )
         attrs["color_mode"] = Attribute("color_mode", "str", writable=False)
     return attrs
@@ -187,18 +149,18 @@ def switch(c: dict[str, Any], w: dict[str, Any]) -> Attrs:
         "on": str(c.get("state_on", c.get("payload_on", "ON"))),
         "off": str(c.get("state_off", c.get("payload_off", "OFF"))),
     }
-    add_command(w, c.get("command_topic"), "on", _fmt(_onoff(c), command=c.get("command_template")))
-    add_state(w, c.get("state_topic"), "on", _fmt(state, template=c.get("value_template")))
+    add_command(w, c.get("command_topic"), "on", fmt_with(onoff(c), command=c.get("command_template")))
+    add_state(w, c.get("state_topic"), "on", fmt_with(state, template=c.get("value_template")))
     return {"on": ON}
 
 
 def fan(c: dict[str, Any], w: dict[str, Any]) -> Attrs:
-    add_command(w, c.get("command_topic"), "on", _fmt(_onoff(c), command=c.get("command_template")))
-    add_state(w, c.get("state_topic"), "on", _fmt(_onoff(c), template=c.get("state_value_template")))
+    add_command(w, c.get("command_topic"), "on", fmt_with(onoff(c), command=c.get("command_template")))
+    add_state(w, c.get("state_topic"), "on", fmt_with(onoff(c), template=c.get("state_value_template")))
     attrs = {"on": ON}
     low, high = int(c.get("speed_range_min", 1)), int(c.get("speed_range_max", 100))
     fmt = {"f": "int"} if (low, high) == (1, 100) else {"f": "ranged", "lo": low, "hi": high}
-    if _route(
+    if route(
         c,
         w,
         "percentage",
@@ -206,7 +168,7 @@ def fan(c: dict[str, Any], w: dict[str, Any]) -> Attrs:
         fmt,
         ("percentage_value_template", "percentage_command_template"),
     ):
-        attrs["percentage"] = _with(PERCENTAGE, step=round(100 / (high - low + 1), 3))
+        attrs["percentage"] = changed(PERCENTAGE, step=round(100 / (high - low + 1), 3))
     return attrs
 
 
@@ -219,11 +181,11 @@ def cover(c: dict[str, Any], w: dict[str, Any]) -> Attrs:
     states = {str(c.get(f"state_{s}", s)): s for s in ("open", "closed", "opening", "closing", "stopped")}
     fmt = {"f": "map", "map": states, "cmd": commands}
     add_command(w, c.get("command_topic"), "state", fmt)
-    add_state(w, c.get("state_topic"), "state", _fmt({"f": "map", "map": states}, c.get("value_template")))
+    add_state(w, c.get("state_topic"), "state", fmt_with({"f": "map", "map": states}, c.get("value_template")))
     attrs: Attrs = {}
     if c.get("command_topic") or c.get("state_topic"):
         attrs["state"] = Attribute("state", "enum", options=tuple(dict.fromkeys([*commands, *states.values()])))
-    if _route(
+    if route(
         c,
         w,
         "position",
@@ -238,15 +200,15 @@ def cover(c: dict[str, Any], w: dict[str, Any]) -> Attrs:
 def lock(c: dict[str, Any], w: dict[str, Any]) -> Attrs:
     command = {"f": "onoff", "on": str(c.get("payload_lock", "LOCK")), "off": str(c.get("payload_unlock", "UNLOCK"))}
     state = {"f": "onoff", "on": str(c.get("state_locked", "LOCKED")), "off": str(c.get("state_unlocked", "UNLOCKED"))}
-    add_command(w, c.get("command_topic"), "locked", _fmt(command, command=c.get("command_template")))
-    add_state(w, c.get("state_topic"), "locked", _fmt(state, template=c.get("value_template")))
+    add_command(w, c.get("command_topic"), "locked", fmt_with(command, command=c.get("command_template")))
+    add_state(w, c.get("state_topic"), "locked", fmt_with(state, template=c.get("value_template")))
     return {"locked": LOCKED}
 
 
 def climate(c: dict[str, Any], w: dict[str, Any]) -> Attrs:
     attrs: Attrs = {}
     modes = tuple(str(m) for m in c.get("modes") or MODE.options)
-    if _route(
+    if route(
         c,
         w,
         "mode",
@@ -254,11 +216,11 @@ def climate(c: dict[str, Any], w: dict[str, Any]) -> Attrs:
         {"f": "str"},
         ("mode_state_template", "mode_command_template"),
     ):
-        attrs["mode"] = _with(MODE, options=modes)
+        attrs["mode"] = changed(MODE, options=modes)
     fahrenheit = str(c.get("temperature_unit", "C")).upper() == "F"
     low, high = c.get("min_temp", 45 if fahrenheit else 7), c.get("max_temp", 95 if fahrenheit else 35)
     step = float(c.get("temp_step", 1 if fahrenheit else 0.5))
-    if _route(
+    if route(
         c,
         w,
         "target_temperature",
@@ -266,7 +228,7 @@ def climate(c: dict[str, Any], w: dict[str, Any]) -> Attrs:
         {"f": "float"},
         ("temperature_state_template", "temperature_command_template"),
     ):
-        attrs["target_temperature"] = _with(
+        attrs["target_temperature"] = changed(
             TARGET_TEMP, min=float(low), max=float(high), step=step, unit="°F" if fahrenheit else "°C"
         )
     if c.get("current_temperature_topic"):
@@ -274,9 +236,9 @@ def climate(c: dict[str, Any], w: dict[str, Any]) -> Attrs:
             w,
             c["current_temperature_topic"],
             "current_temperature",
-            _fmt({"f": "float"}, c.get("current_temperature_template")),
+            fmt_with({"f": "float"}, c.get("current_temperature_template")),
         )
-        attrs["current_temperature"] = _with(CURRENT_TEMP, unit="°F" if fahrenheit else "°C")
+        attrs["current_temperature"] = changed(CURRENT_TEMP, unit="°F" if fahrenheit else "°C")
     return attrs
 
 
@@ -284,12 +246,12 @@ def sensor(c: dict[str, Any], w: dict[str, Any]) -> Attrs:
     unit = c.get("unit_of_measurement")
     numeric = bool(unit or c.get("state_class") or c.get("device_class") in NUMERIC_CLASSES)
     fmt = {"f": "float" if numeric else "str"}
-    add_state(w, c.get("state_topic"), "value", _fmt(fmt, c.get("value_template")))
+    add_state(w, c.get("state_topic"), "value", fmt_with(fmt, c.get("value_template")))
     return {"value": Attribute("value", fmt["f"], writable=False, unit=str(unit) if unit else None)}
 
 
 def binary_sensor(c: dict[str, Any], w: dict[str, Any]) -> Attrs:
-    add_state(w, c.get("state_topic"), "on", _fmt(_onoff(c), c.get("value_template")))
+    add_state(w, c.get("state_topic"), "on", fmt_with(onoff(c), c.get("value_template")))
     return {"on": Attribute("on", "bool", writable=False)}
 
 
@@ -302,4 +264,9 @@ PLATFORMS = {
     "climate": climate,
     "sensor": sensor,
     "binary_sensor": binary_sensor,
+    "valve": valve,
+    "vacuum": vacuum,
+    "scene": scene,
+    "button": button,
+    "select": select,
 }

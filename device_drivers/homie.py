@@ -7,10 +7,10 @@ from functools import partial
 from typing import Any
 
 from device_drivers.codec import Codec, Discovery, add_availability, add_command, add_state, wiring
-from device_drivers.model import Attribute, Convention, Device, InvalidPayload, Kind, kind_attributes
+from device_drivers.model import HA_ONLY_KINDS, Attribute, Convention, Device, InvalidPayload, Kind, kind_attributes
 from device_drivers.wire import loads
 
-KINDS = {k.value: k for k in Kind}
+KINDS = {k.value: k for k in Kind if k not in HA_ONLY_KINDS}
 # Property ids that carry each of our attributes (Homie leaves naming to the device).
 PROPERTIES = {
     "on": ("on", "state", "power"),

@@ -56,6 +56,17 @@ class Kind(StrEnum):
     CLIMATE = "climate"
     SENSOR = "sensor"
     BINARY_SENSOR = "binary_sensor"
+    VALVE = "valve"
+    VACUUM = "vacuum"
+    SCENE = "scene"
+    BUTTON = "button"
+    SELECT = "select"
+
+
+# Kinds with no state to echo: a press counts as done once the broker acknowledges it, as in Home Assistant.
+STATELESS_KINDS = frozenset({Kind.SCENE, Kind.BUTTON})
+# Kinds read from Home Assistant discovery only: Zigbee2MQTT and Homie have no such device types here.
+HA_ONLY_KINDS = frozenset({Kind.VALVE, Kind.VACUUM, Kind.SCENE, Kind.BUTTON, Kind.SELECT})
 
 
 class Convention(StrEnum):
@@ -147,11 +158,12 @@ def _coerce(attr: Attribute, value: Any) -> Any:
         return _whole(value)
     if attr.type == "float":
         return _finite(value)
-    if attr.type == "enum":
+    if attr.type == "enum":  # any case; the option's own spelling goes on ("Eco" for a select)
         text = str(value).strip().lower()
-        if text not in attr.options:
+        found = next((o for o in attr.options if o.lower() == text), None)
+        if found is None:
             raise ValueError(value)
-        return text
+        return found
     if attr.type == "rgb":
         parts = [_whole(p) for p in (value if isinstance(value, list | tuple) else str(value).split(","))]
         if len(parts) != 3 or not all(0 <= p <= 255 for p in parts):
@@ -173,6 +185,12 @@ MODE = Attribute("mode", "enum", options=("off", "heat", "cool", "auto", "dry", 
 TARGET_TEMP = Attribute("target_temperature", "float", min=5, max=35, unit="°C")
 CURRENT_TEMP = Attribute("current_temperature", "float", writable=False, unit="°C")
 COVER_COMMANDS = ("open", "close", "stop")
+VALVE_STATE = COVER_STATE
+VACUUM_COMMANDS = ("start", "stop", "pause", "return_to_base", "locate", "clean_spot")
+VACUUM_STATES = ("cleaning", "docked", "idle", "paused", "returning", "error")
+VACUUM_STATE = Attribute("state", "enum", options=(*VACUUM_COMMANDS, *VACUUM_STATES))
+PRESS = Attribute("press", "bool")  # scenes and buttons: only True means anything (activate, press)
+OPTION = Attribute("option", "enum")
 
 
 @dataclass
@@ -258,6 +276,11 @@ def kind_attributes(kind: Kind) -> dict[str, Attribute]:
         Kind.CLIMATE: (MODE, TARGET_TEMP, CURRENT_TEMP),
         Kind.SENSOR: (Attribute("value", "float", writable=False),),
         Kind.BINARY_SENSOR: (Attribute("on", "bool", writable=False),),
+        Kind.VALVE: (VALVE_STATE, POSITION),
+        Kind.VACUUM: (VACUUM_STATE,),
+        Kind.SCENE: (PRESS,),
+        Kind.BUTTON: (PRESS,),
+        Kind.SELECT: (OPTION,),
     }
     return {a.name: a for a in table[kind]}
 

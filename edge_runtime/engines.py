@@ -48,10 +48,18 @@ class Engines:
                 "stt", lambda: VoskSTT(registry, settings.vosk_model, language=vosk_language, timeout_s=timeout)
             )
         else:
-            threads = settings.stt_threads
+            threads, window, quick = settings.stt_threads, settings.stt_window_s, settings.stt_quick_window_s
             stt = timed(
                 "stt",
-                lambda: WhisperSTT(registry, settings.stt_model, language=language, threads=threads, timeout_s=timeout),
+                lambda: WhisperSTT(
+                    registry,
+                    settings.stt_model,
+                    language=language,
+                    threads=threads,
+                    timeout_s=timeout,
+                    window_s=window,
+                    quick_window_s=quick,
+                ),
             )
         tts = timed("tts", lambda: PiperTTS(registry, settings.tts_voice))
         return cls(wake, vad, barge_vad, stt, tts, timings)

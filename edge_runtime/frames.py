@@ -46,10 +46,14 @@ class AudioIn(Frame):
 
 @dataclass
 class WakeDetected(Frame):
+    """The wake word fired at `t`. `recent` is the audio before it (int16, ending at `t`): the
+    wake model fires after the phrase ends, and a one-breath request has begun by then."""
+
     type: ClassVar[str] = "wake-detected"
     name: str
     score: float
     t: float
+    recent: np.ndarray | None = None
 
 
 @dataclass
@@ -85,6 +89,7 @@ class Utterance(Frame):
     speech_end_t: float
     final: bool = True
     reason: str = "silence"  # silence | max-length | no-speech | end-of-stream
+    wake: str | None = None  # the audio may begin with this wake phrase: strip it from the text
 
 
 @dataclass
@@ -94,6 +99,7 @@ class Transcript(Frame):
     final: bool = True
     stt_ms: float = 0.0
     error: str | None = None
+    continuation: bool = False  # more of a turn already acted on ("... and the hallway too")
 
 
 # --- reply ----------------------------------------------------------------------------

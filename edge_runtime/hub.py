@@ -18,6 +18,7 @@ from edge_runtime.pipeline.processor import Pipeline
 from edge_runtime.pipeline.respond import SkillResponder
 from edge_runtime.pipeline.stt import SttProcessor
 from edge_runtime.pipeline.tts import TtsProcessor
+from edge_runtime.pipeline.turn import TurnJudge
 from edge_runtime.settings import EdgeSettings
 from edge_runtime.skills.builtin import BuiltinSkills
 from edge_runtime.skills.timers import TimerManager
@@ -70,10 +71,12 @@ def build_hub(
                       min_speech_ms=settings.barge_in_min_speech_ms, enabled=settings.barge_in_on_speech),
         WakeGate(engines.wake, tracer, barge_in=settings.barge_in_on_wake),
         Endpointer(engines.vad, tracer, threshold=settings.vad_threshold,
-                   trailing_silence_ms=settings.trailing_silence_ms, max_utterance_s=settings.max_utterance_s,
+                   trailing_silence_ms=settings.open_silence_ms if settings.commit_on_meaning
+                   else settings.trailing_silence_ms, max_utterance_s=settings.max_utterance_s,
                    max_held_s=settings.max_held_s, no_speech_timeout_s=settings.no_speech_timeout_s,
                    speculative=settings.speculative_stt),
-        SttProcessor(engines.stt, tracer),
+        SttProcessor(engines.stt, tracer, judge=TurnJudge(brain.skills if brain.language == "en" else None,
+                     brain.devices) if settings.commit_on_meaning else None),
         responder,
         TtsProcessor(engines.tts, tracer, output_rate=rate),
         output,

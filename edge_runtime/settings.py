@@ -41,6 +41,8 @@ class EdgeSettings(BaseSettings):
     max_held_s: float = Field(30.0, gt=0.5, le=120.0)  # a held push-to-talk turn
     no_speech_timeout_s: float = Field(5.0, gt=0.5, le=60.0)
     speculative_stt: bool = True
+    commit_on_meaning: bool = True  # act on a complete local command at the first short pause (#18)
+    open_silence_ms: int = Field(800, ge=96, le=5000)  # with it, the wait for everything else
 
     # Speech-to-text
     stt_engine: Literal["whisper", "vosk"] = "whisper"
@@ -50,6 +52,8 @@ class EdgeSettings(BaseSettings):
     stt_language: str = "en"
     stt_threads: int = Field(2, ge=1, le=64)
     stt_timeout_s: float = 30.0
+    stt_window_s: float | None = Field(None, ge=1.0, le=30.0)  # Whisper encoder window (s); None: 30 s
+    stt_quick_window_s: float | None = Field(10.0, ge=1.0, le=30.0)  # for the guess acted on at a pause
 
     # Text-to-speech
     tts_voice: str = "tts-joe-medium"

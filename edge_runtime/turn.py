@@ -34,7 +34,10 @@ def _turn_record(tracer: Tracer, reply_audio: np.ndarray, rate: int, audio_s: fl
         "skill_ms": skill.data["ms"] if skill else None,
         "tts_first_audio_ms": tracer.between_ms("tts_start", "tts_first_audio"),
         "tts_total_ms": tracer.between_ms("tts_start", "tts_done"),
-        "endpoint_to_first_audio_ms": tracer.between_ms("endpoint", "first_audio"),
+        # A command acted on at a short pause (#18) is decided before the endpoint: time it from there.
+        "endpoint_to_first_audio_ms": tracer.between_ms(
+            "committed" if tracer.last("committed") else "endpoint", "first_audio"
+        ),
     }
     return {
         "type": "turn",

@@ -38,7 +38,10 @@ class STT(Engine):
         super().__init__(timeout_s=timeout_s)
         self.language = language
 
-    def transcribe(self, audio: np.ndarray) -> SttResult:
+    def transcribe(self, audio: np.ndarray, *, prefix: str | None = None, quick: bool = False) -> SttResult:
+        """`prefix`: words the audio is known to begin with (a wake phrase); they are decoded
+        as given and left out of the text, so the model aligns them instead of guessing.
+        `quick`: the engine may trade some accuracy for speed (a guess to act on at a pause)."""
         if audio.dtype != np.float32 or audio.ndim != 1:
             raise SttError(f"STT needs mono float32 audio, got {audio.dtype} with shape {audio.shape}")
         audio_s = len(audio) / SAMPLE_RATE
@@ -46,21 +49,39 @@ class STT(Engine):
             return SttResult("", self.language, 0.0, 0.0)
         started = time.perf_counter()
         try:
-            text = self._call_with_timeout(self._transcribe, audio, what="transcribe")
+            if prefix or quick:
+
+                def call(a: np.ndarray) -> str:
+                    return self._transcribe_after(a, prefix or "", quick)
+
+                text = self._call_with_timeout(call, audio, what="transcribe")
+            else:
+                text = self._call_with_timeout(self._transcribe, audio, what="transcribe")
         except Exception as err:
             raise self._fail(err, "transcribe") from err
         self._timed(started)
         return SttResult(text.strip(), self.language, audio_s, time.perf_counter() - started)
 
-    async def atranscribe(self, audio: np.ndarray) -> SttResult:
-        return await self._acall(self.transcribe, audio)
+    async def atranscribe(self, audio: np.ndarray, *, prefix: str | None = None, quick: bool = False) -> SttResult:
+        return await self._acall(lambda a: self.transcribe(a, prefix=prefix, quick=quick), audio)
 
     def _transcribe(self, audio: np.ndarray) -> str:
         raise NotImplementedError
 
+    def _transcribe_after(self, audio: np.ndarray, prefix: str, quick: bool = False) -> str:
+        """Engines that cannot be told the opening words transcribe it all."""
+        return self._transcribe(audio)
+
 
 class WhisperSTT(STT):
-    """faster-whisper, greedy decoding: commands are short, beam search costs 2-3x for nothing."""
+    """faster-whisper, greedy decoding: commands are short, beam search costs 2-3x for nothing.
+
+    `window_s=None` encodes Whisper's fixed 30 s window. A number encodes only the audio plus
+    lead-in, at least that many seconds (CTranslate2 takes fewer mel frames): the encoder's cost
+    then follows the audio. Below about 5 s the decoder loops, so the output is also capped by
+    the audio's length. `quick_window_s` is the window of a quick call (bench/stt_window.py
+    measures the accuracy cost of each).
+    """
 
     def __init__(
         self,
@@ -71,6 +92,8 @@ class WhisperSTT(STT):
         threads: int = 2,
         compute_type: str = "int8",
         timeout_s: float | None = 30.0,
+        window_s: float | None = None,
+        quick_window_s: float | None = 10.0,
     ) -> None:
         super().__init__(language=language, timeout_s=timeout_s)
         from faster_whisper import WhisperModel
@@ -80,19 +103,83 @@ class WhisperSTT(STT):
             self._model = WhisperModel(str(path), device="cpu", compute_type=compute_type, cpu_threads=threads)
         except Exception as err:
             raise SttError(f"could not load Whisper model from {path}: {err}") from err
+        for w in (window_s, quick_window_s):
+            if w is not None and not 1.0 <= w <= 30.0:
+                raise SttError(f"the Whisper window must be 1-30 s, got {w}", code="STT_BAD_WINDOW")
+        self.window_s = window_s
+        self.quick_window_s = quick_window_s
 
     def _transcribe(self, audio: np.ndarray) -> str:
+        return self._transcribe_after(audio, "")
+
+    def _transcribe_after(self, audio: np.ndarray, prefix: str, quick: bool = False) -> str:
         # Whisper drops a first word that starts at sample 0; a little lead-in silence fixes it.
         pad = np.zeros(SAMPLE_RATE // 5, dtype=np.float32)
-        segments, _ = self._model.transcribe(
-            np.concatenate([pad, audio, pad]),
-            language=self.language,
+        padded = np.concatenate([pad, audio, pad])
+        window = self.quick_window_s if quick else self.window_s
+        if window is None or len(padded) >= 30 * SAMPLE_RATE:
+            segments, _ = self._model.transcribe(
+                padded,
+                language=self.language,
+                beam_size=1,
+                vad_filter=False,
+                without_timestamps=True,
+                condition_on_previous_text=False,
+                prefix=prefix or None,
+            )
+            text = " ".join(s.text.strip() for s in segments)
+        else:
+            text = self._short(padded, window, prefix)
+        return _after(text, prefix)
+
+    def _short(self, audio: np.ndarray, window_s: float, prefix: str = "") -> str:
+        """One encoder pass over the audio (at least `window_s`), greedy, length-capped."""
+        from faster_whisper.tokenizer import Tokenizer
+
+        model = self._model
+        # Zero samples to the window, as Whisper pads to its 30 s: the same log-mel floor.
+        samples = max(round(window_s * SAMPLE_RATE), len(audio))
+        features = model.feature_extractor(np.pad(audio, (0, samples - len(audio))), padding=0)
+        features = features[:, : samples // 320 * 2]
+        multilingual = model.model.is_multilingual
+        language = self.language if multilingual else "en"
+        tokenizer = Tokenizer(model.hf_tokenizer, multilingual, task="transcribe", language=language)
+        prompt = model.get_prompt(tokenizer, [], without_timestamps=True, prefix=prefix or None)
+        # About 3 words a second of speech; a loop is cut off by the cap.
+        cap = 10 + int(8 * len(audio) / SAMPLE_RATE)
+        result = model.model.generate(
+            model.encode(features),
+            [prompt],
             beam_size=1,
-            vad_filter=False,
-            without_timestamps=True,
-            condition_on_previous_text=False,
+            max_length=len(prompt) + cap,
+            suppress_blank=True,
+            suppress_tokens=[-1],
         )
-        return " ".join(s.text.strip() for s in segments)
+        tokens = [t for t in result[0].sequences_ids[0] if t < tokenizer.eot]
+        return first_pass(tokenizer.decode(tokens))
+
+
+def _after(text: str, prefix: str) -> str:
+    """The text after the forced prefix, which the decoder returns with it."""
+    text, prefix = text.strip(), prefix.strip()
+    if prefix and text.startswith(prefix):
+        rest = text[len(prefix) :].lstrip(" ,.!?;:-")
+        return rest[:1].upper() + rest[1:]
+    return text
+
+
+def first_pass(text: str) -> str:
+    """Cut a short-window loop ("Stop! Stop! Stop!") at the point where the text starts over."""
+    words = text.split()
+    for k in range(1, len(words) // 2 + 1):
+        n = min(3, k, len(words) - k)
+        if [_bare(w) for w in words[k : k + n]] == [_bare(w) for w in words[:n]]:
+            return " ".join(words[:k])
+    return text
+
+
+def _bare(word: str) -> str:
+    return word.strip(".,!?;:").lower()
 
 
 class VoskSTT(STT):

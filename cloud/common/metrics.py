@@ -1,11 +1,10 @@
 """The cloud's Prometheus series, and who may scrape them: an operator's metrics token, never a
 user's bearer token (operations data is not any user's to read). Without a configured token the
-route answers only on loopback, so a scraper beside the process works and nobody else does."""
+route answers 401 METRICS_TOKEN_NOT_SET."""
 
 from __future__ import annotations
 
 import hmac
-import ipaddress
 from typing import Any
 
 from fastapi import Request
@@ -13,7 +12,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from cloud.common.errors import ApiError, CacheUnavailable, Forbidden, Unauthorized
+from cloud.common.errors import ApiError, CacheUnavailable, Unauthorized
 
 LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 RATE_BUCKETS = (1, 5, 10, 20, 40, 80, 160, 320, 640)
@@ -97,27 +96,17 @@ class SyncBacklog(Collector):
             self.value = float((await s.exec(select(func.count()).select_from(SyncUpdate))).one())
 
 
-def _loopback(request: Request) -> bool:
-    host = request.client.host if request.client else ""
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 async def check_scraper(request: Request) -> None:
-    """The metrics token (COMPANION_CLOUD_METRICS_TOKEN) as a bearer token; none set: loopback only."""
+    """The metrics token (COMPANION_CLOUD_METRICS_TOKEN) as a bearer token; none set: refused."""
     settings = request.app.state.settings
     header = request.headers.get("authorization", "")
     given = header[7:].strip() if header.lower().startswith("bearer ") else ""
-    if settings.metrics_token is None:
-        if not _loopback(request):
-            raise Forbidden(
-                "/metrics answers only on loopback until a metrics token is set",
-                code="METRICS_LOOPBACK_ONLY",
-                hint="set COMPANION_CLOUD_METRICS_TOKEN",
-            )
-        return
+    if settings.metrics_token is None:  # no route but health goes without a credential
+        raise Unauthorized(
+            "/metrics is off until a metrics token is set",
+            code="METRICS_TOKEN_NOT_SET",
+            hint="set COMPANION_CLOUD_METRICS_TOKEN, and scrape with it as a bearer token",
+        )
     if not given:
         raise Unauthorized(
             "/metrics needs the metrics token",

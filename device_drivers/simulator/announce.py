@@ -50,6 +50,12 @@ def ha_component(dev: VirtualDevice, avail_topic: str) -> dict[str, Any]:
         c.update(stat_t="~/state", val_tpl="{{ value_json.value }}", unit_of_meas=dev.options.get("unit", "°C"))
     elif k is Kind.BINARY_SENSOR:
         c.update(stat_t="~/state")
+    elif k in (Kind.VALVE, Kind.VACUUM, Kind.SELECT):
+        c.update(cmd_t="~/set", stat_t="~/state")
+        if k is Kind.SELECT:
+            c["ops"] = list(dev.options.get("choices") or ["Eco", "Comfort", "Boost"])
+    elif k in (Kind.SCENE, Kind.BUTTON):
+        c.update(cmd_t="~/set")
     return c
 
 

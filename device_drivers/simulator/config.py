@@ -6,11 +6,11 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from device_drivers.model import DriverError, Kind
+from device_drivers.model import HA_ONLY_KINDS, DriverError, Kind
 from device_drivers.simulator.state import Faults, VirtualDevice
 
 CONVENTIONS = ("ha", "z2m", "homie")
-OPTIONS = ("schema", "discovery", "node", "unit", "device_class")
+OPTIONS = ("schema", "discovery", "node", "unit", "device_class", "choices")
 
 
 def device_from(spec: dict[str, Any]) -> VirtualDevice:
@@ -19,6 +19,8 @@ def device_from(spec: dict[str, Any]) -> VirtualDevice:
         convention = spec.get("convention", "ha")
         if convention not in CONVENTIONS:
             raise ValueError(f"convention must be one of {', '.join(CONVENTIONS)}")
+        if kind in HA_ONLY_KINDS and convention != "ha":
+            raise ValueError(f"a {kind} is announced by Home Assistant discovery only (convention 'ha')")
         return VirtualDevice(
             id=str(spec["id"]),
             name=str(spec.get("name") or spec["id"]),

@@ -19,7 +19,7 @@ from device_drivers.model import Device, DriverError, Kind
 from device_drivers.mqtt_url import BrokerAddress, configure, set_nodelay
 from device_drivers.simulator.announce import ha_messages, homie_description, z2m_entry
 from device_drivers.simulator.state import VirtualDevice
-from device_drivers.wire import decode_value, dig, encode_value, loads, text
+from device_drivers.wire import decode_value, dig, encode_value, json_path, loads, text
 from device_drivers.zigbee2mqtt import Zigbee2MQTT
 
 log = logging.getLogger(__name__)
@@ -115,6 +115,7 @@ class SimNode:
                 if attr not in vdev.state:
                     continue
                 wire = _wire_state(fmt, vdev.state[attr])
+                path = path or json_path(fmt.get("tpl"))  # `{{ value_json.value }}`: firmware sends JSON
                 if path:
                     obj[path[0]] = wire
                 else:
@@ -173,6 +174,8 @@ class SimNode:
         def act() -> None:
             vdev.apply(changes)
             self.publish_state(vdev)
+            if vdev.settle():  # "opening", then "open", as a real valve reports its travel
+                self.publish_state(vdev)
 
         if vdev.faults.latency_ms > 0:
             threading.Timer(vdev.faults.latency_ms / 1000, act).start()

@@ -46,6 +46,8 @@ class VirtualDevice:
             self.features = DEFAULT_FEATURES.get(self.kind, ())
         if not self.state:
             self.state = initial_state(self.kind, self.features)
+        if self.kind is Kind.SELECT and "option" not in self.state:
+            self.state["option"] = (self.options.get("choices") or ["Eco"])[0]
 
     def has(self, feature: str) -> bool:
         return feature in self.features
@@ -61,6 +63,12 @@ class VirtualDevice:
                     self.state.update(state="closed", position=0)
                 else:
                     self.state["state"] = "stopped"
+            elif self.kind is Kind.VALVE and key == "state":  # reports the travel, then where it ended
+                self.state["state"] = {"open": "opening", "close": "closing"}.get(value, "stopped")
+            elif self.kind is Kind.VACUUM and key == "state":
+                self.state["state"] = VACUUM_REPORTS.get(value, self.state["state"])
+            elif self.kind in (Kind.SCENE, Kind.BUTTON):
+                continue  # nothing to report: the press is the whole of it
             elif self.kind is Kind.COVER and key == "position":
                 self.state.update(position=int(value), state="closed" if int(value) == 0 else "open")
             elif key in self.state:
@@ -68,6 +76,20 @@ class VirtualDevice:
         if self.kind is Kind.LIGHT and changes.get("brightness") == 0:
             self.state["on"] = False
         return self.state
+
+    def settle(self) -> bool:
+        """A valve that was opening is open, a vacuum that was returning is docked: True if it moved on."""
+        word = self.state.get("state")
+        if self.kind in (Kind.VALVE, Kind.VACUUM) and word in SETTLED:
+            self.state["state"] = SETTLED[word]
+            return True
+        return False
+
+
+# What a vacuum reports when told each command (HA's vacuum states), and where a travel ends.
+VACUUM_REPORTS = {"start": "cleaning", "clean_spot": "cleaning", "stop": "idle", "pause": "paused",
+                  "return_to_base": "returning"}  # fmt: skip
+SETTLED = {"opening": "open", "closing": "closed", "returning": "docked"}
 
 
 def initial_state(kind: Kind, features: tuple[str, ...]) -> dict[str, Any]:
@@ -80,6 +102,11 @@ def initial_state(kind: Kind, features: tuple[str, ...]) -> dict[str, Any]:
         Kind.CLIMATE: {"mode": "heat", "target_temperature": 20.0},
         Kind.SENSOR: {"value": 21.5},
         Kind.BINARY_SENSOR: {"on": False},
+        Kind.VALVE: {"state": "open"},
+        Kind.VACUUM: {"state": "docked"},
+        Kind.SCENE: {},
+        Kind.BUTTON: {},
+        Kind.SELECT: {},
     }
     state = dict(defaults[kind])
     extras = {"brightness": 100, "color_temp": 3000, "rgb": [255, 255, 255], "percentage": 50, "position": 0,

@@ -1,11 +1,10 @@
 """GET /metrics on the LAN API, for an operator's Prometheus: the metrics token
-(COMPANION_METRICS_TOKEN) as a bearer token, never an app's pairing token. Without a token set,
-only loopback may scrape (a Prometheus on the hub itself)."""
+(COMPANION_METRICS_TOKEN) as a bearer token, never an app's pairing token. Without a token set it
+answers 401 METRICS_TOKEN_NOT_SET: no route but health and pairing goes without a credential."""
 
 from __future__ import annotations
 
 import hmac
-import ipaddress
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -17,7 +16,7 @@ from edge_runtime.metrics import HubMetrics, sync_backlog
 from models.errors import CompanionError
 
 router = APIRouter(tags=["platform"])
-STATUS = {"METRICS_TOKEN_MISSING": 401, "METRICS_TOKEN_INVALID": 401, "METRICS_LOOPBACK_ONLY": 403}
+STATUS = {"METRICS_TOKEN_MISSING": 401, "METRICS_TOKEN_INVALID": 401, "METRICS_TOKEN_NOT_SET": 401}
 
 
 def hub_metrics(hub: HubContext) -> HubMetrics:
@@ -52,19 +51,12 @@ def _read(hub: HubContext) -> dict[str, float]:
 def check_scraper(request: Request, token: Any) -> None:
     header = request.headers.get("authorization", "")
     given = header[7:].strip() if header.lower().startswith("bearer ") else ""
-    if token is None:
-        host = request.client.host if request.client else ""
-        try:
-            loopback = ipaddress.ip_address(host).is_loopback
-        except ValueError:
-            loopback = False
-        if not loopback:
-            raise CompanionError(
-                "/metrics answers only on loopback until a metrics token is set",
-                code="METRICS_LOOPBACK_ONLY",
-                hint="set COMPANION_METRICS_TOKEN",
-            )
-        return
+    if token is None:  # every route but health and pairing needs a credential: no token, no scrape
+        raise CompanionError(
+            "/metrics is off until a metrics token is set",
+            code="METRICS_TOKEN_NOT_SET",
+            hint="set COMPANION_METRICS_TOKEN on the hub, and scrape with it as a bearer token",
+        )
     if not given:
         raise CompanionError(
             "/metrics needs the metrics token",
@@ -75,7 +67,7 @@ def check_scraper(request: Request, token: Any) -> None:
         raise CompanionError("this is not the metrics token", code="METRICS_TOKEN_INVALID")
 
 
-@router.get("/metrics", summary="Prometheus metrics: the metrics token, or loopback when none is set")
+@router.get("/metrics", summary="Prometheus metrics, for the metrics token")
 async def metrics(request: Request) -> Response:
     hub: HubContext = request.app.state.hub
     check_scraper(request, hub.settings.metrics_token)

@@ -26,7 +26,11 @@ def current(rec: DeviceRecord) -> str | None:
         return f"{state['value']:g}{unit}" if isinstance(state["value"], float | int) else f"{state['value']}{unit}"
     if kind is Kind.LOCK and "locked" in state:
         return "locked" if state["locked"] else "unlocked"
-    if kind is Kind.COVER and ("state" in state or "position" in state):
+    if kind is Kind.VACUUM and state.get("state"):
+        return str(state["state"])  # cleaning, docked, returning... (Home Assistant's vacuum states)
+    if kind is Kind.SELECT and state.get("option"):
+        return str(state["option"])
+    if kind in (Kind.COVER, Kind.VALVE) and ("state" in state or "position" in state):
         word = str(state.get("state") or ("open" if state.get("position") else "closed"))
         return {"close": "closed", "stopped": "open" if state.get("position") else "closed"}.get(word, word)
     if kind is Kind.CLIMATE and "mode" in state:
@@ -58,7 +62,7 @@ def is_in(rec: DeviceRecord, wanted: str) -> bool:
             return False
         return bool(rec.state["on"]) == BINARY_WORDS[wanted]
     now = current(rec)
-    if rec.device.kind is Kind.COVER and wanted in ("open", "closed"):
+    if rec.device.kind in (Kind.COVER, Kind.VALVE) and wanted in ("open", "closed"):
         return now == wanted or (wanted == "open" and now in ("opening",))
     return now == wanted
 

@@ -7,12 +7,18 @@ import re
 import time
 
 from edge_runtime.brain.answers import Answers
-from edge_runtime.brain.guard import judge
+from edge_runtime.brain.guard import KIND_ONLY, judge, refusal_reply
 from edge_runtime.brain.intents import BUILTIN_INTENTS, Action, IntentEngine, IntentMatch
 from edge_runtime.brain.planner import Planner
 from edge_runtime.brain.replies import say
 from edge_runtime.brain.targets import norm
-from edge_runtime.brain.vocab import DEVICE_INTENTS, KIND_NOUNS, MEDIA_INTENTS, UNSUPPORTED_DOMAINS
+from edge_runtime.brain.vocab import (
+    DEVICE_INTENTS,
+    KIND_NOUNS,
+    MEDIA_INTENTS,
+    UNSUPPORTED_DOMAINS,
+    UNSUPPORTED_INTENTS,
+)
 from edge_runtime.devices.errors import DeviceError
 from edge_runtime.devices.hub import DeviceHub
 from edge_runtime.skills.builtin import SkillResult
@@ -27,12 +33,20 @@ VERBS = {
     "HassClimateSetTemperature": "set",
     "HassSetPosition": "moved",
     "HassFanSetSpeed": "set",
+    "HassVacuumStart": "started",
+    "HassVacuumReturnToBase": "sent_home",
 }
 KIND_VERBS = {
     ("HassTurnOn", "lock"): "locked",
     ("HassTurnOff", "lock"): "unlocked",
     ("HassTurnOn", "cover"): "opened",
     ("HassTurnOff", "cover"): "closed",
+    ("HassTurnOn", "valve"): "opened",
+    ("HassTurnOff", "valve"): "closed",
+    ("HassTurnOn", "scene"): "activated",
+    ("HassTurnOn", "button"): "pressed",
+    ("HassTurnOn", "vacuum"): "started",
+    ("HassTurnOff", "vacuum"): "stopped",
 }
 
 
@@ -73,8 +87,12 @@ class DeviceSkill:
         refusal = judge(text, self.engine.vocabulary()).refusal
         if refusal == "MEDIA_UNSUPPORTED":
             return self.planner.decline(IntentMatch("HassMediaSearchAndPlay", {}), refusal, "cannot_media")
-        if refusal == "SCENE_UNSUPPORTED":
-            return self.planner.decline(IntentMatch("HassTurnOn", {}), "KIND_UNSUPPORTED", "cannot_kind", kind="scene")
+        if refusal in ("SCENE_UNSUPPORTED", *KIND_ONLY):  # no scene or vacuum sentence of its own matched
+            declined = IntentMatch(
+                "HassTurnOn", {}, problem="KIND_UNSUPPORTED" if refusal == "SCENE_UNSUPPORTED" else "NO_KIND"
+            )
+            declined.reply = refusal_reply(refusal, text, self.engine.registry.spoken(), self.language)
+            return declined
         found = self.engine.recognize_unmatched(text)
         if found is None:
             return None
@@ -88,9 +106,9 @@ class DeviceSkill:
         specific = len(domains) == 1
         if not (specific or (area and "area" not in match.implied)) or "area" in missing or "floor" in missing:
             return None
-        if specific and domains[0] in UNSUPPORTED_DOMAINS:
+        if specific and domains[0] in UNSUPPORTED_DOMAINS | {"scene", "button"}:
             return None  # a scene or a button only when the words say so (above)
-        records = self.engine.registry.records.values()
+        records = self.engine.registry.spoken()
         here = [r for r in records if r.device.kind.value in domains and (not area or norm(r.area) == norm(area))]
         name = missing.get("name", "").strip()
         match.problem = "NO_KIND_IN_AREA" if area and not here else "NO_NAME"
@@ -107,7 +125,7 @@ class DeviceSkill:
 
     def _area_in(self, words: str) -> str | None:
         padded = f" {norm(words)} "
-        areas = {r.area for r in self.engine.registry.records.values() if r.area}
+        areas = {r.area for r in self.engine.registry.spoken() if r.area}
         return next((a for a in sorted(areas, key=len, reverse=True) if f" {norm(a)} " in padded), None)
 
     async def handle(self, text: str) -> SkillResult | None:
@@ -202,7 +220,11 @@ def _count(language: str, done: list[Action]) -> str:
 
 def _declined(match: IntentMatch | None) -> bool:
     """Media and other kinds the hub cannot control are planned too: into an honest "I can't"."""
-    return match is not None and (match.intent in MEDIA_INTENTS or bool(set(match.domains) & UNSUPPORTED_DOMAINS))
+    return match is not None and (
+        match.intent in MEDIA_INTENTS
+        or match.intent in UNSUPPORTED_INTENTS
+        or bool(set(match.domains) & UNSUPPORTED_DOMAINS)
+    )
 
 
 def _verb(action: Action) -> str:

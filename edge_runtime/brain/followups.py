@@ -58,7 +58,7 @@ class FollowUps:
     def find(self, phrase: str, kinds: set[str] | None = None) -> list[DeviceRecord]:
         """Devices a phrase names: a device by name or alias, or the devices of a room or floor."""
         phrase = _FILLER.sub("", phrase).strip()
-        records = list(self.engine.registry.records.values())
+        records = self.engine.registry.spoken()
         names = {n.lower(): r for r in records for n in r.names()}
         places = {p.lower() for r in records for p in (r.area, r.floor) if p}
         choice = None

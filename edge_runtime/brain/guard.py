@@ -1,8 +1,9 @@
 """What the small LLM may touch: only what the sentence itself supports.
 
 The verb and the nouns fix the kinds and attributes a call may use: "lock"/"unlock" only locks,
-"open"/"close" only covers, brightness only lights, degrees only thermostats. Media, scenes,
-questions and requests for later are never a device action now. A sentence that names a kind the
+"open"/"close" only covers and valves, brightness only lights, degrees only thermostats. Media, scenes,
+vacuums, questions and requests for later are never an LLM's device action: a scene is activated and a
+vacuum started only by their own sentences (the local intents). A sentence that names a kind the
 room does not have gets "There is no lock in the Kitchen", and nothing is sent. When in doubt,
 the guard declines: a wrong action is worse than none.
 """
@@ -13,6 +14,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from edge_runtime.brain.replies import say
 from edge_runtime.devices.registry import DeviceRecord
 
 _MEDIA = re.compile(
@@ -20,10 +22,13 @@ _MEDIA = re.compile(
     r"unmute|louder|quieter|songs?|tracks?|music|album|playlist|podcast|radio|episode|movie|tv show|netflix|"
     r"spotify|youtube)\b"
 )
+_SCRIPT = re.compile(r"\b(?:routines?|scripts?|automations?)\b")
 _SCENE = re.compile(
-    r"\b(?:scenes?|routines?|scripts?|automations?|(?:party|movie|night|away|vacation|holiday|dinner|romantic|"
-    r"relax|reading|cinema|sleep|guest) mode)\b"
+    r"\b(?:scenes?|(?:party|movie|night|away|vacation|holiday|dinner|romantic|relax|reading|cinema|sleep|guest) "
+    r"mode)\b"
 )
+# A vacuum moves only by its own sentences ("start the vacuum", "send the vacuum home"), never by the LLM.
+_VACUUM = re.compile(r"\b(?:vacuum(?:s|ing)?|hoover|robot cleaner|roomba|mop)\b")
 _LATER = re.compile(
     r"\b(?:in|after|for) (?:\d+(?:[./]\d+)?|an?|one|two|three|four|five|six|seven|eight|nine|ten|fifteen|twenty|"
     r"thirty|forty|fifty|sixty|half an?|a few|a couple of) ?(?:and a half )?(?:seconds?|secs?|minutes?|mins?|"
@@ -40,7 +45,7 @@ _FITS: list[tuple[re.Pattern[str], frozenset[str], frozenset[str]]] = [
     (re.compile(r"\b(?:un)?lock(?:ed|s|ing)?\b|\bdeadbolt\b"), frozenset({"lock"}), frozenset({"locked"})),
     (
         re.compile(r"\b(?:open|opened|close|closed|shut|raise|lower)\b"),
-        frozenset({"cover"}),
+        frozenset({"cover", "valve"}),
         frozenset({"state", "position"}),
     ),
     (
@@ -71,6 +76,7 @@ _NOUNS: list[tuple[re.Pattern[str], frozenset[str]]] = [
         frozenset({"cover"}),
     ),
     (re.compile(r"\b(?:locks?|deadbolts?)\b"), frozenset({"lock"})),
+    (re.compile(r"\b(?:valves?|taps?|spigots?|sprinklers?|irrigation)\b"), frozenset({"valve"})),
     (re.compile(r"\bdoors?\b"), frozenset({"lock", "cover"})),
     (re.compile(r"\b(?:thermostats?|heaters?|radiators?|heating|ac|air conditioning)\b"), frozenset({"climate"})),
 ]
@@ -91,7 +97,8 @@ class Verdict:
 
 def judge(text: str, names: Iterable[str] = ()) -> Verdict:
     """`names`: the home's device names; their words are not verbs ("the Towel Warmer" is no heater)."""
-    lowered = f" {' '.join(text.lower().split())} "
+    said = " ".join(text.lower().split())
+    lowered = f" {said} "
     for name in sorted({n.lower() for n in names}, key=len, reverse=True):
         if f" {name} " in lowered:
             lowered = lowered.replace(f" {name} ", " the device ")
@@ -100,8 +107,12 @@ def judge(text: str, names: Iterable[str] = ()) -> Verdict:
         return Verdict(refusal="QUESTION")
     if _MEDIA.search(lowered):
         return Verdict(refusal="MEDIA_UNSUPPORTED")
-    if _SCENE.search(lowered):
+    if _SCRIPT.search(lowered):
         return Verdict(refusal="SCENE_UNSUPPORTED")
+    if _SCENE.search(lowered):  # a scene is activated by its own name only (the local intent), never guessed
+        return Verdict(refusal="SCENE_ONLY")
+    if _VACUUM.search(said):  # before names too: "vacuum the kitchen" with a device called "Vacuum"
+        return Verdict(refusal="VACUUM_ONLY")
     if _LATER.search(lowered):
         return Verdict(refusal="NOT_NOW")
     fits = [(kinds, attrs) for pattern, kinds, attrs in _FITS if pattern.search(lowered)]
@@ -139,3 +150,24 @@ def places_in(text: str, records: Iterable[DeviceRecord]) -> list[str]:
     padded = f" {' '.join(re.findall(r'[a-z0-9äöüß]+', text.lower()))} "
     areas = {r.area for r in records if r.area}
     return [a for a in sorted(areas, key=len, reverse=True) if f" {a.lower()} " in padded]
+
+
+# Refusals that concern one kind: the sentence is about it, but not one of its own sentences.
+KIND_ONLY = {"SCENE_ONLY": "scene", "VACUUM_ONLY": "vacuum"}
+
+
+def refusal_reply(code: str, text: str, records: Iterable[DeviceRecord], language: str) -> str | None:
+    """The honest answer to a refused sentence ("There is no scene in the Kitchen"), or None to pass it on."""
+    if code == "MEDIA_UNSUPPORTED":
+        return say(language, "cannot_media")
+    if code == "SCENE_UNSUPPORTED":
+        return say(language, "cannot_kind", kind="routine")
+    kind = KIND_ONLY.get(code)
+    if kind is None:
+        return None
+    records = list(records)
+    places = places_in(text, records)
+    of_kind = [r for r in records if r.device.kind.value == kind]
+    if places and kind == "scene" and not any(r.area == places[0] for r in of_kind):
+        return say(language, "no_kind_in_area", kind=kind, area=places[0])
+    return say(language, "no_kind" if not of_kind else "not_sure", kind=kind)

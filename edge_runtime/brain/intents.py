@@ -115,7 +115,7 @@ class IntentEngine:
         on first use, and a new list every turn would pay for that index every turn."""
         key = tuple(
             (rec.id, rec.device.kind.value, rec.device.device_class, tuple(rec.names()), rec.area, rec.floor)
-            for rec in self.registry.records.values()
+            for rec in self.registry.spoken()
         )
         if key != self._slot_key:
             self._slot_key, self._slot_lists = key, self._build_slot_lists()
@@ -130,7 +130,7 @@ class IntentEngine:
         # still finds all seven by the name.
         names: dict[tuple[str, str], Any] = {}
         areas, floors = set(), set()
-        for rec in self.registry.records.values():
+        for rec in self.registry.spoken():
             kind = rec.device.kind.value
             for spoken in {n.lower() for n in rec.names()}:
                 names.setdefault((spoken, kind), TextSlotValue(TextChunk(spoken), spoken, context={"domain": kind}))
@@ -146,8 +146,8 @@ class IntentEngine:
 
     def vocabulary(self) -> set[str]:
         """Every name a user may say for a device or a place."""
-        words = {n.lower() for rec in self.registry.records.values() for n in rec.names()}
-        words |= {p.lower() for rec in self.registry.records.values() for p in (rec.area, rec.floor) if p}
+        words = {n.lower() for rec in self.registry.spoken() for n in rec.names()}
+        words |= {p.lower() for rec in self.registry.spoken() for p in (rec.area, rec.floor) if p}
         return words
 
     def where(self) -> dict[str, Any] | None:
@@ -155,7 +155,7 @@ class IntentEngine:
         home = (self.registry.home_area or "").lower()
         if not home:
             return None
-        area = next((r.area for r in self.registry.records.values() if r.area and r.area.lower() == home), None)
+        area = next((r.area for r in self.registry.spoken() if r.area and r.area.lower() == home), None)
         return {"area": area} if area else None
 
     def _best(self, text: str, slot_lists: dict[str, Any], *, unmatched: bool = False) -> Any:

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from edge_runtime.brain.context import Conversation
-from edge_runtime.brain.guard import Verdict, fitting, judge, places_in
+from edge_runtime.brain.guard import KIND_ONLY, Verdict, fitting, judge, places_in, refusal_reply
 from edge_runtime.brain.intents import IntentMatch
 from edge_runtime.brain.replies import say
 from edge_runtime.brain.result import BrainResult, Speak
@@ -67,7 +67,7 @@ class LocalLlmRoutes:
     async def _tool(self, text: str, conversation: Conversation, signals: Signals, speak: Speak) -> BrainResult | None:
         assert self.devices is not None and self.llm is not None
         registry = self.devices.devices.registry
-        verdict = judge(text, (n for r in registry.records.values() for n in r.names()))
+        verdict = judge(text, (n for r in registry.spoken() for n in r.names()))
         if verdict.refusal is not None:
             return await self._declined(verdict.refusal, text, verdict, signals, speak)
         candidates = fitting(grounded(text, registry, also=conversation.targets()), verdict)
@@ -98,12 +98,10 @@ class LocalLlmRoutes:
     ) -> BrainResult | None:
         """The LLM may not act on this: say why, or let the cloud answer (a question)."""
         assert self.devices is not None
-        records = self.devices.devices.registry.records.values()
+        records = self.devices.devices.registry.spoken()
         reply = None
-        if code == "MEDIA_UNSUPPORTED":
-            reply = say(self.language, "cannot_media")
-        elif code == "SCENE_UNSUPPORTED":
-            reply = say(self.language, "cannot_kind", kind="scene")
+        if code in ("MEDIA_UNSUPPORTED", "SCENE_UNSUPPORTED", *KIND_ONLY):
+            reply = refusal_reply(code, text, records, self.language)
         elif code == "NOT_NOW":
             reply = say(self.language, "not_now_later")
         elif code == "UNSURE":

@@ -9,6 +9,7 @@ answered with its range, never sent.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from device_drivers import Kind
@@ -25,10 +26,33 @@ from edge_runtime.brain.vocab import (
 )
 from edge_runtime.devices.registry import DeviceRecord, DeviceRegistry
 
-# Home Assistant calls locking and opening "turning on".
-ON_VALUES: dict[Kind, tuple[str, Any]] = {Kind.LOCK: ("locked", True), Kind.COVER: ("state", "open")}
-OFF_VALUES: dict[Kind, tuple[str, Any]] = {Kind.LOCK: ("locked", False), Kind.COVER: ("state", "close")}
+# Home Assistant calls locking, opening, activating a scene and pressing a button "turning on".
+ON_VALUES: dict[Kind, tuple[str, Any]] = {
+    Kind.LOCK: ("locked", True),
+    Kind.COVER: ("state", "open"),
+    Kind.VALVE: ("state", "open"),
+    Kind.VACUUM: ("state", "start"),
+    Kind.SCENE: ("press", True),
+    Kind.BUTTON: ("press", True),
+}
+OFF_VALUES: dict[Kind, tuple[str, Any]] = {
+    Kind.LOCK: ("locked", False),
+    Kind.COVER: ("state", "close"),
+    Kind.VALVE: ("state", "close"),
+    Kind.VACUUM: ("state", "stop"),
+}
+# Acted on only when named: "turn on the kitchen" never presses the Kitchen's buttons or starts its vacuum.
+BY_NAME_ONLY = frozenset({Kind.SCENE, Kind.BUTTON, Kind.VACUUM})
+VACUUM_COMMANDS: dict[str, str] = {Intent.VACUUM_START: "start", Intent.VACUUM_RETURN: "return_to_base"}
 QUESTIONS = {Intent.GET_STATE, Intent.CLIMATE_GET_TEMPERATURE}
+# Home Assistant's <everywhere>: without it, "all the fans" said to a hub in a room means that room's.
+_EVERYWHERE = re.compile(
+    r"\b(?:everywhere|all over|home|house|apartment|flat|(?:every|each) (?:single |and every )?(?:room|area|floor)|"
+    r"all (?:of )?(?:the |my |our )?(?:rooms|areas|floors))\b",
+    re.IGNORECASE,
+)
+# Home Assistant's named whites: a name asks for a kind of light, not a number, so it is clamped to the bulb.
+_NAMED_WHITES = re.compile(r"\b(?:candle ?light|warm white|cold white|cool white|day ?light)\b", re.IGNORECASE)
 TEMPERATURE_CLASSES = ("temperature",)
 
 
@@ -39,7 +63,7 @@ class Planner:
 
     def preferences(self) -> Preferences:
         home = self.registry.home_area
-        floor = next((r.floor for r in self.registry.records.values() if home and norm(r.area) == norm(home)), None)
+        floor = next((r.floor for r in self.registry.spoken() if home and norm(r.area) == norm(home)), None)
         return Preferences(home, floor)
 
     def plan(self, match: IntentMatch) -> IntentMatch:
@@ -47,6 +71,8 @@ class Planner:
         intent = match.intent
         if intent in MEDIA_INTENTS or match.domains == ("media_player",):
             return self.decline(match, "MEDIA_UNSUPPORTED", "cannot_media")
+        if intent == "HassVacuumCleanArea":
+            return self.decline(match, "KIND_UNSUPPORTED", "cannot_clean_area")
         if intent in UNSUPPORTED_INTENTS or (match.domains and set(match.domains) <= UNSUPPORTED_DOMAINS):
             return self.decline(match, "KIND_UNSUPPORTED", "cannot_kind", kind=_noun(match.domains))
         targets = self._targets(match)
@@ -79,9 +105,13 @@ class Planner:
             classes = ()
         if intent == Intent.GET_STATE and name and not classes and str(slots.get("state")) in CLASS_WORDS:
             classes = tuple(CLASS_WORDS[str(slots["state"])])  # "is the phone charging": the charging Phone
+        area = str(slots["area"]) if slots.get("area") else None
+        home = self.registry.home_area
+        if not area and home and match.combination.endswith("_all") and not _EVERYWHERE.search(match.heard_as):
+            area = home  # "turn off all the fans" said in the Garage: its fans, as HA's "in here" templates read it
         return Constraints(
             name=str(name) if name else None,
-            area=str(slots["area"]) if slots.get("area") else None,
+            area=area,
             floor=str(slots["floor"]) if slots.get("floor") else None,
             domains=tuple(d for d in domains if d not in UNSUPPORTED_DOMAINS),
             device_classes=classes,
@@ -92,7 +122,7 @@ class Planner:
             named = [self.registry.records[i] for i in match.slots["ids"] if i in self.registry.records]
             return TargetMatch(bool(named), None if named else MatchFailed.NAME, named)
         constraints = self._constraints(match)
-        records = self.registry.records.values()
+        records = self.registry.spoken()
         if match.intent == Intent.CLIMATE_SET_TEMPERATURE and match.combination == "temperature_home":
             return match_targets(records, Constraints(domains=("climate",), single_target=True), self.preferences())
         if match.intent == Intent.CLIMATE_GET_TEMPERATURE and constraints.domains == ("climate", "sensor"):
@@ -161,11 +191,21 @@ class Planner:
 
     def _values(self, match: IntentMatch, rec: DeviceRecord) -> dict[str, Any] | None:
         intent, slots, kind = match.intent, match.slots, rec.device.kind
+        if kind in BY_NAME_ONLY and not (slots.get("name") or "ids" in slots):
+            return {}
+        if intent in VACUUM_COMMANDS:
+            return {"state": VACUUM_COMMANDS[intent]} if kind is Kind.VACUUM else {}
         if intent in (Intent.TURN_ON, Intent.TURN_OFF):
             on = intent == Intent.TURN_ON
             if kind is Kind.CLIMATE:
                 modes = rec.device.attributes.get("mode")
                 return {"mode": ("heat" if modes and "heat" in modes.options else "auto") if on else "off"}
+            if kind in (Kind.SCENE, Kind.BUTTON) and not on:
+                return {}  # a scene or a button is only ever turned on (activated, pressed)
+            if kind is Kind.VALVE and "state" not in rec.device.attributes:
+                return {"position": 100 if on else 0}  # a valve that reports a position opens to one
+            if kind is Kind.SELECT:
+                return {}
             attr, value = (ON_VALUES if on else OFF_VALUES).get(kind, ("on", on))
             return {attr: value}
         if intent == Intent.LIGHT_SET and kind is Kind.LIGHT:
@@ -176,10 +216,12 @@ class Planner:
                 values["rgb"] = COLOURS[str(slots["color"])]
             if "temperature" in slots:
                 values["color_temp"] = round(float(slots["temperature"]))
+                if _NAMED_WHITES.search(match.heard_as or ""):  # "candle light": the bulb's warmest, as HA clamps
+                    values["color_temp"] = _clamped(rec, values["color_temp"])
                 if self._beyond_colour_range(match, rec, values["color_temp"]):
                     return None
             return values
-        if intent == Intent.SET_POSITION and kind is Kind.COVER:
+        if intent == Intent.SET_POSITION and kind in (Kind.COVER, Kind.VALVE):
             return {"position": round(float(slots["position"]))}
         if intent == Intent.FAN_SET_SPEED and kind is Kind.FAN:
             return {"percentage": round(float(slots["percentage"]))}
@@ -199,6 +241,13 @@ class Planner:
                 return None
             return {"target_temperature": wanted}
         return {}
+
+
+def _clamped(rec: DeviceRecord, kelvin: int) -> int:
+    attr = rec.device.attributes.get("color_temp")
+    if attr is None or attr.min is None or attr.max is None:
+        return kelvin
+    return round(min(max(kelvin, attr.min), attr.max))
 
 
 def _kelvin(value: float) -> str:

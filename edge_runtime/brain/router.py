@@ -65,7 +65,7 @@ class Brain(DeviceRoutes, LocalLlmRoutes):
         skills.timers.on_command = self._run_later
         if devices is not None:  # "the kitchen timer": the home's rooms, and the hub's own
             registry = devices.devices.registry
-            skills.timer_skill.areas = lambda: {r.area for r in registry.records.values() if r.area}
+            skills.timer_skill.areas = lambda: {r.area for r in registry.spoken() if r.area}
             skills.timer_skill.here = lambda: registry.home_area
 
     async def handle(self, text: str, conversation: Conversation | None = None, speak: Speak = silent) -> BrainResult:

@@ -145,7 +145,7 @@ def cloud_context(brain: Brain) -> dict[str, Any]:
     if brain.devices is not None:
         context["devices"] = [
             {"name": r.name, "kind": r.device.kind.value, "area": r.area, "state": r.state}
-            for r in list(brain.devices.devices.registry.records.values())[:50]
+            for r in brain.devices.devices.registry.spoken()[:50]
         ]
     return context
 

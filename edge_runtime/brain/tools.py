@@ -62,7 +62,7 @@ def grounded(text: str, registry: DeviceRegistry, also: list[str] | None = None)
         phrase = phrase.lower()
         return phrase in grams or set(_words(phrase)) <= present or any(fuzz.ratio(phrase, g) >= 85 for g in grams)
 
-    out = [r for r in registry.records.values() if any(said(n) for n in r.names()) or said(r.area) or said(r.floor)]
+    out = [r for r in registry.spoken() if any(said(n) for n in r.names()) or said(r.area) or said(r.floor)]
     if not out and also:
         out = [registry.records[i] for i in also if i in registry.records]
     return [r for r in out if any(a.writable for a in r.device.attributes.values())]

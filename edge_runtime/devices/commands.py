@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from device_drivers import Codec, Convention, DriverError, InvalidCommand, implied
+from device_drivers import STATELESS_KINDS, Codec, Convention, DriverError, InvalidCommand, implied
 from edge_runtime.devices.confirm import confirmed
 from edge_runtime.devices.errors import (
     BrokerUnavailable,
@@ -70,6 +70,8 @@ class Commander:
             if attr is None:
                 raise InvalidCommand(f"{rec.name} has no '{name}'", hint=f"settable: {', '.join(device.writable())}")
             checked[name] = attr.validate(value)
+        if checked.get("press") is False:
+            raise InvalidCommand(f"{rec.name} can only be pressed", hint="press=true")
         checked = implied(device, checked)
         codec = self.by_convention[device.convention]
         messages = codec.encode(device, checked)
@@ -88,6 +90,9 @@ class Commander:
             raise DeviceUnavailable(f"{rec.name} is offline", hint="check its power and connection")
         timeout = self.command_timeout_s if timeout_s is None else timeout_s
         deadline = time.monotonic() + timeout
+        if device.kind in STATELESS_KINDS:
+            await self._press(rec, messages, deadline, timeout)
+            return rec
         pending = Pending(rec, checked, messages, asyncio.get_running_loop().create_future())
         self.pending.setdefault(rec.id, []).append(pending)
         loop = asyncio.get_running_loop()
@@ -121,6 +126,29 @@ class Commander:
             if all(self.link.publish(topic, payload) for topic, payload in pending.messages):
                 return
             await asyncio.sleep(0.05)
+
+    async def _press(
+        self, rec: DeviceRecord, messages: list[tuple[str, bytes]], deadline: float, timeout: float
+    ) -> None:
+        """A scene or a button has no state to echo: done once the broker acknowledges the press (QoS 1)."""
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not await self.link.wait_connected(remaining):
+                raise BrokerUnavailable(
+                    f"not sent: the MQTT broker at {self.link.address} was unreachable",
+                    hint="the command was not delivered; try again when the broker is back",
+                )
+            infos = [self.link.publish_info(topic, payload) for topic, payload in messages]
+            if all(info is not None for info in infos):
+                break
+            await asyncio.sleep(0.05)
+        while not all(info is not None and info.is_published() for info in infos):
+            if time.monotonic() >= deadline:
+                raise DeviceUnconfirmed(
+                    f"the broker did not acknowledge pressing {rec.name} within {timeout:g} s",
+                    hint="the press may not have reached the device",
+                )
+            await asyncio.sleep(0.002)
 
     def on_state(self, rec: DeviceRecord, echoed: bool) -> None:
         """A device's state changed: does it confirm a command waiting on it?"""

@@ -7,8 +7,17 @@ from typing import Any
 from device_drivers import Attribute
 from device_drivers.color import same_colour
 
-# A cover told to open reports opening, then open; told to stop, whatever it stopped at.
-COVER_ECHOES = {"open": {"open", "opening"}, "close": {"closed", "closing"}, "stop": {"stopped", "open", "closed"}}
+# A cover or valve told to open reports opening, then open; told to stop, whatever it stopped at.
+# A vacuum told to start reports cleaning; sent home, returning, then docked.
+COVER_ECHOES = {
+    "open": {"open", "opening"},
+    "close": {"closed", "closing"},
+    "stop": {"stopped", "open", "closed", "idle", "docked"},
+    "start": {"cleaning"},
+    "pause": {"paused"},
+    "return_to_base": {"returning", "docked"},
+    "clean_spot": {"cleaning"},
+}
 
 
 def matches(attr: Attribute, want: Any, got: Any) -> bool:
@@ -16,6 +25,8 @@ def matches(attr: Attribute, want: Any, got: Any) -> bool:
         return False
     if attr.name == "state" and attr.type == "enum":
         return got in COVER_ECHOES.get(want, {want})
+    if attr.type == "enum":  # a select's option, however the command spelled it
+        return str(got).casefold() == str(want).casefold()
     step = attr.step or 0  # the device's own precision: a 3-speed fan is 33 % per step
     if attr.name == "color_temp":
         return abs(float(got) - float(want)) <= max(0.02 * float(want), step)  # mireds round to 1

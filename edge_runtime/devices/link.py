@@ -135,18 +135,25 @@ class MqttLink:
     def publish(self, topic: str, payload: bytes, *, qos: int = 1, retain: bool = False) -> bool:
         """Hand a message to paho; False when not connected (the caller decides to wait or fail).
         Raises BadTopic for a topic the broker would drop us for, MessageRefused for a message it did."""
+        return self.publish_info(topic, payload, qos=qos, retain=retain) is not None
+
+    def publish_info(
+        self, topic: str, payload: bytes, *, qos: int = 1, retain: bool = False
+    ) -> mqtt.MQTTMessageInfo | None:
+        """As `publish`, with paho's handle on the message: a stateless device's press is done when
+        the broker acknowledges it (`is_published()`), as Home Assistant counts a button press."""
         check_topic(topic, "publish topic")
         if topic in self._refused:
             raise MessageRefused(f"not sent: the broker dropped the connection for a message to {topic!r}")
         client = self._control.client
         if not client.is_connected():
-            return False
-        rc = client.publish(topic, payload, qos=qos, retain=retain).rc
-        if rc == mqtt.MQTT_ERR_QUEUE_SIZE:
+            return None
+        info = client.publish(topic, payload, qos=qos, retain=retain)
+        if info.rc == mqtt.MQTT_ERR_QUEUE_SIZE:
             self.dropped += 1
             self.report.warn("mqtt.dropped", "MQTT_QUEUE_FULL", topic=topic, dropped=self.dropped)
             raise DriverError("not sent: too many commands wait for the broker", code="MQTT_QUEUE_FULL")
-        return rc == mqtt.MQTT_ERR_SUCCESS
+        return info if info.rc == mqtt.MQTT_ERR_SUCCESS else None
 
     def is_refused(self, topic: str) -> bool:
         return topic in self._refused

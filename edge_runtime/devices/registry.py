@@ -7,7 +7,6 @@ import math
 import re
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 from device_drivers import Device, DriverError
@@ -16,58 +15,10 @@ from device_drivers.validate import check_device, device_topics
 from edge_runtime.devices.claims import Claims, Refusal
 from edge_runtime.devices.classes import CONFIRM_CLASSES, safety_class
 from edge_runtime.devices.errors import DeviceUnknown
+from edge_runtime.devices.record import DeviceRecord
 from edge_runtime.devices.store import MAX_REFUSALS, DeviceStore
 
 STORED = "store"  # the source of a refusal made when loading the store, not from a discovery message
-
-
-@dataclass
-class DeviceRecord:
-    device: Device
-    user_name: str | None = None
-    aliases: list[str] = field(default_factory=list)
-    area: str | None = None
-    floor: str | None = None
-    available: bool | None = None
-    state: dict[str, Any] = field(default_factory=dict)
-    last_seen: float = 0.0
-    offline_since: float = 0.0  # monotonic; 0: before this process started
-    discovered: bool = False  # announced since this process started
-    links: dict[str, bool] = field(default_factory=dict)  # availability topic -> what it said last
-    problem: dict[str, Any] | None = None  # the last message from it the hub could not read
-
-    @property
-    def hidden(self) -> bool:
-        """Diagnostic and config entities: readable, never a target for voice or the app's main list."""
-        return self.device.hidden
-
-    @property
-    def id(self) -> str:
-        return self.device.id
-
-    @property
-    def name(self) -> str:
-        return self.user_name or self.device.name
-
-    def group_name_key(self) -> str:
-        return (self.device.group_name or self.name).lower()
-
-    def names(self) -> list[str]:
-        return [self.name, self.device.name, *self.aliases]
-
-    def to_dict(self) -> dict[str, Any]:
-        d = self.device
-        return {
-            "id": d.id, "name": self.name, "kind": d.kind.value, "convention": d.convention.value,
-            "area": self.area, "floor": self.floor, "aliases": self.aliases, "available": self.available,
-            "state": self.state, "manufacturer": d.manufacturer, "model": d.model, "device_class": d.device_class,
-            "group": d.group, "group_name": d.group_name, "entity_category": d.entity_category,
-            "problem": self.problem,
-            "attributes": {n: {"type": a.type, "writable": a.writable, **({"unit": a.unit} if a.unit else {}),
-                               **({"min": a.min, "max": a.max} if a.min is not None else {}),
-                               **({"options": list(a.options)} if a.options else {})}
-                           for n, a in d.attributes.items()},
-        }  # fmt: skip
 
 
 def _key(text: str) -> str:
@@ -319,6 +270,11 @@ class DeviceRegistry:
         """It spoke readably again: what it sent before is no longer a problem."""
         rec.problem = None
         self.store.delete_problem(rec.id)
+
+    def spoken(self) -> list[DeviceRecord]:
+        """What voice may name or act on: as Home Assistant exposes no diagnostic or config entity to
+        Assist, "the front door contact" is the door, never its battery or link-quality entity."""
+        return [r for r in self.records.values() if not r.hidden]
 
     def listing(self, *, hidden: bool = True) -> list[DeviceRecord]:
         """Every record by area and name; without diagnostic and config entities when `hidden` is False."""

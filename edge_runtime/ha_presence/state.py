@@ -49,6 +49,7 @@ class TurnTracker:
 
     def __init__(self, state: PresenceState, changed: Callable[[], None]) -> None:
         self.state, self.changed = state, changed
+        self._committed = False  # a command acted on at a short pause (#18): its endpoint comes later
 
     def on_mark(self, mark: Mark) -> None:
         s, data, before = (
@@ -59,6 +60,10 @@ class TurnTracker:
         event = mark.event
         if event in ("wake", "speech_start") or (event == "interrupt" and data.get("reason") == "speech"):
             s.assist_state = "listening"
+        elif event == "committed":
+            s.assist_state, self._committed = "thinking", True
+        elif event == "endpoint" and self._committed:
+            self._committed = False
         elif event == "endpoint":
             s.assist_state = "idle" if data.get("reason") == "no-speech" else "thinking"
         elif event == "stt":

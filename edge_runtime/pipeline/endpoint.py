@@ -2,6 +2,10 @@
 
 Once the speaker pauses briefly it also emits a *speculative* utterance, so STT can start
 before the endpoint is certain; if the pause turns out to be the end, the result is reused.
+
+When the wake word fires while the speaker is still talking (a one-breath request), the turn
+starts at the onset of that stretch of speech in the gate's recent audio, wake phrase included:
+the transcript has the phrase stripped (`Utterance.wake`). Only the audio decides the boundary.
 """
 
 from __future__ import annotations
@@ -43,6 +47,8 @@ class Endpointer(FrameProcessor):
         speculative: bool = True,
         speculate_after_ms: int = 96,
         preroll_ms: int = 256,
+        join_gap_ms: int = 192,
+        min_request_ms: int = 160,
     ) -> None:
         super().__init__()
         self.vad = vad
@@ -56,6 +62,9 @@ class Endpointer(FrameProcessor):
         self.no_speech_frames = round(no_speech_timeout_s / FRAME_S)
         self.speculate_frames = max(1, round(speculate_after_ms / 1000 / FRAME_S)) if speculative else 0
         self.preroll: deque[np.ndarray] = deque(maxlen=max(1, round(preroll_ms / 1000 / FRAME_S)))
+        # Speech on both sides of a shorter gap is one breath; a request needs this much voice.
+        self.join_gap_frames = max(1, round(join_gap_ms / 1000 / FRAME_S))
+        self.min_request_frames = max(1, round(min_request_ms / 1000 / FRAME_S))
         self.active = False
         self._hold = False
         self._reset()
@@ -69,6 +78,9 @@ class Endpointer(FrameProcessor):
         self._silence_run = 0
         self._speech_end = 0  # frames into self._speech
         self._speech_end_wall = 0.0
+        self._opened_at = 0  # frames of recent audio taken in when the gate opened
+        self._wake: str | None = None  # the kept audio starts with this wake phrase
+        self._voiced_after = 0  # voiced frames since the gate opened
         self.preroll.clear()
 
     async def process_frame(self, frame: Frame, direction: Direction) -> None:
@@ -77,6 +89,10 @@ class Endpointer(FrameProcessor):
             return
         if isinstance(frame, WakeDetected):
             self._open()
+            await self.push_frame(frame, DOWN)
+            if frame.recent is not None and len(frame.recent) >= FRAME_SAMPLES:
+                await self._lead_in(frame)
+            return
         elif isinstance(frame, StartListening):
             self._open()
             self._hold = frame.hold
@@ -98,6 +114,39 @@ class Endpointer(FrameProcessor):
         self.active = True
         self._hold = False
 
+    async def _lead_in(self, wake: WakeDetected) -> None:
+        """Score the audio before the wake fired; if speech runs through that instant, keep it
+        back to its onset (across gaps shorter than `join_gap_ms`)."""
+        assert wake.recent is not None
+        n = len(wake.recent) // FRAME_SAMPLES
+        pcm = wake.recent[len(wake.recent) - n * FRAME_SAMPLES :].astype(np.float32) / 32768.0
+        chunks = [pcm[i * FRAME_SAMPLES : (i + 1) * FRAME_SAMPLES] for i in range(n)]
+        voiced = [self.vad.probability(c) >= self.keep_threshold for c in chunks]
+        self._t0 = round(wake.t - n * FRAME_S, 6)
+        self._frames_seen = self._opened_at = n
+        if not any(voiced[-2:]):
+            return
+        onset, gap = n - 1, 0
+        for i in range(n - 1, -1, -1):
+            gap = 0 if voiced[i] else gap + 1
+            if gap >= self.join_gap_frames:
+                break
+            if voiced[i]:
+                onset = i
+        self._in_speech = True
+        # Voice before the gap: that was the wake phrase, and this run is the request alone.
+        self._wake = None if any(voiced[: max(0, onset - self.join_gap_frames)]) else wake.name
+        self._speech = chunks[max(0, onset - 2) :]
+        self._speech_end = len(self._speech)
+        self._speech_end_wall = time.perf_counter()
+        if self._wake is None:
+            await self._started(before_wake=True)
+
+    async def _started(self, **data: bool) -> None:
+        start = self._t(self._frames_seen - len(self._speech))
+        self.tracer.mark("speech_start", t=start, **data)
+        await self.push_frame(SpeechStarted(start), DOWN)
+
     async def _on_audio(self, frame: AudioIn) -> None:
         if self._t0 is None:
             self._t0 = frame.t
@@ -118,22 +167,31 @@ class Endpointer(FrameProcessor):
                 self._speech = list(self.preroll)
                 self._speech_end = len(self._speech)
                 self._speech_end_wall = time.perf_counter()
-                self.tracer.mark("speech_start", t=self._t(self._frames_seen - 1))
-                await self.push_frame(SpeechStarted(self._t(self._frames_seen - 1)), DOWN)
-            elif self._frames_seen >= self.no_speech_frames and not self._hold:
+                await self._started()
+            elif self._frames_seen - self._opened_at >= self.no_speech_frames and not self._hold:
                 await self._finish("no-speech")
             return
         self._speech.append(chunk)
         if prob >= self.keep_threshold:
             self._silence_run = 0
+            self._voiced_after += 1
+            if self._wake is not None and self._voiced_after == self.min_request_frames:
+                await self._started(before_wake=True)  # the request runs on past the wake word
             self._speech_end = len(self._speech)
             self._speech_end_wall = time.perf_counter()
         else:
             self._silence_run += 1
-            if self._silence_run == self.speculate_frames and not self._hold:
+            if self._silence_run == self.speculate_frames and not self._hold and self._heard_request():
                 await self.push_frame(self._utterance(final=False, reason="speculative"), DOWN)
         if self._silence_run >= self.trailing_frames and not self._hold:
-            await self._finish("silence")
+            if self._heard_request():
+                await self._finish("silence")
+            else:  # only the wake phrase's tail ran past the detection: wait for the request
+                self._in_speech = False
+                self._wake = None
+                self._silence_run = 0
+                self.preroll.extend(self._speech[-(self.preroll.maxlen or 1) :])
+                self._speech = []
         elif len(self._speech) >= (self.max_held_frames if self._hold else self.max_frames):
             await self._finish("max-length")
 
@@ -144,7 +202,10 @@ class Endpointer(FrameProcessor):
         audio = np.concatenate(self._speech[:keep]) if self._speech else np.zeros(0, dtype=np.float32)
         start = self._t(self._frames_seen - len(self._speech))
         end = self._t(self._frames_seen - len(self._speech) + self._speech_end)
-        return Utterance(audio, start, end, final=final, reason=reason)
+        return Utterance(audio, start, end, final=final, reason=reason, wake=self._wake)
+
+    def _heard_request(self) -> bool:
+        return self._wake is None or self._voiced_after >= self.min_request_frames
 
     async def _finish(self, reason: str) -> None:
         if self._in_speech:

@@ -21,6 +21,7 @@ _STATES = {
     "wake": "listening",
     "speech_start": "hearing",
     "endpoint": "thinking",
+    "committed": "thinking",  # a command acted on at a short pause, before its endpoint (#18)
     "first_audio": "speaking",
     "playback_stop": "idle",
     "interrupt": "interrupted",
@@ -32,9 +33,14 @@ class TurnEvents:
 
     def __init__(self, send: Send) -> None:
         self.send = send
+        self._committed = False  # the turn's endpoint, still to come, is no new phase
 
     def __call__(self, mark: Mark) -> None:
         data = mark.data
+        if mark.event in ("committed", "endpoint"):
+            skip, self._committed = self._committed and mark.event == "endpoint", mark.event == "committed"
+            if skip:
+                return
         if mark.event == "stt":
             if data.get("error"):
                 self.send(event("error", code=data["error"], message="speech recognition failed"))

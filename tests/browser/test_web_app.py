@@ -69,6 +69,7 @@ def test_the_browser_pairs_talks_and_controls_devices(
     assert sim.devices["kitchen_light"].state.get("on") is not True
     result = browser(hub, wav, "talk", switch_on="ha:hall_plug")
     assert set(result["devices"]) >= {"Kitchen Light", "Hall Plug"}  # listed over the LAN API
+    assert "shares the household's memory" in " ".join(result["pairing_note"].split())  # said before pairing
     heard = " ".join(e["text"].lower() for e in webrtc(result, "transcript"))
     assert "kitchen light" in heard, result["events"]
     reply = webrtc(result, "reply")[0]

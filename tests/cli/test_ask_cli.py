@@ -81,7 +81,7 @@ HOUSE = Path(__file__).resolve().parents[1] / "eval" / "house.toml"
 # One example of each class of issue #16's table, as a user runs it: (sentence, reply starts with, devices).
 ISSUE_16 = [
     ("unlock the kitchen door", "There is no lock in the Kitchen.", []),
-    ("activate party mode in the kitchen", "I can't control a scene yet", []),
+    ("activate party mode in the kitchen", "There is no scene in the Kitchen.", []),
     ("play The Office", "I can't control media players yet", []),
     ("set living room volume to 90 percent", "I can't control media players yet", []),
     ("open the garage door in 5 minutes", "I won't open the Garage Door later", []),

@@ -101,3 +101,22 @@ def test_ask_runs_the_brain_on_text(home) -> None:  # type: ignore[no-untyped-de
     assert "not linked" in other["reply"]
     time_of_day = json.loads(cli(home, "ask", "what time is it", "--json").stdout)
     assert time_of_day["route"] == "builtin" and time_of_day["intent"] == "time"
+
+
+def test_a_device_whose_messages_cannot_be_read_is_flagged(home) -> None:  # type: ignore[no-untyped-def]
+    """`devices list` and `doctor` name the device, the topic, an excerpt of the payload and the code."""
+    import paho.mqtt.publish as publish
+
+    from device_drivers.mqtt_url import BrokerAddress
+
+    assert "Bedroom Light" in cli(home, "devices", "list", "--json").stdout  # the hub knows it (and keeps it)
+    broker = BrokerAddress.parse(home["COMPANION_MQTT_URL"])
+    bad = '{"state": "ON", "brightness": "bright"}'
+    publish.single("zigbee2mqtt/Bedroom Light", bad, qos=1, retain=True, hostname=broker.host, port=broker.port)
+    listed = cli(home, "devices", "list")
+    assert listed.returncode == 0, listed.stderr
+    row = " ".join(line for line in listed.stdout.splitlines() if "Bedroom Light" in line or "DEVICE_BAD" in line)
+    assert "[!]" in row and "DEVICE_BAD_PAYLOAD" in row and "zigbee2mqtt/Bedroom Light" in row, listed.stdout
+    doctor = cli(home, "doctor", "--json")
+    (messages,) = [r for r in json.loads(doctor.stdout) if r["check"] == "device messages"]
+    assert messages["status"] == "warn" and "brightness" in messages["detail"] and "Bedroom Light" in messages["detail"]

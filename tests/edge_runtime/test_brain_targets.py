@@ -52,7 +52,8 @@ def test_each_failure_says_why() -> None:
 def test_the_guard_lets_the_sentence_decide_the_kind() -> None:
     assert judge("tell me if there are any switches on in the kitchen").refusal == "QUESTION"
     assert judge("pause music in the living room").refusal == "MEDIA_UNSUPPORTED"
-    assert judge("activate party mode in the kitchen").refusal == "SCENE_UNSUPPORTED"
+    assert judge("activate party mode in the kitchen").refusal == "SCENE_ONLY"  # a scene only by its own name
+    assert judge("run the bedtime routine").refusal == "SCENE_UNSUPPORTED"
     assert judge("open the garage door in 5 minutes").refusal == "NOT_NOW"
     unlock = judge("unlock the kitchen door")
     assert unlock.kinds == {"lock"} and unlock.attributes == {"locked"}
@@ -63,3 +64,35 @@ def test_the_guard_lets_the_sentence_decide_the_kind() -> None:
     assert judge("open the bedroom lamp").refusal == "KIND_MISMATCH"
     # A device's own name is not a verb: the Towel Warmer is a switch, not a heater.
     assert judge("i'm done with the towel warmer", ["Towel Warmer"]).kinds == {"light", "switch", "fan"}
+
+
+def test_the_guard_keeps_the_new_kinds_to_their_own_words() -> None:
+    """Open/close may act on valves as on covers; a vacuum moves only by its own sentences (the local
+    intents), even when a device is called "Vacuum"; "on"/"off" alone never reaches a valve or a scene."""
+    shut = judge("shut the water valve")
+    assert shut.kinds == {"valve"} and "state" in shut.attributes
+    assert judge("close the kitchen blinds").kinds == {"cover"} and judge("close it").kinds == {"cover", "valve"}
+    assert judge("open the bedroom valve").named_kinds == {"valve"}
+    for sentence in ("vacuum the kitchen", "start vacuuming the living room", "hoover the hallway"):
+        assert judge(sentence, ["Vacuum"]).refusal == "VACUUM_ONLY", sentence
+    assert "valve" not in judge("turn off the water").kinds and "scene" not in judge("turn on the lights").kinds
+
+
+def test_diagnostic_and_config_entities_are_not_spoken_to() -> None:
+    """As Home Assistant exposes no diagnostic or config entity to Assist: voice names the door contact,
+    never its battery or link-quality entity, while the registry still holds them for `devices show`."""
+    from dataclasses import replace
+
+    from edge_runtime.brain.intents import IntentEngine
+    from edge_runtime.devices.registry import DeviceRegistry
+    from edge_runtime.devices.store import DeviceStore
+
+    registry = DeviceRegistry(DeviceStore(":memory:"))
+    contact = record("contact", "Front Door Contact", Kind.BINARY_SENSOR, "Hallway", "Ground", "door")
+    battery = record("contact_battery", "Front Door Contact battery", Kind.SENSOR, "Hallway", "Ground", "battery")
+    battery = DeviceRecord(replace(battery.device, entity_category="diagnostic"), area="Hallway", floor="Ground")
+    registry.records = {r.id: r for r in (contact, battery)}
+    assert [r.id for r in registry.spoken()] == ["ha:contact"]
+    names = {v.value_out for v in IntentEngine(registry).slot_lists()["name"].values}
+    assert names == {"front door contact"}
+    assert registry.records["ha:contact_battery"].hidden  # still there, only not spoken to

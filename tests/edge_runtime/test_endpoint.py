@@ -6,11 +6,12 @@ import asyncio
 
 import numpy as np
 
-from edge_runtime.frames import AudioIn, EndOfStream, Frame, StartListening, Utterance
+from edge_runtime.frames import AudioIn, EndOfStream, Frame, StartListening, Utterance, WakeDetected
 from edge_runtime.pipeline.endpoint import Endpointer
 from edge_runtime.pipeline.processor import FrameProcessor, Pipeline
 from edge_runtime.trace import Tracer
 from tests.speech import Voices, join, silence
+from tests.turn_sets import trim
 
 
 class Collect(FrameProcessor):
@@ -97,3 +98,35 @@ def test_a_pre_roll_keeps_its_place_in_the_stream(engines, voices: Voices) -> No
     (utt,) = asyncio.run(run())
     assert 41.0 <= utt.start_t < 41.64
     assert 41.64 < utt.speech_end_t < 41.0 + len(speech) / 16000 + 0.1
+
+
+def woken(engines, audio: np.ndarray, at_s: float) -> list[Utterance]:  # type: ignore[no-untyped-def]
+    """The gate opens at `at_s` with the audio before it as its recent audio, as WakeGate sends it."""
+
+    async def run() -> list[Utterance]:
+        sink = Collect()
+        pipeline = Pipeline([Endpointer(engines.vad, Tracer()), sink])
+        pcm = (audio * 32767).astype(np.int16)
+        cut = round(at_s * 16000 / 1280) * 1280
+        await pipeline.push(WakeDetected("hey_jarvis", 0.9, cut / 16000, recent=pcm[:cut]))
+        for i in range(cut, len(pcm), 1280):
+            await pipeline.push(AudioIn(pcm[i : i + 1280], t=i / 16000))
+        await pipeline.push(EndOfStream())
+        return [f for f in sink.frames if isinstance(f, Utterance) and f.final]
+
+    return asyncio.run(run())
+
+
+def test_speech_running_through_the_wake_word_is_kept_from_its_onset(engines, voices: Voices) -> None:  # type: ignore[no-untyped-def]
+    wake, request = trim(voices.piper("Hey Jarvis")), trim(voices.piper("turn on the kitchen light"))
+    audio = join(silence(0.5), wake, silence(0.05), request, silence(1.0))
+    # Fired a third into the request: its first word is before the gate opened.
+    (utt,) = woken(engines, audio, at_s=0.55 + (len(wake) + len(request) / 3) / 16000)
+    assert utt.wake == "hey_jarvis" and utt.start_t < 0.5 + len(wake) / 16000 / 2
+
+
+def test_a_pause_after_the_wake_phrase_starts_the_turn_at_the_request(engines, voices: Voices) -> None:  # type: ignore[no-untyped-def]
+    wake, request = trim(voices.piper("Hey Jarvis")), trim(voices.piper("turn on the kitchen light"))
+    audio = join(silence(0.5), wake, silence(0.6), request, silence(1.0))
+    (utt,) = woken(engines, audio, at_s=0.5 + len(wake) / 16000)  # fired as the phrase ended
+    assert utt.wake is None and utt.start_t > 0.5 + len(wake) / 16000

@@ -75,8 +75,9 @@ async def stream_audio(client: AsyncTcpClient, audio: np.ndarray, *, paced: bool
         await client.write_event(AudioChunk(rate=RATE, width=2, channels=1, audio=raw[i : i + 2 * CHUNK]).event())
 
 
-async def transcribe(port: int, audio: np.ndarray, *, language: str = "en", paced: bool = True,
-                     stop_after_partial: bool = False) -> Exchange:
+async def transcribe(
+    port: int, audio: np.ndarray, *, language: str = "en", paced: bool = True, stop_after_partial: bool = False
+) -> Exchange:
     """`stop_after_partial`: hold audio-stop until a partial transcript has come (30 s at most), which
     proves the service transcribes while audio still flows without a race against the clock."""
     got = Exchange()

@@ -21,7 +21,10 @@ from typing import Any
 
 from tests.eval.home import HOUSE, home_config
 
-SUPPORTED = frozenset({"light", "switch", "fan", "cover", "lock", "climate", "sensor", "binary_sensor"})
+SUPPORTED = frozenset(
+    {"light", "switch", "fan", "cover", "lock", "climate", "sensor", "binary_sensor", "valve", "vacuum", "scene"}
+    | {"button"}
+)
 INTENTS = (
     "HassTurnOn",
     "HassTurnOff",
@@ -31,6 +34,8 @@ INTENTS = (
     "HassClimateSetTemperature",
     "HassClimateGetTemperature",
     "HassGetState",
+    "HassVacuumStart",
+    "HassVacuumReturnToBase",
 )
 PLACEHOLDERS = {"name": "NAMEX", "area": "AREAX", "floor": "FLOORX"}
 CAP = 3000  # expansions read per template before the draw (a few templates have 10^5)

@@ -9,6 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 OPEN_WORDS = {"open": "open", "closed": "closed", "opening": "opening", "closing": "closing"}
+BY_NAME_ONLY = {"scene", "button", "vacuum"}
+VACUUM = {"HassVacuumStart": "start", "HassVacuumReturnToBase": "return_to_base"}
 
 
 def targets(case: dict[str, Any], devices: list[dict[str, Any]], floors: dict[str, str]) -> list[dict[str, Any]]:
@@ -18,6 +20,8 @@ def targets(case: dict[str, Any], devices: list[dict[str, Any]], floors: dict[st
         "HassClimateSetTemperature": {"climate"},
         "HassLightSet": {"light"},
         "HassFanSetSpeed": {"fan"},
+        "HassVacuumStart": {"vacuum"},
+        "HassVacuumReturnToBase": {"vacuum"},
     }.get(intent, domains)
     found = [d for d in devices if not domains or d["kind"] in domains]
     if slots.get("name"):
@@ -40,12 +44,21 @@ def targets(case: dict[str, Any], devices: list[dict[str, Any]], floors: dict[st
 def command_values(case: dict[str, Any], device: dict[str, Any]) -> dict[str, Any]:
     """The values HA's intent sets on one device, in the device layer's attribute names."""
     intent, slots, kind = case["intent"], case["slots"], device["kind"]
+    if kind in BY_NAME_ONLY and not slots.get("name"):
+        return {}  # ours, on purpose: a room or floor never presses a button or starts a vacuum
+    if intent in VACUUM:
+        return {"state": VACUUM[intent]}
     if intent in ("HassTurnOn", "HassTurnOff"):
         on = intent == "HassTurnOn"
         return {
             "cover": {"state": "open" if on else "close"},
+            "valve": {"state": "open" if on else "close"},
             "lock": {"locked": on},
             "climate": {"mode": "*" if on else "off"},
+            "vacuum": {"state": "start" if on else "stop"},  # ours: HA's vacuums have no turn_on/turn_off
+            "scene": {"press": True} if on else {},  # a scene or button is only ever turned on
+            "button": {"press": True} if on else {},
+            "select": {},
         }.get(kind, {"on": on})
     if intent == "HassLightSet":
         values: dict[str, Any] = {}
@@ -56,7 +69,9 @@ def command_values(case: dict[str, Any], device: dict[str, Any]) -> dict[str, An
         if "temperature" in slots:
             values["color_temp"] = "*"
         return values
-    if intent == "HassSetPosition":
+    if intent == "HassSetPosition":  # only what reports a position takes one (HA's SET_POSITION feature)
+        if kind == "valve" and "position" not in device.get("features", []):
+            return {}
         return {"position": round(float(slots["position"]))}
     if intent == "HassFanSetSpeed":
         return {"percentage": round(float(slots["percentage"]))}
@@ -67,7 +82,9 @@ def command_values(case: dict[str, Any], device: dict[str, Any]) -> dict[str, An
 
 def in_state(device: dict[str, Any], state: dict[str, Any], wanted: str) -> bool:
     kind = device["kind"]
-    if kind == "cover":
+    if kind == "vacuum":
+        return state.get("state") == wanted
+    if kind in ("cover", "valve"):
         now = state.get("state")
         now = "open" if now == "stopped" and state.get("position") else ("closed" if now == "stopped" else now)
         return now == OPEN_WORDS.get(wanted, wanted)
@@ -83,7 +100,8 @@ def expect(
     `yes` (True/False), `count`, `names` (one of which must be said), or `value`."""
     found = targets(case, devices, floors)
     if case["intent"] != "HassGetState" and case["intent"] != "HassClimateGetTemperature":
-        return {"actions": {d["name"]: command_values(case, d) for d in found}}
+        values = {d["name"]: command_values(case, d) for d in found}
+        return {"actions": {name: v for name, v in values.items() if v}}
     if case["intent"] == "HassClimateGetTemperature":
         return {"question": True}  # which device answers (a thermostat, or the room's sensor) is ours to pick
     response, wanted = case["response"], str(case["slots"].get("state", ""))

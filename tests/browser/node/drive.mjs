@@ -21,6 +21,7 @@ try {
   page.on("console", (message) => out.console.push(`${message.type()}: ${message.text()}`));
   page.on("pageerror", (err) => out.console.push(`pageerror: ${err.message}`));
   await page.goto(args.url);
+  out.pairing_note = await page.textContent("#pair-shared");
   await page.fill("#pair-code", args.code);
   await page.fill("#pair-name", "Chromium");
   await page.click("#pair-button");

@@ -22,7 +22,13 @@ HOME: list[dict[str, Any]] = [
     {"id": "coffee_maker", "name": "Coffee Maker", "kind": "switch", "area": "Kitchen"},
 ]
 # "Put ... on" rather than "add": Whisper tiny hears Piper's "Add milk" as "And milk".
-REQUESTS = ("Close the water valve.", "Put milk on my shopping list.", "Turn off all the lights in the house.")
+REQUESTS = (
+    "Close the water valve.",
+    "Put milk on my shopping list.",
+    "Are any lights on in the house?",
+    "Turn off all the lights in the house.",
+    "Are any lights on in the house?",
+)
 
 
 def _skills(log: str) -> list[dict[str, Any]]:
@@ -47,7 +53,7 @@ def test_a_valve_a_list_and_the_whole_home_by_voice(voices, mosquitto, tmp_path:
     assert proc.returncode == 0, proc.stderr[-3000:]
     skills = _skills(proc.stderr)
     replies = [s.get("reply", "") for s in skills]
-    assert len(skills) == 3, replies
+    assert len(skills) == 5, replies
 
     # A valve: "Closed" is said only once the valve's own echo confirmed it ("did not respond" otherwise),
     # and the valve agrees: it received one close and reported closing, then closed.
@@ -62,7 +68,10 @@ def test_a_valve_a_list_and_the_whole_home_by_voice(voices, mosquitto, tmp_path:
     finally:
         replica.store.close()
 
-    # The whole home: every light off, each confirmed by its echo; the coffee maker (a switch) untouched.
-    assert skills[2]["reply"] == "Turned off 3 lights.", replies
+    # The whole home, asked about and then acted on: every light off, each confirmed by its echo; the coffee
+    # maker (a switch) untouched; asked again, the answer follows the confirmed state.
+    assert skills[2]["reply"].startswith("Yes") and skills[2]["intent"] == "HassGetState", replies
+    assert skills[3]["reply"] == "Turned off 3 lights.", replies
+    assert skills[4]["reply"].startswith("No"), replies
     assert all(states[i]["on"] is False for i in ("kitchen_light", "hall_light", "desk_lamp"))
     assert states["coffee_maker"]["on"] is True and received["coffee_maker"] == []

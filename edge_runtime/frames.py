@@ -90,6 +90,7 @@ class Utterance(Frame):
     final: bool = True
     reason: str = "silence"  # silence | max-length | no-speech | end-of-stream
     wake: str | None = None  # the audio may begin with this wake phrase: strip it from the text
+    speech_end_wall: float = 0.0  # perf_counter when the last voiced frame came in (latency figures)
 
 
 @dataclass

@@ -70,9 +70,12 @@ class HubMetrics:
         elif event == "speech_start" and "wake" in turn and "speech" not in turn:
             turn["speech"] = wall
             self._stage("wake", wall - turn["wake"])
+        elif event == "committed" and data.get("speech_end_wall"):  # acted on at a pause, before its endpoint
+            turn["speech_end"] = float(data["speech_end_wall"])
+            self._response(turn)
         elif event == "endpoint" and data.get("reason") != "no-speech":
             ended = float(data.get("speech_end_wall") or wall)
-            turn["speech_end"] = ended
+            turn.setdefault("speech_end", ended)  # a committed turn's came with its commit
             self._stage("endpoint", wall - ended)
             self._response(turn)  # a turn acted on at a pause may have spoken already
         elif event == "stt":

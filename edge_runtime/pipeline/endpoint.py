@@ -202,7 +202,9 @@ class Endpointer(FrameProcessor):
         audio = np.concatenate(self._speech[:keep]) if self._speech else np.zeros(0, dtype=np.float32)
         start = self._t(self._frames_seen - len(self._speech))
         end = self._t(self._frames_seen - len(self._speech) + self._speech_end)
-        return Utterance(audio, start, end, final=final, reason=reason, wake=self._wake)
+        return Utterance(
+            audio, start, end, final=final, reason=reason, wake=self._wake, speech_end_wall=self._speech_end_wall
+        )
 
     def _heard_request(self) -> bool:
         return self._wake is None or self._voiced_after >= self.min_request_frames

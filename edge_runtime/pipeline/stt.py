@@ -92,7 +92,9 @@ class SttProcessor(QueuedProcessor):
         text = self._text(result, spec.utt)
         if self._committed is None and self.judge.complete(text):
             self._committed, self._said = spec, text
-            self.tracer.mark("committed", speech_end_t=spec.utt.speech_end_t, text=text)
+            self.tracer.mark(
+                "committed", speech_end_t=spec.utt.speech_end_t, speech_end_wall=spec.utt.speech_end_wall, text=text
+            )
             self._mark(result, text, waited_ms=0.0, committed=True)
             await self.push_frame(Transcript(text, stt_ms=round(1000 * result.compute_s, 1)))
         else:  # not a command to act on at once: transcribe it carefully, for the endpoint

@@ -57,7 +57,7 @@ def test_device_drivers_public_api() -> None:
 
     assert set(device_drivers.__all__) == {
         "Attribute", "BrokerAddress", "Codec", "Convention", "Device", "Discovery", "DriverError", "HomeAssistant",
-        "Homie", "InvalidCommand", "InvalidPayload", "Kind", "StateUpdate", "Zigbee2MQTT", "implied",
+        "Homie", "InvalidCommand", "InvalidPayload", "Kind", "STATELESS_KINDS", "StateUpdate", "Zigbee2MQTT", "implied",
     }  # fmt: skip
     assert all(hasattr(device_drivers, name) for name in device_drivers.__all__)
 

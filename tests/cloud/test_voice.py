@@ -69,11 +69,17 @@ def test_speech_round_trip_through_tts_and_stt(cloud: CloudServer, token: str) -
 
 
 def test_any_rate_and_channel_count_is_resampled(cloud: CloudServer, token: str) -> None:
-    audio, rate = sf.read(io.BytesIO(speak(cloud, token, "Turn on the kitchen light.")), dtype="float32")
+    spoken = speak(cloud, token, "Turn on the kitchen light.")
+    audio, rate = sf.read(io.BytesIO(spoken), dtype="float32")
     stereo = np.stack([soxr.resample(audio, rate, 44100)] * 2, axis=1)
     heard = stt(cloud, token, wav(stereo, 44100), kind="audio/x-wav")
-    assert heard.status_code == 200 and words(heard.json()["text"]) == COMMAND, heard.text
+    assert heard.status_code == 200, heard.text
     assert heard.json()["channels"] == 2 and heard.json()["sample_rate"] == 44100
+    # The same speech at its own rate: the voice has noise, so Whisper tiny may mishear a word of it
+    # ("kitchen white"), but resampling must not change what is heard.
+    native = stt(cloud, token, spoken)
+    assert words(heard.json()["text"]) == words(native.json()["text"]), (heard.text, native.text)
+    assert words(native.json()["text"]).startswith("turn on the kitchen"), native.text
 
 
 def test_concurrent_requests_share_one_model_safely(cloud: CloudServer, token: str) -> None:

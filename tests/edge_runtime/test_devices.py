@@ -80,6 +80,10 @@ def test_every_kind_discover_command_confirm(mosquitto: Mosquitto, tmp_path: Pat
                 records = hub.registry.listing()
                 assert {r.device.kind for r in records} == {d.kind for d in devices}
                 assert convention != "ha" or {d.kind for d in devices} == set(Kind)
+                for _ in range(50):  # settle() is a quiet spell, not a promise: the last retained availability may lag
+                    if all(r.available for r in records):
+                        break
+                    await asyncio.sleep(0.1)
                 assert all(r.available for r in records), [(r.name, r.available) for r in records]
                 for rec in records:
                     want = {k: v for k, v in COMMANDS.get(rec.device.kind, {}).items() if k in rec.device.attributes}

@@ -2,7 +2,7 @@
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup setup-dev demo test lint bench bench-devices bench-cloud bench-brain bench-sync bench-webrtc bench-wyoming eval clean
+.PHONY: setup setup-dev demo test lint bench bench-devices bench-cloud bench-brain bench-sync bench-webrtc bench-wyoming bench-faults bench-vision eval clean
 
 setup:
 	@bash scripts/system-deps.sh demo
@@ -55,6 +55,13 @@ bench-sync: setup-dev
 # Ours against wyoming-faster-whisper and wyoming-piper (the dev extra installs them), same model files.
 bench-wyoming: setup-dev
 	$(BIN)/python -m bench.wyoming --runs 3
+
+bench-faults: setup-dev
+	$(BIN)/python -m bench.faults --runs 5 --down 15
+
+# Motion CPU per camera at 5 fps 640x480 (ours against bare OpenCV), people detection ms/frame and accuracy.
+bench-vision: setup-dev
+	$(BIN)/python -m bench.vision
 
 eval: setup-dev
 	$(BIN)/python -m tests.eval.run --json bench/results/eval.json

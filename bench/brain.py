@@ -21,13 +21,13 @@ from typing import Any
 import numpy as np
 
 from bench.common import loaded_engines, machine, median, table, write_json
+from bench.devices import hub_at
 from bench.turns import STAGES, ms, realtime_turn
 from device_drivers.mosquitto import Mosquitto
 from device_drivers.simulator import Simulator, device_from
 from edge_runtime.audio.convert import resample
 from edge_runtime.brain.device_skill import DeviceSkill
 from edge_runtime.brain.tools import call_tool, grounded
-from edge_runtime.devices import DeviceHub
 from edge_runtime.devices.registry import DeviceRegistry
 from edge_runtime.engines import Engines
 from edge_runtime.settings import EdgeSettings
@@ -124,8 +124,9 @@ def print_intents(i: dict[str, Any]) -> None:
     )
 
 
-async def voice_to_confirmation(settings: EdgeSettings, engines: Engines, skill: DeviceSkill, audio: np.ndarray,
-                                sim: Simulator) -> dict[str, float] | None:  # fmt: skip
+async def voice_to_confirmation(
+    settings: EdgeSettings, engines: Engines, skill: DeviceSkill, audio: np.ndarray, sim: Simulator
+) -> dict[str, float] | None:
     light = sim.devices["kitchen_light"]
     light.state["on"] = False  # each run turns it on anew
     sim.nodes[0].publish_state(light)
@@ -135,9 +136,13 @@ async def voice_to_confirmation(settings: EdgeSettings, engines: Engines, skill:
         return None
     endpoint, stt, skill_mark, first = (marks[s] for s in STAGES)
     speech_end = endpoint.data["speech_end_wall"]
-    return {"to_confirmation_ms": ms(skill_mark, speech_end), "endpoint_wait_ms": ms(endpoint, speech_end),
-            "stt_after_endpoint_ms": ms(stt, endpoint), "intent_and_confirm_ms": ms(skill_mark, stt),
-            "to_first_audio_ms": ms(first, speech_end)}  # fmt: skip
+    return {
+        "to_confirmation_ms": ms(skill_mark, speech_end),
+        "endpoint_wait_ms": ms(endpoint, speech_end),
+        "stt_after_endpoint_ms": ms(stt, endpoint),
+        "intent_and_confirm_ms": ms(skill_mark, stt),
+        "to_first_audio_ms": ms(first, speech_end),
+    }
 
 
 STORY = [{"role": "user", "content": "Write a long story about a dragon who learns to bake bread."}]
@@ -158,8 +163,9 @@ def llm_throughput(llm: LlamaLLM, runs: int, max_tokens: int) -> dict[str, float
     def bare_once() -> tuple[int, float, float]:
         started = time.perf_counter()
         first, n = 0.0, 0
-        for piece in llm.llama.create_chat_completion(messages=STORY, max_tokens=max_tokens, temperature=0.0,
-                                                      stream=True):  # fmt: skip
+        for piece in llm.llama.create_chat_completion(
+            messages=STORY, max_tokens=max_tokens, temperature=0.0, stream=True
+        ):
             if piece["choices"][0]["delta"].get("content"):
                 n += 1
                 first = first or time.perf_counter() - started
@@ -171,10 +177,15 @@ def llm_throughput(llm: LlamaLLM, runs: int, max_tokens: int) -> dict[str, float
         bare.append(llm.thread.submit(bare_once).result())
     ours_tps = median([n / s for n, s, _ in ours])
     bare_tps = median([n / s for n, s, _ in bare])
-    return {"runs": runs, "tokens": ours[0][0], "ours_tps": round(ours_tps, 1), "bare_tps": round(bare_tps, 1),
-            "ratio": round(bare_tps / ours_tps, 3),
-            "ours_first_token_ms": round(1000 * median([f for *_, f in ours]), 1),
-            "bare_first_token_ms": round(1000 * median([f for *_, f in bare]), 1)}  # fmt: skip
+    return {
+        "runs": runs,
+        "tokens": ours[0][0],
+        "ours_tps": round(ours_tps, 1),
+        "bare_tps": round(bare_tps, 1),
+        "ratio": round(bare_tps / ours_tps, 3),
+        "ours_first_token_ms": round(1000 * median([f for *_, f in ours]), 1),
+        "bare_first_token_ms": round(1000 * median([f for *_, f in bare]), 1),
+    }
 
 
 def tool_call_latency(llm: LlamaLLM, registry: DeviceRegistry, runs: int) -> dict[str, float]:
@@ -213,8 +224,15 @@ def main() -> None:
     def say(text: str) -> np.ndarray:
         return resample(voice.synthesize_all(text), voice.sample_rate, 16000) * 0.8
 
-    audio = np.concatenate([np.zeros(8000, np.float32), say("Hey Jarvis."), np.zeros(4800, np.float32),
-                            say("Turn on the kitchen light."), np.zeros(32000, np.float32)])  # fmt: skip
+    audio = np.concatenate(
+        [
+            np.zeros(8000, np.float32),
+            say("Hey Jarvis."),
+            np.zeros(4800, np.float32),
+            say("Turn on the kitchen light."),
+            np.zeros(32000, np.float32),
+        ]
+    )
 
     async def run() -> dict[str, Any]:
         with tempfile.TemporaryDirectory() as tmp:
@@ -224,7 +242,7 @@ def main() -> None:
                     tools = tool_call_latency(llm, home.devices.registry, 3)
                 intents = await intents_only(args.rounds)
                 with Simulator(broker.url, [device_from(d) for d in HOME]) as sim:
-                    devices = await DeviceHub(broker.url, Path(tmp) / "d.sqlite3").start()
+                    devices = await hub_at(broker.url, Path(tmp) / "d.sqlite3").start()
                     await devices.settle(quiet_s=0.3)
                     skill = DeviceSkill(devices)
                     turns = [
@@ -235,30 +253,67 @@ def main() -> None:
                 broker.stop()
         ok = [t for t in turns if t]
         keys = ok[0].keys() if ok else []
-        return {"intents": intents, "tool_calls": tools, "voice": {"runs": args.runs, "answered": len(ok),
-                                              **{k: median([t[k] for t in ok]) for k in keys}}}  # fmt: skip
+        return {
+            "intents": intents,
+            "tool_calls": tools,
+            "voice": {"runs": args.runs, "answered": len(ok), **{k: median([t[k] for t in ok]) for k in keys}},
+        }
 
     throughput = llm_throughput(llm, args.llm_runs, args.llm_tokens)
-    results: dict[str, Any] = {"machine": machine(), "command": "make bench-brain (.venv/bin/python -m bench.brain)",
-                               "llm": throughput, **asyncio.run(run())}  # fmt: skip
+    results: dict[str, Any] = {
+        "machine": machine(),
+        "command": "make bench-brain (.venv/bin/python -m bench.brain)",
+        "llm": throughput,
+        **asyncio.run(run()),
+    }
     i, v, g, t = results["intents"], results["voice"], results["llm"], results["tool_calls"]
-    print(table(f"Small LLM (SmolLM2-135M Q4_1, 2 threads), {g['tokens']} tokens x {g['runs']} runs, interleaved",
-                ["path", "tokens/s", "first token ms"],
-                [["ours: LlamaLLM.astream from asyncio, as the brain streams it", g["ours_tps"],
-                  g["ours_first_token_ms"]],
-                 ["bare llama-cpp create_chat_completion(stream=True)", g["bare_tps"], g["bare_first_token_ms"]],
-                 ["ratio bare/ours", g["ratio"], ""]]))  # fmt: skip
+    print(
+        table(
+            f"Small LLM (SmolLM2-135M Q4_1, 2 threads), {g['tokens']} tokens x {g['runs']} runs, interleaved",
+            ["path", "tokens/s", "first token ms"],
+            [
+                [
+                    "ours: LlamaLLM.astream from asyncio, as the brain streams it",
+                    g["ours_tps"],
+                    g["ours_first_token_ms"],
+                ],
+                ["bare llama-cpp create_chat_completion(stream=True)", g["bare_tps"], g["bare_first_token_ms"]],
+                ["ratio bare/ours", g["ratio"], ""],
+            ],
+        )
+    )
     print()
-    print(table("Tool call (JSON schema with registry enums) incl. grammar, median ms", ["median", "valid/calls"],
-                [[t["median_ms"], f"{t['valid']}/{t['calls']}"]]))  # fmt: skip
+    print(
+        table(
+            "Tool call (JSON schema with registry enums) incl. grammar, median ms",
+            ["median", "valid/calls"],
+            [[t["median_ms"], f"{t['valid']}/{t['calls']}"]],
+        )
+    )
     print()
     print_intents(i)
     print()
-    print(table(f"'Hey Jarvis, turn on the kitchen light', real-time paced (median of {v['answered']}/{v['runs']}, ms)",
-                ["end of speech to confirmation", "endpoint wait", "STT after endpoint", "intent + MQTT + echo",
-                 "end of speech to first reply audio"],
-                [[v.get("to_confirmation_ms"), v.get("endpoint_wait_ms"), v.get("stt_after_endpoint_ms"),
-                  v.get("intent_and_confirm_ms"), v.get("to_first_audio_ms")]]))  # fmt: skip
+    print(
+        table(
+            f"'Hey Jarvis, turn on the kitchen light', real-time paced (median of {v['answered']}/{v['runs']}, ms)",
+            [
+                "end of speech to confirmation",
+                "endpoint wait",
+                "STT after endpoint",
+                "intent + MQTT + echo",
+                "end of speech to first reply audio",
+            ],
+            [
+                [
+                    v.get("to_confirmation_ms"),
+                    v.get("endpoint_wait_ms"),
+                    v.get("stt_after_endpoint_ms"),
+                    v.get("intent_and_confirm_ms"),
+                    v.get("to_first_audio_ms"),
+                ]
+            ],
+        )
+    )
     print(f"\nwrote {write_json('brain', results)}")
 
 

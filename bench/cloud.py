@@ -1,7 +1,7 @@
 """Cloud benchmark: an authenticated, rate-limited endpoint vs a bare FastAPI hello-world, and
 chat tokens/s through the gateway vs bare llama.cpp, in the same run.
 
-    make bench-cloud    # or: .venv/bin/python -m bench.cloud [--seconds 10] [--rounds 3]
+    make bench-cloud    # or: .venv/bin/python -m bench.cloud [--seconds 10] [--rounds 3] [--http-only]
 
 Needs PostgreSQL and Redis on loopback (as the tests do) and `wrk` (Debian: apt-get install wrk).
 Prints Markdown tables and writes bench/results/cloud.json.
@@ -47,8 +47,21 @@ def wrk(url: str, seconds: int, token: str | None = None) -> dict[str, float]:
 
 
 def serve_hello(port: int) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "uvicorn", "bench.hello_app:app", "--host", "127.0.0.1",
-                             "--port", str(port), "--log-level", "warning", "--no-access-log"])  # fmt: skip
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "bench.hello_app:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ]
+    )
 
 
 def wait_up(url: str) -> None:
@@ -62,11 +75,17 @@ def wait_up(url: str) -> None:
 
 
 def tokens_per_second_ours(url: str, token: str, prompt: str, max_tokens: int) -> tuple[float, int]:
-    body = {"model": "companion", "messages": [{"role": "user", "content": prompt}], "max_tokens": max_tokens,
-            "temperature": 0, "stream": True}  # fmt: skip
+    body = {
+        "model": "companion",
+        "messages": [{"role": "user", "content": prompt}],
+        "max_tokens": max_tokens,
+        "temperature": 0,
+        "stream": True,
+    }
     count, first, last = 0, 0.0, 0.0
-    with httpx.stream("POST", f"{url}/v1/chat/completions", json=body, headers={"Authorization": f"Bearer {token}"},
-                      timeout=120) as response:  # fmt: skip
+    with httpx.stream(
+        "POST", f"{url}/v1/chat/completions", json=body, headers={"Authorization": f"Bearer {token}"}, timeout=120
+    ) as response:
         for line in response.iter_lines():
             if not line.startswith("data: {"):
                 continue
@@ -90,19 +109,49 @@ def tokens_per_second_bare(llm: Any, prompt_text: str, max_tokens: int) -> tuple
     return (count - 1) / (last - first) if count > 1 else 0.0, count
 
 
+def chat(url: str, token: str, rounds: int, max_tokens: int) -> dict[str, float]:
+    from llama_cpp import Llama
+
+    from cloud.chat.prompting import transcript
+    from cloud.chat.schemas import Message
+    from models.registry import Registry
+
+    question = "Tell me about the history of bread, in a few sentences."
+    prompt_text = transcript([Message(role="user", content=question)])
+    llm = Llama(model_path=str(Registry().path("llm-gemma3-270m")), n_ctx=2048, n_threads=2, verbose=False)
+    tokens_per_second_bare(llm, prompt_text, 8)  # warm up
+    ours_tps, bare_tps = [], []
+    for _ in range(rounds):
+        ours_tps.append(tokens_per_second_ours(url, token, question, max_tokens)[0])
+        bare_tps.append(tokens_per_second_bare(llm, prompt_text, max_tokens)[0])
+    ours_m, bare_m = median(ours_tps), median(bare_tps)
+    return {
+        "ours_tokens_per_s": ours_m,
+        "bare_tokens_per_s": bare_m,
+        "ratio_bare_over_ours": bare_m / ours_m,
+        "rounds": rounds,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--max-tokens", type=int, default=96)
+    parser.add_argument("--http-only", action="store_true", help="only the HTTP figure (no chat, no model)")
     args = parser.parse_args()
     from tests.cloud.server import CloudServer, fresh_database, fresh_redis, signup
 
     results: dict[str, Any] = {"machine": machine(), "command": "make bench-cloud (.venv/bin/python -m bench.cloud)"}
     with tempfile.TemporaryDirectory() as tmp:
-        server = CloudServer(Path(tmp) / "cloud", services=["auth", "chat"], database_url=fresh_database(),
-                             redis_url=fresh_redis(3), rate_limit_per_minute="1000000000",
-                             log_level="WARNING").start()  # fmt: skip
+        server = CloudServer(
+            Path(tmp) / "cloud",
+            services=["auth", "chat"],
+            database_url=fresh_database(),
+            redis_url=fresh_redis(3),
+            rate_limit_per_minute="1000000000",
+            log_level="WARNING",
+        ).start()
         hello_port = free_port()
         hello = serve_hello(hello_port)
         try:
@@ -112,39 +161,38 @@ def main() -> None:
             bare = wrk(f"http://127.0.0.1:{hello_port}/hello", args.seconds)
             results["http"] = {"ours": ours, "bare": bare, "ratio_rps": ours["rps"] / bare["rps"]}
             hello.terminate()
-
-            from llama_cpp import Llama
-
-            from cloud.chat.prompting import transcript
-            from cloud.chat.schemas import Message
-            from models.registry import Registry
-
-            question = "Tell me about the history of bread, in a few sentences."
-            prompt_text = transcript([Message(role="user", content=question)])
-            llm = Llama(model_path=str(Registry().path("llm-gemma3-270m")), n_ctx=2048, n_threads=2, verbose=False)
-            tokens_per_second_bare(llm, prompt_text, 8)  # warm up
-            ours_tps, bare_tps = [], []
-            for _ in range(args.rounds):
-                ours_tps.append(tokens_per_second_ours(server.url, token, question, args.max_tokens)[0])
-                bare_tps.append(tokens_per_second_bare(llm, prompt_text, args.max_tokens)[0])
-            ours_m, bare_m = median(ours_tps), median(bare_tps)
-            results["chat"] = {"ours_tokens_per_s": ours_m, "bare_tokens_per_s": bare_m,
-                               "ratio_bare_over_ours": bare_m / ours_m, "rounds": args.rounds}  # fmt: skip
+            if not args.http_only:
+                results["chat"] = chat(server.url, token, args.rounds, args.max_tokens)
         finally:
             hello.terminate()
             server.stop()
 
-    h, c = results["http"], results["chat"]
+    h, c = results["http"], results.get("chat")
     o, b = h["ours"], h["bare"]
-    print(table(f"HTTP, 50 concurrent clients for {args.seconds} s (wrk, 1 thread)",
-                ["endpoint", "req/s", "p50 ms", "p99 ms"],
-                [["ours: GET /v1/models (JWT auth + Redis sliding-window limit)", o["rps"], o["p50_ms"], o["p99_ms"]],
-                 ["bare FastAPI hello-world", b["rps"], b["p50_ms"], b["p99_ms"]]]))  # fmt: skip
-    print()
-    print(table("Chat tokens per second (streamed; median of rounds)", ["path", "tokens/s"],
-                [["ours: /v1/chat/completions over HTTP (SSE)", c["ours_tokens_per_s"]],
-                 ["bare llama.cpp, same model, prompt and settings", c["bare_tokens_per_s"]],
-                 ["ratio bare / ours (budget 1.05)", c["ratio_bare_over_ours"]]]))  # fmt: skip
+    print(
+        table(
+            f"HTTP, 50 concurrent clients for {args.seconds} s (wrk, 1 thread)",
+            ["endpoint", "req/s", "p50 ms", "p99 ms"],
+            [
+                ["ours: GET /v1/models (JWT auth + Redis sliding-window limit)", o["rps"], o["p50_ms"], o["p99_ms"]],
+                ["bare FastAPI hello-world", b["rps"], b["p50_ms"], b["p99_ms"]],
+                ["ratio ours / bare", h["ratio_rps"], "", ""],
+            ],
+        )
+    )
+    if c is not None:
+        print()
+        print(
+            table(
+                "Chat tokens per second (streamed; median of rounds)",
+                ["path", "tokens/s"],
+                [
+                    ["ours: /v1/chat/completions over HTTP (SSE)", c["ours_tokens_per_s"]],
+                    ["bare llama.cpp, same model, prompt and settings", c["bare_tokens_per_s"]],
+                    ["ratio bare / ours (budget 1.05)", c["ratio_bare_over_ours"]],
+                ],
+            )
+        )
     print(f"\nwrote {write_json('cloud', results)}")
 
 

@@ -94,25 +94,45 @@ async def rag(docs: int, corpus_chunks: int, queries: int) -> dict[str, Any]:
             await index.query("corpus", f"where is the {WORDS[q % len(WORDS)]} warranty", 5)
             times.append(time.perf_counter() - started)
     chunks_per_doc = sum(len(c) for c in chunked) / len(chunked)
-    return {"docs": docs, "chunks_per_doc": round(chunks_per_doc, 1), "ours_docs_per_s": round(docs / ours_s, 1),
-            "bare_docs_per_s": round(docs / bare_s, 1), "ratio": round(ours_s / bare_s, 3),
-            "corpus_chunks": len(big), "query_ms_median": round(1000 * median(times), 1),
-            "query_ms_p95": round(1000 * sorted(times)[int(0.95 * (len(times) - 1))], 1)}  # fmt: skip
+    return {
+        "docs": docs,
+        "chunks_per_doc": round(chunks_per_doc, 1),
+        "ours_docs_per_s": round(docs / ours_s, 1),
+        "bare_docs_per_s": round(docs / bare_s, 1),
+        "ratio": round(ours_s / bare_s, 3),
+        "corpus_chunks": len(big),
+        "query_ms_median": round(1000 * median(times), 1),
+        "query_ms_p95": round(1000 * sorted(times)[int(0.95 * (len(times) - 1))], 1),
+    }
 
 
 def analytics(batches: int, batch_size: int) -> dict[str, Any]:
     from tests.cloud.server import CloudServer, bearer, fresh_database, signup
 
     with tempfile.TemporaryDirectory() as tmp:
-        server = CloudServer(Path(tmp), services=["auth", "analytics"], database_url=fresh_database(),
-                             log_level="WARNING").start()  # fmt: skip
+        server = CloudServer(
+            Path(tmp), services=["auth", "analytics"], database_url=fresh_database(), log_level="WARNING"
+        ).start()
         try:
             client = httpx.Client(base_url=server.url, timeout=60)
             headers = bearer(signup(client)["access_token"])
             now = datetime.now(UTC).isoformat()
-            bodies = [{"events": [{"event_id": uuid.uuid4().hex, "hub_id": "bench", "type": "turn", "at": now,
-                                   "route": "local-intent", "latency_ms": 400.0} for _ in range(batch_size)]}
-                      for _ in range(batches)]  # fmt: skip
+            bodies = [
+                {
+                    "events": [
+                        {
+                            "event_id": uuid.uuid4().hex,
+                            "hub_id": "bench",
+                            "type": "turn",
+                            "at": now,
+                            "route": "local-intent",
+                            "latency_ms": 400.0,
+                        }
+                        for _ in range(batch_size)
+                    ]
+                }
+                for _ in range(batches)
+            ]
             client.post("/v1/analytics/events", json=bodies[0], headers=headers)  # warm up
             started = time.perf_counter()
             for body in bodies[1:]:
@@ -134,18 +154,39 @@ def main() -> None:
     args = parser.parse_args()
     r = asyncio.run(rag(args.docs, args.corpus, args.queries))
     a = analytics(args.batches, args.batch_size)
-    results = {"machine": machine(), "command": "make bench-cloud (.venv/bin/python -m bench.cloud_data)",
-               "rag": r, "analytics": a}  # fmt: skip
-    print(table(f"rag ingest, {r['docs']} documents of ~{r['chunks_per_doc']} chunks", ["path", "docs/s"],
-                [["ours: chunk + MiniLM embed + chromadb upsert (RagIndex.add)", r["ours_docs_per_s"]],
-                 ["bare onnxruntime embedding of the same chunks", r["bare_docs_per_s"]],
-                 ["time ratio ours/bare", r["ratio"]]]))  # fmt: skip
+    results = {
+        "machine": machine(),
+        "command": "make bench-cloud (.venv/bin/python -m bench.cloud_data)",
+        "rag": r,
+        "analytics": a,
+    }
+    print(
+        table(
+            f"rag ingest, {r['docs']} documents of ~{r['chunks_per_doc']} chunks",
+            ["path", "docs/s"],
+            [
+                ["ours: chunk + MiniLM embed + chromadb upsert (RagIndex.add)", r["ours_docs_per_s"]],
+                ["bare onnxruntime embedding of the same chunks", r["bare_docs_per_s"]],
+                ["time ratio ours/bare", r["ratio"]],
+            ],
+        )
+    )
     print()
-    print(table(f"rag query at {r['corpus_chunks']} chunks (embed + chromadb top 5)", ["median ms", "p95 ms"],
-                [[r["query_ms_median"], r["query_ms_p95"]]]))  # fmt: skip
+    print(
+        table(
+            f"rag query at {r['corpus_chunks']} chunks (embed + chromadb top 5)",
+            ["median ms", "p95 ms"],
+            [[r["query_ms_median"], r["query_ms_p95"]]],
+        )
+    )
     print()
-    print(table(f"analytics ingest over HTTP into PostgreSQL, batches of {a['batch_size']}", ["events/s"],
-                [[a["events_per_s"]]]))  # fmt: skip
+    print(
+        table(
+            f"analytics ingest over HTTP into PostgreSQL, batches of {a['batch_size']}",
+            ["events/s"],
+            [[a["events_per_s"]]],
+        )
+    )
     print(f"\nwrote {write_json('cloud_data', results)}")
 
 

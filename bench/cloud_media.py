@@ -21,7 +21,7 @@ import httpx
 from PIL import Image, ImageDraw, ImageFont
 
 from bench.common import machine, median, table, write_json
-from models.audio import STT_RATE, decode_wav, encode_wav
+from models.audio import RATE, decode_wav, encode_wav
 from models.registry import Registry
 
 PHOTO = Path(__file__).parents[1] / "tests" / "cloud" / "data" / "astronaut.jpg"
@@ -35,8 +35,12 @@ def page(width: int = 1600, lines: int = 12) -> bytes:
     img = Image.new("RGB", (width, 80 * lines + 40), "white")
     draw = ImageDraw.Draw(img)
     for i in range(lines):
-        draw.text((40, 40 + 80 * i), f"Line {i}: the boiler needs a service every October, code {i * 7}", fill="black",
-                  font=font)  # fmt: skip
+        draw.text(
+            (40, 40 + 80 * i),
+            f"Line {i}: the boiler needs a service every October, code {i * 7}",
+            fill="black",
+            font=font,
+        )
     out = io.BytesIO()
     img.save(out, format="PNG")
     return out.getvalue()
@@ -69,8 +73,13 @@ def run(reps: int) -> dict[str, Any]:
     stt, tts = WhisperSTT(registry), PiperTTS(registry)
     speech = encode_wav(tts.synthesize_all(SAY), tts.sample_rate)
     with tempfile.TemporaryDirectory() as tmp:
-        server = CloudServer(Path(tmp), services=["auth", "vision", "voice"], database_url=fresh_database(),
-                             log_level="WARNING", rate_limit_per_minute="100000").start()  # fmt: skip
+        server = CloudServer(
+            Path(tmp),
+            services=["auth", "vision", "voice"],
+            database_url=fresh_database(),
+            log_level="WARNING",
+            rate_limit_per_minute="100000",
+        ).start()
         try:
             client = httpx.Client(base_url=server.url, timeout=120)
             auth = bearer(signup(client)["access_token"])
@@ -84,19 +93,26 @@ def run(reps: int) -> dict[str, Any]:
 
             pairs = {
                 "ocr": (lambda: ocr.read(decode(doc, **caps)), lambda: post("/v1/vision/ocr", doc, "image/png")),
-                "faces": (lambda: faces.detect(decode(photo, **caps)),
-                          lambda: post("/v1/vision/faces", photo, "image/jpeg")),
+                "faces": (
+                    lambda: faces.detect(decode(photo, **caps)),
+                    lambda: post("/v1/vision/faces", photo, "image/jpeg"),
+                ),
                 "stt": (lambda: stt.transcribe(decode_wav(speech)), lambda: post("/v1/voice/stt", speech, "audio/wav")),
                 "tts": (lambda: encode_wav(tts.synthesize_all(SAY), tts.sample_rate), speak),
-            }  # fmt: skip
+            }
             measured = {name: paired(bare, endpoint, reps) for name, (bare, endpoint) in pairs.items()}
         finally:
             server.stop()
-    audio_s = len(decode_wav(speech)) / STT_RATE
-    return {"reps": reps, "ocr_image": "1600x1000 PNG, 12 lines", "faces_image": "256x256 JPEG photo",
-            "speech_s": round(audio_s, 2), "bare_ms": {k: v[0] for k, v in measured.items()},
-            "endpoint_ms": {k: v[1] for k, v in measured.items()},
-            "overhead_ms": {k: round(v[1] - v[0], 1) for k, v in measured.items()}}  # fmt: skip
+    audio_s = len(decode_wav(speech)) / RATE
+    return {
+        "reps": reps,
+        "ocr_image": "1600x1000 PNG, 12 lines",
+        "faces_image": "256x256 JPEG photo",
+        "speech_s": round(audio_s, 2),
+        "bare_ms": {k: v[0] for k, v in measured.items()},
+        "endpoint_ms": {k: v[1] for k, v in measured.items()},
+        "overhead_ms": {k: round(v[1] - v[0], 1) for k, v in measured.items()},
+    }
 
 
 def main() -> None:
@@ -105,8 +121,13 @@ def main() -> None:
     args = parser.parse_args()
     r = run(args.reps)
     rows = [[name, r["bare_ms"][name], r["endpoint_ms"][name], r["overhead_ms"][name]] for name in r["bare_ms"]]
-    print(table(f"vision and voice, median of {r['reps']} (OCR: {r['ocr_image']}; STT: {r['speech_s']} s of speech)",
-                ["what", "bare engine ms", "endpoint ms", "overhead ms"], rows))  # fmt: skip
+    print(
+        table(
+            f"vision and voice, median of {r['reps']} (OCR: {r['ocr_image']}; STT: {r['speech_s']} s of speech)",
+            ["what", "bare engine ms", "endpoint ms", "overhead ms"],
+            rows,
+        )
+    )
     print(f"\nwrote {write_json('cloud_media', {'machine': machine(), **r})}")
 
 

@@ -25,7 +25,15 @@ from bench.common import machine, table, write_json
 from device_drivers.mosquitto import Mosquitto
 from device_drivers.mqtt_url import set_nodelay
 from device_drivers.simulator import Simulator, device_from
-from edge_runtime.devices import DeviceHub
+from edge_runtime.devices import DeviceHub, device_hub_from
+from edge_runtime.settings import EdgeSettings
+
+
+def hub_at(url: str, db: Path) -> DeviceHub:
+    """The device layer as the hub builds it (`device_hub_from`), its store at `db`."""
+    work = db.with_suffix("")
+    hub = device_hub_from(EdgeSettings(mqtt_url=url, data_dir=work, config_dir=work), client_id=f"bench-{db.stem}")
+    return hub
 
 
 def pct(values: list[float], q: float) -> float:
@@ -76,7 +84,7 @@ async def round_trips(url: str, port: int, db: Path, n: int, block: int = 50) ->
     commands so that drift on a noisy machine hits both alike. Bare: publish the command (QoS 1)
     to the device's command topic and wait for its state echo."""
     with Simulator(url, [device_from(PLUG), device_from(LIGHT)]):
-        hub = await DeviceHub(url, db).start()
+        hub = await hub_at(url, db).start()
         await hub.settle(quiet_s=0.3)
         want: list[bytes] = [b""]
         got = threading.Event()
@@ -139,10 +147,12 @@ while True:
 
 async def flooded_round_trips(url: str, port: int, db: Path, n: int, rate: int = 10_000) -> dict[str, float]:
     """Commands while `rate` state messages per second pour in for 100 other devices."""
-    sensors = [device_from({"id": f"f{i}", "name": f"Flood {i}", "kind": "sensor", "convention": "ha",
-                            "node": "flood"}) for i in range(100)]  # fmt: skip
+    sensors = [
+        device_from({"id": f"f{i}", "name": f"Flood {i}", "kind": "sensor", "convention": "ha", "node": "flood"})
+        for i in range(100)
+    ]
     with Simulator(url, [device_from(PLUG), *sensors]):
-        hub = await DeviceHub(url, db).start()
+        hub = await hub_at(url, db).start()
         await hub.settle(quiet_s=0.3)
         # The flood comes from another process, as it would from a busy Zigbee network.
         flooder = subprocess.Popen([sys.executable, "-c", FLOODER, str(port), str(rate)])
@@ -158,13 +168,28 @@ async def flooded_round_trips(url: str, port: int, db: Path, n: int, rate: int =
         flooder.terminate()
         flooder.wait(10)
         await hub.stop()
-    return {"median_ms": 1000 * pct(out, 0.5), "p99_ms": 1000 * pct(out, 0.99), "max_ms": 1000 * max(out),
-            "flood_msgs_per_s_absorbed": absorbed_rate, "commands": n}  # fmt: skip
+    return {
+        "median_ms": 1000 * pct(out, 0.5),
+        "p99_ms": 1000 * pct(out, 0.99),
+        "max_ms": 1000 * max(out),
+        "flood_msgs_per_s_absorbed": absorbed_rate,
+        "commands": n,
+    }
 
 
 async def discovery(url: str, port: int, db: Path, count: int) -> dict[str, float]:
-    devices = [device_from({"id": f"d{n:04d}", "name": f"Device {n}", "kind": ("switch", "light", "sensor")[n % 3],
-                            "convention": "ha", "node": f"node{n // 100}"}) for n in range(count)]  # fmt: skip
+    devices = [
+        device_from(
+            {
+                "id": f"d{n:04d}",
+                "name": f"Device {n}",
+                "kind": ("switch", "light", "sensor")[n % 3],
+                "convention": "ha",
+                "node": f"node{n // 100}",
+            }
+        )
+        for n in range(count)
+    ]
     with Simulator(url, devices):
         time.sleep(0.5)  # every config is retained at the broker now
         # bare paho: how long until every retained config has arrived
@@ -185,7 +210,7 @@ async def discovery(url: str, port: int, db: Path, count: int) -> dict[str, floa
         bare.loop_stop()
         # ours: until every device is in the registry with its state
         t0 = time.perf_counter()
-        hub = await DeviceHub(url, db).start()
+        hub = await hub_at(url, db).start()
         while sum(1 for r in hub.registry.records.values() if r.state) < count:
             await asyncio.sleep(0.005)
             if time.perf_counter() - t0 > 60:
@@ -197,8 +222,10 @@ async def discovery(url: str, port: int, db: Path, count: int) -> dict[str, floa
 
 async def absorb(url: str, port: int, db: Path, total: int) -> dict[str, float]:
     """Publish `total` state messages as fast as possible at 100 sensors; count what each side takes in."""
-    sensors = [device_from({"id": f"s{n}", "name": f"Sensor {n}", "kind": "sensor", "convention": "ha",
-                            "node": "flood"}) for n in range(100)]  # fmt: skip
+    sensors = [
+        device_from({"id": f"s{n}", "name": f"Sensor {n}", "kind": "sensor", "convention": "ha", "node": "flood"})
+        for n in range(100)
+    ]
     payloads = [json.dumps({"value": n / 10}).encode() for n in range(100)]
 
     def flood() -> float:
@@ -233,7 +260,7 @@ async def absorb(url: str, port: int, db: Path, total: int) -> dict[str, float]:
         bare_rate = counted[0] / (time.perf_counter() - t0)
         bare.loop_stop()
 
-        hub = await DeviceHub(url, db).start()
+        hub = await hub_at(url, db).start()
         await hub.settle(quiet_s=0.3)
         hub.link.subscribe(["bench/end"])
         await asyncio.sleep(0.2)
@@ -245,8 +272,13 @@ async def absorb(url: str, port: int, db: Path, total: int) -> dict[str, float]:
         elapsed = time.perf_counter() - t0
         raw, applied = hub.link.raw - before_raw, hub.link.received - before_applied
         await hub.stop()
-    return {"sent": total, "publish_s": publish_s, "ours_msgs_per_s": raw / elapsed, "ours_applied": applied,
-            "bare_msgs_per_s": bare_rate}  # fmt: skip
+    return {
+        "sent": total,
+        "publish_s": publish_s,
+        "ours_msgs_per_s": raw / elapsed,
+        "ours_applied": applied,
+        "bare_msgs_per_s": bare_rate,
+    }
 
 
 def main() -> None:
@@ -268,18 +300,36 @@ def main() -> None:
             broker.stop()
 
     ms = lambda xs, q: 1000 * pct(xs, q)  # noqa: E731
-    rt = {"ours_median_ms": ms(ours, 0.5), "ours_p99_ms": ms(ours, 0.99), "bare_median_ms": ms(bare, 0.5),
-          "bare_p99_ms": ms(bare, 0.99), "ratio_median": statistics.median(ours) / statistics.median(bare),
-          "floor_median_ms": ms(floor, 0.5), "floor_p99_ms": ms(floor, 0.99), "commands": args.commands}  # fmt: skip
-    results = {"machine": machine(), "command": "make bench-devices (.venv/bin/python -m bench.devices)",
-               "round_trip": rt, "flooded": flooded, "discovery": disc, "absorb": flood}  # fmt: skip
-    print(table(f"Command to confirmed state echo, {args.commands} commands (ms)",
-                ["path", "median", "p99"],
-                [["ours: hub.set() -> simulated device -> echo confirmed", rt["ours_median_ms"], rt["ours_p99_ms"]],
-                 ["bare paho: publish -> the same simulated device -> echo", rt["bare_median_ms"], rt["bare_p99_ms"]],
-                 ["ratio ours / bare (median)", rt["ratio_median"], ""],
-                 ["transport floor: paho -> echoing paho client", rt["floor_median_ms"],
-                  rt["floor_p99_ms"]]]))  # fmt: skip
+    rt = {
+        "ours_median_ms": ms(ours, 0.5),
+        "ours_p99_ms": ms(ours, 0.99),
+        "bare_median_ms": ms(bare, 0.5),
+        "bare_p99_ms": ms(bare, 0.99),
+        "ratio_median": statistics.median(ours) / statistics.median(bare),
+        "floor_median_ms": ms(floor, 0.5),
+        "floor_p99_ms": ms(floor, 0.99),
+        "commands": args.commands,
+    }
+    results = {
+        "machine": machine(),
+        "command": "make bench-devices (.venv/bin/python -m bench.devices)",
+        "round_trip": rt,
+        "flooded": flooded,
+        "discovery": disc,
+        "absorb": flood,
+    }
+    print(
+        table(
+            f"Command to confirmed state echo, {args.commands} commands (ms)",
+            ["path", "median", "p99"],
+            [
+                ["ours: hub.set() -> simulated device -> echo confirmed", rt["ours_median_ms"], rt["ours_p99_ms"]],
+                ["bare paho: publish -> the same simulated device -> echo", rt["bare_median_ms"], rt["bare_p99_ms"]],
+                ["ratio ours / bare (median)", rt["ratio_median"], ""],
+                ["transport floor: paho -> echoing paho client", rt["floor_median_ms"], rt["floor_p99_ms"]],
+            ],
+        )
+    )
     print()
     print(
         table(
@@ -289,13 +339,27 @@ def main() -> None:
         )
     )
     print()
-    print(table(f"Discovery of {disc['devices']} devices (retained configs)", ["path", "seconds"],
-                [["ours: every device in the registry, with its state", disc["ours_s"]],
-                 ["bare paho: every config message received", disc["bare_s"]]]))  # fmt: skip
+    print(
+        table(
+            f"Discovery of {disc['devices']} devices (retained configs)",
+            ["path", "seconds"],
+            [
+                ["ours: every device in the registry, with its state", disc["ours_s"]],
+                ["bare paho: every config message received", disc["bare_s"]],
+            ],
+        )
+    )
     print()
-    print(table(f"State messages absorbed ({flood['sent']} published at full speed)", ["path", "messages/s"],
-                [["ours: taken in by the hub", flood["ours_msgs_per_s"]],
-                 ["bare paho subscriber", flood["bare_msgs_per_s"]]]))  # fmt: skip
+    print(
+        table(
+            f"State messages absorbed ({flood['sent']} published at full speed)",
+            ["path", "messages/s"],
+            [
+                ["ours: taken in by the hub", flood["ours_msgs_per_s"]],
+                ["bare paho subscriber", flood["bare_msgs_per_s"]],
+            ],
+        )
+    )
     print(f"\nours applied {flood['ours_applied']} coalesced updates; wrote {write_json('devices', results)}")
 
 

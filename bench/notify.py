@@ -51,8 +51,10 @@ async def across_processes(a_url: str, b_url: str, token: str, rounds: int) -> l
 
     headers = {"Authorization": f"Bearer {token}"}
     times = []
-    async with (websockets.connect(b_url.replace("http", "ws") + "/v1/notify/ws", additional_headers=headers) as ws,
-                httpx.AsyncClient(base_url=a_url, headers=headers) as http):  # fmt: skip
+    async with (
+        websockets.connect(b_url.replace("http", "ws") + "/v1/notify/ws", additional_headers=headers) as ws,
+        httpx.AsyncClient(base_url=a_url, headers=headers) as http,
+    ):
         assert json.loads(await ws.recv())["type"] == "ready"
         for i in range(rounds + 5):
             started = time.perf_counter()
@@ -73,8 +75,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=200)
     args = parser.parse_args()
     redis_url = fresh_redis(5)
-    settings = {"database_url": fresh_database(), "redis_url": redis_url, "notify_private_webhooks": "true",
-                "notify_poll_s": "0.2"}  # fmt: skip
+    settings = {
+        "database_url": fresh_database(),
+        "redis_url": redis_url,
+        "notify_private_webhooks": "true",
+        "notify_poll_s": "0.2",
+    }
     with tempfile.TemporaryDirectory() as tmp:
         a = CloudServer(Path(tmp) / "a", services=["auth", "notification"], log_level="WARNING", **settings).start()
         b = CloudServer(Path(tmp) / "b", services=["auth", "notification"], log_level="WARNING", **settings).start()
@@ -97,18 +103,35 @@ def main() -> None:
             a.stop()
             b.stop()
     results: dict[str, Any] = {
-        "machine": machine(), "command": "make bench-cloud (.venv/bin/python -m bench.notify)", "rounds": args.rounds,
-        "push_ms_median": round(median(pushed), 2), "push_ms_p95": p95(pushed),
-        "bare_redis_ms_median": round(median(bare), 3), "bare_redis_ms_p95": p95(bare),
-        "webhook_first_post_ms_median": round(median(hooks), 1), "webhook_first_post_ms_p95": p95(hooks),
-    }  # fmt: skip
-    print(table(f"notification fan-out across two cloud processes, {args.rounds} rounds",
-                ["path", "median ms", "p95 ms"],
-                [["POST /v1/notify on A -> WebSocket push from B (PostgreSQL insert + Redis)",
-                  results["push_ms_median"], results["push_ms_p95"]],
-                 ["bare Redis publish -> subscriber", results["bare_redis_ms_median"], results["bare_redis_ms_p95"]],
-                 ["POST /v1/notify -> webhook receiver's first post", results["webhook_first_post_ms_median"],
-                  results["webhook_first_post_ms_p95"]]]))  # fmt: skip
+        "machine": machine(),
+        "command": "make bench-cloud (.venv/bin/python -m bench.notify)",
+        "rounds": args.rounds,
+        "push_ms_median": round(median(pushed), 2),
+        "push_ms_p95": p95(pushed),
+        "bare_redis_ms_median": round(median(bare), 3),
+        "bare_redis_ms_p95": p95(bare),
+        "webhook_first_post_ms_median": round(median(hooks), 1),
+        "webhook_first_post_ms_p95": p95(hooks),
+    }
+    print(
+        table(
+            f"notification fan-out across two cloud processes, {args.rounds} rounds",
+            ["path", "median ms", "p95 ms"],
+            [
+                [
+                    "POST /v1/notify on A -> WebSocket push from B (PostgreSQL insert + Redis)",
+                    results["push_ms_median"],
+                    results["push_ms_p95"],
+                ],
+                ["bare Redis publish -> subscriber", results["bare_redis_ms_median"], results["bare_redis_ms_p95"]],
+                [
+                    "POST /v1/notify -> webhook receiver's first post",
+                    results["webhook_first_post_ms_median"],
+                    results["webhook_first_post_ms_p95"],
+                ],
+            ],
+        )
+    )
     print(f"\nwrote {write_json('notify', results)}")
 
 

@@ -43,8 +43,12 @@ def merge_rate(ops: int) -> dict[str, float]:
         bare.apply_update(u)
     bare_s = time.perf_counter() - started
     assert ours.to_py() == source.to_py()
-    return {"ops": ops, "ours_per_s": round(ops / ours_s), "bare_per_s": round(ops / bare_s),
-            "ratio": round(ours_s / bare_s, 3)}  # fmt: skip
+    return {
+        "ops": ops,
+        "ours_per_s": round(ops / ours_s),
+        "bare_per_s": round(ops / bare_s),
+        "ratio": round(ours_s / bare_s, 3),
+    }
 
 
 def wire_bytes(sizes: list[int]) -> list[dict[str, int]]:
@@ -61,8 +65,14 @@ def wire_bytes(sizes: list[int]) -> list[dict[str, int]]:
         small = len(protocol.update(updates[0]))
         updates.clear()
         doc.add_memory("x" * 1000, item_id="big", now=1.0)
-        rows.append({"items": size, "document_bytes": whole, "small_change_bytes": small,
-                     "1000_char_change_bytes": len(protocol.update(updates[0]))})  # fmt: skip
+        rows.append(
+            {
+                "items": size,
+                "document_bytes": whole,
+                "small_change_bytes": small,
+                "1000_char_change_bytes": len(protocol.update(updates[0])),
+            }
+        )
     return rows
 
 
@@ -91,8 +101,13 @@ def converge_after_partition(ops: int) -> dict[str, Any]:
                 answer = protocol.step2(peers[b].diff(message.payload))
                 wire += len(ask) + len(answer)
                 peers[a].apply(protocol.decode(answer).payload)
-    return {"ops": ops, "replicas": 3, "rounds": rounds, "ms": round(1000 * (time.perf_counter() - started), 1),
-            "wire_bytes": wire}  # fmt: skip
+    return {
+        "ops": ops,
+        "replicas": 3,
+        "rounds": rounds,
+        "ms": round(1000 * (time.perf_counter() - started), 1),
+        "wire_bytes": wire,
+    }
 
 
 def main() -> None:
@@ -105,19 +120,36 @@ def main() -> None:
     wires = wire_bytes([10, 100, 1000, 5000])
     partitions = [converge_after_partition(1000) for _ in range(args.runs)]
     part = {k: median([p[k] for p in partitions]) for k in ("ms", "rounds", "wire_bytes")}
-    results = {"machine": machine(), "command": "make bench-sync (.venv/bin/python -m bench.sync)",
-               "merge": {"ops": args.ops, "runs": args.runs, **rate}, "wire": wires, "partition": part}  # fmt: skip
-    print(table(f"Operations merged per second ({args.ops} updates, median of {args.runs})",
-                ["ours: SyncedDoc.apply", "bare pycrdt Doc.apply_update", "ratio ours/bare (time)"],
-                [[rate["ours_per_s"], rate["bare_per_s"], rate["ratio"]]]))  # fmt: skip
+    results = {
+        "machine": machine(),
+        "command": "make bench-sync (.venv/bin/python -m bench.sync)",
+        "merge": {"ops": args.ops, "runs": args.runs, **rate},
+        "wire": wires,
+        "partition": part,
+    }
+    print(
+        table(
+            f"Operations merged per second ({args.ops} updates, median of {args.runs})",
+            ["ours: SyncedDoc.apply", "bare pycrdt Doc.apply_update", "ratio ours/bare (time)"],
+            [[rate["ours_per_s"], rate["bare_per_s"], rate["ratio"]]],
+        )
+    )
     print()
-    print(table("Bytes on the wire per change (one Update message) as the document grows",
-                ["memory items", "whole document", "a short new item", "a 1000-character item"],
-                [[w["items"], w["document_bytes"], w["small_change_bytes"], w["1000_char_change_bytes"]]
-                 for w in wires]))  # fmt: skip
+    print(
+        table(
+            "Bytes on the wire per change (one Update message) as the document grows",
+            ["memory items", "whole document", "a short new item", "a 1000-character item"],
+            [[w["items"], w["document_bytes"], w["small_change_bytes"], w["1000_char_change_bytes"]] for w in wires],
+        )
+    )
     print()
-    print(table(f"3 replicas converge after a 1000-operation partition (median of {args.runs})",
-                ["ms", "rounds", "bytes exchanged"], [[part["ms"], part["rounds"], part["wire_bytes"]]]))  # fmt: skip
+    print(
+        table(
+            f"3 replicas converge after a 1000-operation partition (median of {args.runs})",
+            ["ms", "rounds", "bytes exchanged"],
+            [[part["ms"], part["rounds"], part["wire_bytes"]]],
+        )
+    )
     print(f"\nwrote {write_json('sync', results)}")
 
 

@@ -17,8 +17,9 @@ from edge_runtime.trace import Mark, Tracer
 STAGES = ("endpoint", "stt", "skill", "first_audio")
 
 
-async def realtime_turn(settings: EdgeSettings, engines: Engines, audio: np.ndarray, *,
-                        devices: DeviceSkill | None = None) -> dict[str, Mark] | None:  # fmt: skip
+async def realtime_turn(
+    settings: EdgeSettings, engines: Engines, audio: np.ndarray, *, devices: DeviceSkill | None = None
+) -> dict[str, Mark] | None:
     """Marks of the turn's stages, or None if one is missing (no wake, nothing said...)."""
     tracer = Tracer()
     engines.wake.reset()

@@ -104,8 +104,14 @@ def bench_stt(engines: Engines, registry: Registry, utterances: list[np.ndarray]
 
     def lib() -> None:
         for u in utterances:
-            segments, _ = bare.transcribe(u, language="en", beam_size=1, vad_filter=False,
-                                          without_timestamps=True, condition_on_previous_text=False)  # fmt: skip
+            segments, _ = bare.transcribe(
+                u,
+                language="en",
+                beam_size=1,
+                vad_filter=False,
+                without_timestamps=True,
+                condition_on_previous_text=False,
+            )
             " ".join(s.text for s in segments)
 
     lib()  # warm the bare model as ours was warmed
@@ -115,8 +121,9 @@ def bench_stt(engines: Engines, registry: Registry, utterances: list[np.ndarray]
     times = []
     for _ in range(rounds):
         started = time.perf_counter()
-        segments, _ = bare.transcribe(request, language="en", beam_size=1, without_timestamps=True,
-                                      condition_on_previous_text=False)  # fmt: skip
+        segments, _ = bare.transcribe(
+            request, language="en", beam_size=1, without_timestamps=True, condition_on_previous_text=False
+        )
         " ".join(s.text for s in segments)
         times.append(time.perf_counter() - started)
     return {
@@ -144,6 +151,9 @@ def bench_tts(engines: Engines, registry: Registry, texts: list[str], rounds: in
 
     def ours() -> None:
         run("ours", engines.tts.synthesize)
+
+    engines.tts.cache_entries = 0  # the engine against the library: every text synthesized, as bare does
+    engines.tts.forget()
 
     def lib() -> None:
         run("bare", lambda t: (c.audio_float_array for c in bare.synthesize(t)))
@@ -199,8 +209,9 @@ def main() -> None:
     engines = loaded_engines(settings, registry)
     load_s = time.perf_counter() - started
     voice = PiperTTS(registry, deterministic=True)
-    request = np.concatenate([silence(0.5), speech(voice, "Hey Jarvis."), silence(0.3),
-                              speech(voice, "What time is it?"), silence(2.0)])  # fmt: skip
+    request = np.concatenate(
+        [silence(0.5), speech(voice, "Hey Jarvis."), silence(0.3), speech(voice, "What time is it?"), silence(2.0)]
+    )
 
     results: dict[str, Any] = {"machine": machine(), "command": "make bench  (.venv/bin/python -m bench.voice)"}
     lat = bench_latency(settings, engines, request, args.runs)
@@ -209,17 +220,24 @@ def main() -> None:
     off = {"commit_on_meaning": False, "speculative_stt": False}
     no_spec = bench_latency(settings.model_copy(update=off), engines, request, args.runs)
     rss_hub = current_rss_mb()
-    results["memory"] = {"rss_before_models_mb": rss_before, "rss_hub_loaded_mb": rss_hub,
-                         "peak_rss_hub_mb": peak_rss_mb(), "load_s": load_s}  # fmt: skip
+    results["memory"] = {
+        "rss_before_models_mb": rss_before,
+        "rss_hub_loaded_mb": rss_hub,
+        "peak_rss_hub_mb": peak_rss_mb(),
+        "load_s": load_s,
+    }
 
     mixed = np.concatenate([request, speech(voice, "The weather is nice today, isn't it?"), silence(1.0)])
-    utterances = [speech(voice, t) for t in ("What time is it?", "Set a timer for ten minutes.",
-                                              "How much time is left on the timer?")]  # fmt: skip
+    utterances = [
+        speech(voice, t)
+        for t in ("What time is it?", "Set a timer for ten minutes.", "How much time is left on the timer?")
+    ]
     results["wake"] = bench_wake(engines, registry, mixed, args.rounds)
     results["vad"] = bench_vad(engines, registry, mixed, args.rounds)
     results["stt"] = bench_stt(engines, registry, utterances, args.rounds)
-    results["tts"] = bench_tts(engines, registry, ["It's 10:47 PM.", "Timer set for ten minutes. I'll tell you."],
-                               args.rounds)  # fmt: skip
+    results["tts"] = bench_tts(
+        engines, registry, ["It's 10:47 PM.", "Timer set for ten minutes. I'll tell you."], args.rounds
+    )
     results["latency"] = {"commit_on_meaning": lat, "speculative_stt": before, "plain": no_spec}
     # What the bare libraries cost run one after another: wait out the silence, transcribe, speak.
     floor = settings.trailing_silence_ms + results["stt"]["bare_request_ms"] + results["tts"]["bare_first_audio_ms"]
@@ -227,40 +245,84 @@ def main() -> None:
 
     w, v, s, t = results["wake"], results["vad"], results["stt"], results["tts"]
     engine_rows = [
-        ["wake word, ms per 80 ms frame", w["ours_ms_per_frame"], w["bare_ms_per_frame"],
-         w["ours_ms_per_frame"] / w["bare_ms_per_frame"]],
-        ["VAD, ms per 32 ms frame", v["ours_ms_per_frame"], v["bare_ms_per_frame"],
-         v["ours_ms_per_frame"] / v["bare_ms_per_frame"]],
+        [
+            "wake word, ms per 80 ms frame",
+            w["ours_ms_per_frame"],
+            w["bare_ms_per_frame"],
+            w["ours_ms_per_frame"] / w["bare_ms_per_frame"],
+        ],
+        [
+            "VAD, ms per 32 ms frame",
+            v["ours_ms_per_frame"],
+            v["bare_ms_per_frame"],
+            v["ours_ms_per_frame"] / v["bare_ms_per_frame"],
+        ],
         ["STT real-time factor", s["ours_rtf"], s["bare_rtf"], s["ours_rtf"] / s["bare_rtf"]],
         ["TTS real-time factor", t["ours_rtf"], t["bare_rtf"], t["ours_rtf"] / t["bare_rtf"]],
-        ["TTS time to first audio, ms", t["ours_first_audio_ms"], t["bare_first_audio_ms"],
-         t["ours_first_audio_ms"] / t["bare_first_audio_ms"]],
-    ]  # fmt: skip
+        [
+            "TTS time to first audio, ms",
+            t["ours_first_audio_ms"],
+            t["bare_first_audio_ms"],
+            t["ours_first_audio_ms"] / t["bare_first_audio_ms"],
+        ],
+    ]
     results["ratios"] = {row[0]: row[3] for row in engine_rows}
     lat_rows = [
-        [name, d["total_ms"], d["endpoint_wait_ms"], d["stt_after_endpoint_ms"], d["stt_compute_ms"], d["skill_ms"],
-         d["tts_first_audio_ms"], f"{d['answered']}/{d['runs']}"]
-        for name, d in (("acted on at the first short pause (default, #18)", lat),
-                        ("speculative STT, 400 ms endpoint (before #18)", before),
-                        ("STT after endpoint", no_spec)) if d["answered"]
-    ]  # fmt: skip
-    print(table("Engines: ours vs the bare library (median, same run)", ["measure", "ours", "bare", "ratio"],
-                engine_rows))  # fmt: skip
+        [
+            name,
+            d["total_ms"],
+            d["endpoint_wait_ms"],
+            d["stt_after_endpoint_ms"],
+            d["stt_compute_ms"],
+            d["skill_ms"],
+            d["tts_first_audio_ms"],
+            f"{d['answered']}/{d['runs']}",
+        ]
+        for name, d in (
+            ("acted on at the first short pause (default, #18)", lat),
+            ("speculative STT, 400 ms endpoint (before #18)", before),
+            ("STT after endpoint", no_spec),
+        )
+        if d["answered"]
+    ]
+    print(
+        table("Engines: ours vs the bare library (median, same run)", ["measure", "ours", "bare", "ratio"], engine_rows)
+    )
     print()
-    print(table(
-        "End of speech to first reply audio, 'what time is it' (median, real-time paced, ms)",
-        ["pipeline", "total", "endpoint wait", "STT after endpoint", "STT compute", "skill", "TTS first audio",
-         "answered"],
-        lat_rows,
-    ))  # fmt: skip
+    print(
+        table(
+            "End of speech to first reply audio, 'what time is it' (median, real-time paced, ms)",
+            [
+                "pipeline",
+                "total",
+                "endpoint wait",
+                "STT after endpoint",
+                "STT compute",
+                "skill",
+                "TTS first audio",
+                "answered",
+            ],
+            lat_rows,
+        )
+    )
     stt_ms, tts_ms = results["stt"]["bare_request_ms"], results["tts"]["bare_first_audio_ms"]
     ratio = lat.get("total_ms", float("nan")) / floor
-    print(f"\nbare libraries in sequence: {settings.trailing_silence_ms} ms endpoint + {stt_ms:.0f} ms STT + "
-          f"{tts_ms:.0f} ms TTS first audio = {floor:.0f} ms; ours (speculative) / bare = {ratio:.2f}\n")  # fmt: skip
+    print(
+        f"\nbare libraries in sequence: {settings.trailing_silence_ms} ms endpoint + {stt_ms:.0f} ms STT + "
+        f"{tts_ms:.0f} ms TTS first audio = {floor:.0f} ms; ours (speculative) / bare = {ratio:.2f}\n"
+    )
     m = results["memory"]
-    print(table("Memory", ["measure", "MB"], [["RSS before models", m["rss_before_models_mb"]],
-                                              ["RSS, hub with every model loaded", m["rss_hub_loaded_mb"]],
-                                              ["peak RSS after real-time turns", m["peak_rss_hub_mb"]]]))  # fmt: skip
+    print(
+        table(
+            "Memory",
+            ["measure", "MB"],
+            [
+                ["RSS before models", m["rss_before_models_mb"]],
+                ["RSS, hub with every model loaded", m["rss_hub_loaded_mb"]],
+                ["peak RSS after real-time turns", m["peak_rss_hub_mb"]],
+            ],
+        )
+    )
     print(f"\nmodels loaded in {load_s:.2f} s; wrote {write_json('voice', results)}")
 
 

@@ -178,7 +178,9 @@ async def latency(settings: EdgeSettings, engines: Engines, skill: DeviceSkill, 
         "present pipeline": (present, None),
         "ours, 30 s window": (settings, None),
         "ours, 10 s window": (settings, 10.0),
+        "ours, 10 s window, reply said before": (settings, 10.0),  # its audio replayed from the TTS cache
     }
+    reply = "Turned on the Kitchen Light."
 
     def say(text: str) -> np.ndarray:
         return np.asarray(resample(tts.synthesize_all(text), tts.sample_rate, RATE) * 0.8, dtype=np.float32)
@@ -196,6 +198,9 @@ async def latency(settings: EdgeSettings, engines: Engines, skill: DeviceSkill, 
             sim.nodes[0].publish_state(light)
             await asyncio.sleep(0.2)
             stt.window_s = win
+            tts.forget()  # each reply synthesized afresh, but where it was said before
+            if name.endswith("reply said before"):
+                tts.synthesize_all(reply)
             try:
                 marks = await realtime_turn(cfg, engines, audio, devices=skill)
             finally:

@@ -64,8 +64,10 @@ async def webrtc_turn(sessions: WebRtcSessions, audio: np.ndarray) -> dict[str, 
             return None
         speech_end = endpoint.data["speech_end_wall"]
         heard = phone.loud_frames(since=first.wall)
-        return {"hub_first_audio_ms": ms(first, speech_end),
-                "app_heard_ms": 1000 * (heard[0] - speech_end) if heard else float("nan")}  # fmt: skip
+        return {
+            "hub_first_audio_ms": ms(first, speech_end),
+            "app_heard_ms": 1000 * (heard[0] - speech_end) if heard else float("nan"),
+        }
     finally:
         await phone.close()
         await session.wait_closed()
@@ -105,8 +107,9 @@ async def cpu_per_session(sessions: WebRtcSessions, n: int, seconds: float) -> f
     return used
 
 
-async def run(settings: EdgeSettings, engines: Engines, registry: Registry, audio: np.ndarray,
-              args: argparse.Namespace) -> dict[str, Any]:  # fmt: skip
+async def run(
+    settings: EdgeSettings, engines: Engines, registry: Registry, audio: np.ndarray, args: argparse.Namespace
+) -> dict[str, Any]:
     sessions = WebRtcSessions(settings, engines, SystemClock(), registry=registry, config=WebRtcConfig(max_sessions=4))
     out: dict[str, Any] = {"connect": await connect_times(sessions, 6)}
     turns = [await webrtc_turn(sessions, audio) for _ in range(args.runs)]
@@ -116,8 +119,12 @@ async def run(settings: EdgeSettings, engines: Engines, registry: Registry, audi
         marks = await realtime_turn(settings, engines, audio)
         if marks is not None:
             loop.append(ms(marks["first_audio"], marks["endpoint"].data["speech_end_wall"]))
-    out["turn"] = {"runs": args.runs, "answered": len(ok), "audioloop_first_audio_ms": median(loop),
-                   **{k: median([t[k] for t in ok]) for k in ("hub_first_audio_ms", "app_heard_ms")}}  # fmt: skip
+    out["turn"] = {
+        "runs": args.runs,
+        "answered": len(ok),
+        "audioloop_first_audio_ms": median(loop),
+        **{k: median([t[k] for t in ok]) for k in ("hub_first_audio_ms", "app_heard_ms")},
+    }
     out["turn"]["ratio_app_heard_vs_audioloop"] = out["turn"]["app_heard_ms"] / out["turn"]["audioloop_first_audio_ms"]
     out["ping"] = await ping_latency(sessions, args.pings)
     out["cpu"] = {str(n): await cpu_per_session(sessions, n, args.cpu_s) for n in (1, 2, 4)}
@@ -142,20 +149,29 @@ def main() -> None:
         return resample(voice.synthesize_all(text), voice.sample_rate, 16000) * 0.8
 
     audio = np.concatenate([silence(0.5), say("Hey Jarvis."), silence(0.3), say("What time is it?"), silence(2.0)])
-    results = {"machine": machine(), "command": ".venv/bin/python -m bench.webrtc",
-               **asyncio.run(run(settings, engines, registry, audio, args))}  # fmt: skip
+    results = {
+        "machine": machine(),
+        "command": ".venv/bin/python -m bench.webrtc",
+        **asyncio.run(run(settings, engines, registry, audio, args)),
+    }
     c, t, p, cpu = results["connect"], results["turn"], results["ping"], results["cpu"]
-    print(table("WebRTC sessions (aiortc, app peer in-process, host candidates)", ["measure", "value"], [
-        ["connect: offer -> data channel open, first (loads wake/VAD), ms", c["first_ms"]],
-        ["connect: offer -> data channel open, warm (median), ms", c["warm_median_ms"]],
-        ["end of speech -> first reply audio in the hub (median), ms", t["hub_first_audio_ms"]],
-        ["end of speech -> first reply audio heard by the app (median), ms", t["app_heard_ms"]],
-        ["same turn through AudioLoop from a WAV (median), ms", t["audioloop_first_audio_ms"]],
-        ["ratio: app heard / AudioLoop", t["ratio_app_heard_vs_audioloop"]],
-        ["data-channel ping round trip, median ms", p["median_ms"]],
-        ["data-channel ping round trip, p95 ms", p["p95_ms"]],
-        *[[f"CPU s per wall s, {n} idle session(s) streaming mic", v] for n, v in cpu.items()],
-    ]))  # fmt: skip
+    print(
+        table(
+            "WebRTC sessions (aiortc, app peer in-process, host candidates)",
+            ["measure", "value"],
+            [
+                ["connect: offer -> data channel open, first (loads wake/VAD), ms", c["first_ms"]],
+                ["connect: offer -> data channel open, warm (median), ms", c["warm_median_ms"]],
+                ["end of speech -> first reply audio in the hub (median), ms", t["hub_first_audio_ms"]],
+                ["end of speech -> first reply audio heard by the app (median), ms", t["app_heard_ms"]],
+                ["same turn through AudioLoop from a WAV (median), ms", t["audioloop_first_audio_ms"]],
+                ["ratio: app heard / AudioLoop", t["ratio_app_heard_vs_audioloop"]],
+                ["data-channel ping round trip, median ms", p["median_ms"]],
+                ["data-channel ping round trip, p95 ms", p["p95_ms"]],
+                *[[f"CPU s per wall s, {n} idle session(s) streaming mic", v] for n, v in cpu.items()],
+            ],
+        )
+    )
     print(f"\nturns answered {t['answered']}/{t['runs']}; wrote {write_json('webrtc', results)}")
 
 

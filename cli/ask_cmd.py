@@ -12,15 +12,25 @@ from rich.console import Console
 
 from cli.common import print_json, quiet_stdout
 from edge_runtime.clock import SystemClock
+from edge_runtime.settings import EdgeSettings
 from edge_runtime.skills.builtin import BuiltinSkills
+from edge_runtime.skills.timers import TimerManager
 
 err = Console(stderr=True)
 
 
-def needs_device_layer(skills: BuiltinSkills, text: str, language: str) -> bool:
+def needs_device_layer(text: str, settings: EdgeSettings) -> bool:
     """Whether the turn may need devices (and the LLM): asked of the skills without running them,
     since running one here would run it twice (a timer set through `ask` was set twice)."""
-    return language != "en" or skills.intent_of(text) in ("unknown", "timer-command")  # a delayed device command
+    if settings.language != "en":
+        return True
+    clock = SystemClock(settings.timezone)
+
+    async def ring(timer: object, repeat: int) -> None:
+        return None
+
+    skills = BuiltinSkills(clock, TimerManager(clock, ring))  # only asked, never run: no timer starts
+    return skills.intent_of(text) in ("unknown", "timer-command")  # a delayed device command
 
 
 def ask(
@@ -39,50 +49,43 @@ def ask(
         raise typer.BadParameter("say something", param_hint="TEXT")
 
     async def run() -> dict[str, Any]:
-        from edge_runtime.brain.device_skill import DeviceSkill
-        from edge_runtime.brain.factory import brain_from, escalator_from, load_llm
-        from edge_runtime.brain.memory import LocalMemory
-        from edge_runtime.devices import device_hub_from
-        from edge_runtime.skills.timers import TimerManager
-        from edge_runtime.synced import open_replica
+        from edge_runtime.app import HubApp, HubOptions
+        from edge_runtime.brain.factory import load_llm
 
-        async def ring(timer: object, repeat: int) -> None:  # no alerts in a one-shot question
-            return None
-
-        clock = SystemClock(settings.timezone)
-        skills = BuiltinSkills(clock, TimerManager(clock, ring))
         started = time.perf_counter()
-        needs_devices = needs_device_layer(skills, text, settings.language)
-        devices = device_hub_from(settings, client_id=f"companion-ask-{os.getpid()}") if needs_devices else None
+        needs_devices = needs_device_layer(text, settings)
         with quiet_stdout():
-            model = load_llm(settings.model_copy(update={"llm_enabled": llm and settings.llm_enabled}),
-                             ctx.obj.registry) if needs_devices else None  # fmt: skip
-        cloud = escalator_from(settings)
-        replica = open_replica(settings)  # memory and lists, as `hub up` has them (synced when the hub runs)
-        if devices is not None:
-            await devices.start()
-        try:
-            if devices is not None:
-                await devices.settle(max_s=wait)
-            skill = DeviceSkill(devices, language=settings.language) if devices is not None else None
-            brain = brain_from(settings, skills, skill, model, cloud, LocalMemory(replica.doc))
+            model = (
+                load_llm(settings.model_copy(update={"llm_enabled": llm and settings.llm_enabled}), ctx.obj.registry)
+                if needs_devices
+                else None
+            )
+        # Memory and lists as `hub up` has them (synced when the hub runs); no live sync for one question.
+        options = HubOptions(
+            devices=needs_devices,
+            sync=False,
+            client_id=f"companion-ask-{os.getpid()}",
+            settle_s=wait,
+            identity=False,
+            vision=False,
+        )
+        async with HubApp(settings, models=ctx.obj.registry, llm=model, options=options) as hub:
+            assert hub.brain is not None
 
             async def speak(sentence: str, final: bool) -> None:
                 if not as_json:
                     typer.echo(sentence)
 
             asked = time.perf_counter()
-            result = await brain.handle(text, speak=speak)
-        finally:
-            if devices is not None:
-                await devices.stop()
-            if cloud is not None:
-                await cloud.close()
-            await skills.timers.close()
-            replica.store.close()
-        return {"type": "answer", "text": text, "language": settings.language, **result.to_dict(),
-                "ms": round(1000 * (time.perf_counter() - asked), 1),
-                "setup_ms": round(1000 * (asked - started), 1)}  # fmt: skip
+            result = await hub.brain.handle(text, speak=speak)
+        return {
+            "type": "answer",
+            "text": text,
+            "language": settings.language,
+            **result.to_dict(),
+            "ms": round(1000 * (time.perf_counter() - asked), 1),
+            "setup_ms": round(1000 * (asked - started), 1),
+        }
 
     record = asyncio.run(run())
     if as_json:

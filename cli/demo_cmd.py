@@ -25,8 +25,10 @@ def demo(
 
     err.print("[bold]Companion hub demo[/]: loading the offline models…")
     engines = load_engines(ctx.obj)
-    err.print(f"models loaded in {sum(engines.load_ms.values()) / 1000:.1f}s: " +
-              ", ".join(f"{k} {v:.0f} ms" for k, v in engines.load_ms.items()))  # fmt: skip
+    err.print(
+        f"models loaded in {sum(engines.load_ms.values()) / 1000:.1f}s: "
+        + ", ".join(f"{k} {v:.0f} ms" for k, v in engines.load_ms.items())
+    )
 
     def show(turn: DemoTurn) -> None:
         if as_json:
@@ -52,4 +54,4 @@ def demo(
         with quiet_stdout():
             llm = load_llm(ctx.obj.settings, ctx.obj.registry)
         err.print("\n[bold]Devices over MQTT[/]: a simulated home in three conventions, run by the brain")
-        asyncio.run(run_device_demo(ctx.obj.settings.mqtt_url, lambda line: err.print(f"  {line}"), llm))
+        asyncio.run(run_device_demo(ctx.obj.settings, lambda line: err.print(f"  {line}"), llm))

@@ -99,8 +99,12 @@ def list_devices(
 
 
 @app.command()
-def show(ctx: typer.Context, device: Annotated[str, typer.Argument(help="Name, alias or id.")],
-         as_json: JsonOpt = False, wait: WaitOpt = 3.0) -> None:  # fmt: skip
+def show(
+    ctx: typer.Context,
+    device: Annotated[str, typer.Argument(help="Name, alias or id.")],
+    as_json: JsonOpt = False,
+    wait: WaitOpt = 3.0,
+) -> None:
     """One device in full: attributes, ranges, state."""
 
     async def run(hub: DeviceHub) -> dict[str, Any]:
@@ -135,8 +139,13 @@ def set_device(
 
         started = time.perf_counter()
         rec = await hub.set(device, changes, timeout_s=timeout)
-        return {"device": rec.id, "name": rec.name, "confirmed": True, "state": rec.state,
-                "ms": round(1000 * (time.perf_counter() - started), 2)}  # fmt: skip
+        return {
+            "device": rec.id,
+            "name": rec.name,
+            "confirmed": True,
+            "state": rec.state,
+            "ms": round(1000 * (time.perf_counter() - started), 2),
+        }
 
     result = asyncio.run(_with_hub(ctx.obj.settings, wait, run))
     if as_json:
@@ -147,8 +156,11 @@ def set_device(
 
 
 @app.command()
-def watch(ctx: typer.Context, as_json: JsonOpt = False,
-          seconds: Annotated[float | None, typer.Option(help="Stop after this long.")] = None) -> None:  # fmt: skip
+def watch(
+    ctx: typer.Context,
+    as_json: JsonOpt = False,
+    seconds: Annotated[float | None, typer.Option(help="Stop after this long.")] = None,
+) -> None:
     """Stream discovery, state and availability changes until Ctrl-C."""
 
     async def run() -> None:
@@ -164,8 +176,9 @@ def watch(ctx: typer.Context, as_json: JsonOpt = False,
         try:
             while not stop.is_set():
                 getter = asyncio.ensure_future(events.get())
-                done, _ = await asyncio.wait({getter, asyncio.ensure_future(stop.wait())},
-                                             return_when=asyncio.FIRST_COMPLETED)  # fmt: skip
+                done, _ = await asyncio.wait(
+                    {getter, asyncio.ensure_future(stop.wait())}, return_when=asyncio.FIRST_COMPLETED
+                )
                 if getter not in done:
                     getter.cancel()
                     break

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 
 from cli.common import Context
-from edge_runtime.tomlfile import read_toml, toml_table, toml_value, write_private
+from common.tomlfile import read_toml, write_toml
 from models.errors import CompanionError
 
 DEFAULT_PORT = 8765
@@ -42,9 +42,7 @@ def saved_hubs(ctx: Context) -> dict[str, dict[str, Any]]:
 
 def save_hub(ctx: Context, url: str, record: dict[str, Any]) -> None:
     hubs = {**saved_hubs(ctx), url: record}
-    text = "".join(f"[hubs.{toml_value(url)}]\n{toml_table(dict(sorted(values.items())))}\n"
-                   for url, values in sorted(hubs.items()))  # fmt: skip
-    write_private(hubs_file(ctx), text)
+    write_toml(hubs_file(ctx), {"hubs": {u: dict(sorted(values.items())) for u, values in sorted(hubs.items())}})
 
 
 class LanClient:
@@ -54,8 +52,11 @@ class LanClient:
         try:
             self.http = httpx.Client(base_url=url, headers=headers, timeout=timeout_s)
         except (httpx.InvalidURL, ValueError) as err:
-            raise HubApiError(f"{url} is not a hub address ({err})", code="HUB_BAD_ADDRESS",
-                              hint="give HOST, HOST:PORT or http://HOST:PORT; IPv6 as [::1]:8765") from err  # fmt: skip
+            raise HubApiError(
+                f"{url} is not a hub address ({err})",
+                code="HUB_BAD_ADDRESS",
+                hint="give HOST, HOST:PORT or http://HOST:PORT; IPv6 as [::1]:8765",
+            ) from err
 
     def call(self, method: str, path: str, **kw: Any) -> Any:
         try:
@@ -63,18 +64,25 @@ class LanClient:
         except httpx.InvalidURL as err:
             raise HubApiError(f"{self.url} is not a hub address ({err})", code="HUB_BAD_ADDRESS") from err
         except httpx.ReadTimeout as err:
-            raise HubApiError(f"the hub at {self.url} took too long to answer {path}", code="HUB_SLOW",
-                              hint="it is reachable but busy; try again, or check its load") from err  # fmt: skip
+            raise HubApiError(
+                f"the hub at {self.url} took too long to answer {path}",
+                code="HUB_SLOW",
+                hint="it is reachable but busy; try again, or check its load",
+            ) from err
         except httpx.HTTPError as err:
             hint = "is `companion hub up` running there, with COMPANION_API_HOST=0.0.0.0?"
-            raise HubApiError(f"cannot reach the hub at {self.url} ({type(err).__name__})", code="HUB_UNREACHABLE",
-                              hint=hint) from err  # fmt: skip
+            raise HubApiError(
+                f"cannot reach the hub at {self.url} ({type(err).__name__})", code="HUB_UNREACHABLE", hint=hint
+            ) from err
         if response.is_success:
             try:
                 return response.json() if response.content else None
             except ValueError:
-                raise HubApiError(f"{self.url}{path} answered with something other than JSON",
-                                  code="HUB_BAD_REPLY", hint="is that address a Companion hub?") from None  # fmt: skip
+                raise HubApiError(
+                    f"{self.url}{path} answered with something other than JSON",
+                    code="HUB_BAD_REPLY",
+                    hint="is that address a Companion hub?",
+                ) from None
         try:
             error = response.json()["error"]
         except (ValueError, KeyError, TypeError):

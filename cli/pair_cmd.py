@@ -24,9 +24,12 @@ def store(ctx: Context) -> PairingStore:
     )
 
 
-def pair_code(ctx: typer.Context, qr: Annotated[bool, typer.Option("--qr", help="Also draw a QR code.")] = False,
-              new: Annotated[bool, typer.Option("--new", help="Replace the current code.")] = False,
-              as_json: JsonOpt = False) -> None:  # fmt: skip
+def pair_code(
+    ctx: typer.Context,
+    qr: Annotated[bool, typer.Option("--qr", help="Also draw a QR code.")] = False,
+    new: Annotated[bool, typer.Option("--new", help="Replace the current code.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
     """Show the 6-digit code an app types (or scans) to pair with this hub."""
     settings = ctx.obj.settings
     pairing = store(ctx.obj)
@@ -38,8 +41,13 @@ def pair_code(ctx: typer.Context, qr: Annotated[bool, typer.Option("--qr", help=
     hosts = advertised_addresses(settings.api_host) or [settings.api_host]
     port = (running_api(settings.data_dir) or {}).get("port", settings.api_port)
     link = f"http://{hosts[0]}:{port}/app/#pair={code}"
+    only_here = _loopback(hosts[0])
+    warning = (
+        f"the hub's LAN API listens on {hosts[0]} only: a phone cannot reach this link. "
+        "Set COMPANION_API_HOST=0.0.0.0 (or the hub's LAN address) and restart `companion hub up`."
+    )
     if as_json:
-        print_json({"code": code, "expires": expires, "url": link})
+        print_json({"code": code, "expires": expires, "url": link, **({"warning": warning} if only_here else {})})
         return
     out.print(f"[bold]{code[:3]} {code[3:]}[/]  (valid for {max(0, round((expires - time.time()) / 60))} min)")
     if qr:
@@ -47,10 +55,24 @@ def pair_code(ctx: typer.Context, qr: Annotated[bool, typer.Option("--qr", help=
 
         segno.make(link, error="m").terminal(compact=True)
         out.print(link)
+    if only_here:
+        err.print(f"[yellow]warning[/] {warning}")
 
 
-def apps(ctx: typer.Context, show_all: Annotated[bool, typer.Option("--all", help="Include revoked apps.")] = False,
-         as_json: JsonOpt = False) -> None:  # fmt: skip
+def _loopback(host: str) -> bool:
+    import ipaddress
+
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+def apps(
+    ctx: typer.Context,
+    show_all: Annotated[bool, typer.Option("--all", help="Include revoked apps.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
     """The apps paired with this hub."""
     pairing = store(ctx.obj)
     found = pairing.apps(include_revoked=show_all)
@@ -61,13 +83,17 @@ def apps(ctx: typer.Context, show_all: Annotated[bool, typer.Option("--all", hel
     table = Table("id", "name", "paired", "last used", "revoked")
     for a in found:
         seen = time.strftime("%Y-%m-%d %H:%M", time.localtime(a.last_used)) if a.last_used else "-"
-        table.add_row(a.id, a.name, time.strftime("%Y-%m-%d %H:%M", time.localtime(a.created)), seen,
-                      "yes" if a.revoked else "")  # fmt: skip
+        table.add_row(
+            a.id, a.name, time.strftime("%Y-%m-%d %H:%M", time.localtime(a.created)), seen, "yes" if a.revoked else ""
+        )
     out.print(table if found else "no apps are paired: `companion hub pair-code`")
 
 
-def revoke(ctx: typer.Context, app_id: Annotated[str, typer.Argument(help="From `companion hub apps`.")],
-           as_json: JsonOpt = False) -> None:  # fmt: skip
+def revoke(
+    ctx: typer.Context,
+    app_id: Annotated[str, typer.Argument(help="From `companion hub apps`.")],
+    as_json: JsonOpt = False,
+) -> None:
     """Revoke an app's token: it must pair again."""
     pairing = store(ctx.obj)
     try:
@@ -80,8 +106,11 @@ def revoke(ctx: typer.Context, app_id: Annotated[str, typer.Argument(help="From 
         err.print(f"revoked {revoked.id} ({revoked.name})")
 
 
-def discover(ctx: typer.Context, wait: Annotated[float, typer.Option("--wait", help="Seconds to listen.")] = 3.0,
-             as_json: JsonOpt = False) -> None:  # fmt: skip
+def discover(
+    ctx: typer.Context,
+    wait: Annotated[float, typer.Option("--wait", help="Seconds to listen.")] = 3.0,
+    as_json: JsonOpt = False,
+) -> None:
     """Find hubs on this network (mDNS, _companion._tcp)."""
     import asyncio
 

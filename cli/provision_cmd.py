@@ -30,8 +30,14 @@ class Steps:
 
     def __init__(self, quiet: bool) -> None:
         self.done: list[dict[str, Any]] = []
-        self.progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                                 console=err, disable=quiet, transient=False)  # fmt: skip
+        self.progress = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            TimeElapsedColumn(),
+            console=err,
+            disable=quiet,
+            transient=False,
+        )
 
     def run(self, name: str, action: Callable[[], str]) -> None:
         task = self.progress.add_task(name, total=1)
@@ -39,8 +45,11 @@ class Steps:
             try:
                 detail = action()
             except (KeyError, TypeError, AttributeError) as bad:  # a reply without what a hub sends
-                raise HubApiError(f"the hub's reply to '{name}' lacked {bad}", code="HUB_BAD_REPLY",
-                                  hint="is that address a Companion hub of this version?") from bad  # fmt: skip
+                raise HubApiError(
+                    f"the hub's reply to '{name}' lacked {bad}",
+                    code="HUB_BAD_REPLY",
+                    hint="is that address a Companion hub of this version?",
+                ) from bad
         except CompanionError as exc:
             self.done.append({"step": name, "status": "fail", "detail": f"[{exc.code}] {exc.message}"})
             self.progress.update(task, description=f"[red]✗[/] {name}: {escape(exc.message)}", completed=1)
@@ -71,12 +80,21 @@ def provision(
     if ask_mqtt_password and mqtt_password is None:
         mqtt_password = typer.prompt("Broker password", hide_input=True)
     if mqtt_url and "@" in mqtt_url.split("//", 1)[-1].split("/", 1)[0]:
-        raise HubApiError("put the broker's user and password in --mqtt-username and the password prompt, "
-                          "not in the URL", code="PROVISION_SECRET_IN_URL")  # fmt: skip
-    wanted: dict[str, Any] = {"hub_name": name, "room": room, "timezone": timezone, "wake_word": wake_word,
-                              "mqtt_url": mqtt_url, "mqtt_username": mqtt_username, "mqtt_password": mqtt_password,
-                              "cloud_url": cloud_url, "language": locale.split("-")[0].split("_")[0].lower()
-                              if locale else None}  # fmt: skip
+        raise HubApiError(
+            "put the broker's user and password in --mqtt-username and the password prompt, not in the URL",
+            code="PROVISION_SECRET_IN_URL",
+        )
+    wanted: dict[str, Any] = {
+        "hub_name": name,
+        "room": room,
+        "timezone": timezone,
+        "wake_word": wake_word,
+        "mqtt_url": mqtt_url,
+        "mqtt_username": mqtt_username,
+        "mqtt_password": mqtt_password,
+        "cloud_url": cloud_url,
+        "language": locale.split("-")[0].split("_")[0].lower() if locale else None,
+    }
     wanted = {k: v for k, v in wanted.items() if v is not None}
     steps = Steps(quiet=as_json)
     found: dict[str, Any] = {"url": url}
@@ -100,10 +118,13 @@ def provision(
         found["restart_required"] = answer["restart_required"]
         overridden = answer.get("overridden_by_environment") or []
         if overridden:
-            raise HubApiError(f"saved, but the hub's environment overrides {', '.join(overridden)}",
-                              code="PROVISION_OVERRIDDEN",
-                              hint="remove " + ", ".join(f"COMPANION_{k.upper()}" for k in overridden)
-                              + " from the hub's environment, then restart it")  # fmt: skip
+            raise HubApiError(
+                f"saved, but the hub's environment overrides {', '.join(overridden)}",
+                code="PROVISION_OVERRIDDEN",
+                hint="remove "
+                + ", ".join(f"COMPANION_{k.upper()}" for k in overridden)
+                + " from the hub's environment, then restart it",
+            )
         found["warnings"] = answer.get("warnings") or []
         return "set " + ", ".join(answer["changed"])
 
@@ -120,8 +141,11 @@ def provision(
         result = results.get(which)
         if result is None or result["status"] == "fail":
             detail = result["detail"] if result else "no result"
-            raise HubApiError(f"the hub's {which} check failed: {detail}", code=f"PROVISION_{which.upper()}",
-                              hint=(result or {}).get("fix") or None)  # fmt: skip
+            raise HubApiError(
+                f"the hub's {which} check failed: {detail}",
+                code=f"PROVISION_{which.upper()}",
+                hint=(result or {}).get("fix") or None,
+            )
         return str(result["detail"])
 
     try:
@@ -135,8 +159,14 @@ def provision(
                 steps.run("hub reaches the cloud", lambda: check(lan, "cloud"))
     except CompanionError as exc:
         if as_json:
-            print_json({"hub": _public(found), "steps": steps.done, "ok": False,
-                        "error": {"code": exc.code, "message": exc.message, "hint": exc.hint}})  # fmt: skip
+            print_json(
+                {
+                    "hub": _public(found),
+                    "steps": steps.done,
+                    "ok": False,
+                    "error": {"code": exc.code, "message": exc.message, "hint": exc.hint},
+                }
+            )
             raise typer.Exit(2) from None
         raise
     finally:
@@ -155,8 +185,9 @@ def _public(found: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in found.items() if k != "token"}
 
 
-def link_remote(ctx: Context, host: str, *, cloud: str | None, approve: bool, name: str | None, as_json: bool,
-                poll_s: float = 1.0) -> None:  # fmt: skip
+def link_remote(
+    ctx: Context, host: str, *, cloud: str | None, approve: bool, name: str | None, as_json: bool, poll_s: float = 1.0
+) -> None:
     """The hub starts the device grant itself; we show the code, optionally approve, and wait."""
     from cli.link_cmd import files
 
@@ -178,12 +209,21 @@ def link_remote(ctx: Context, host: str, *, cloud: str | None, approve: bool, na
                     break
                 if state["state"] in ("expired", "denied", "error") or time.monotonic() > deadline:
                     code = {"expired": "LINK_EXPIRED", "denied": "LINK_DENIED"}.get(state["state"], "LINK_FAILED")
-                    raise HubApiError(state.get("message") or f"linking {state['state']}", code=code,
-                                      hint="run `companion hub link --host` again")  # fmt: skip
+                    raise HubApiError(
+                        state.get("message") or f"linking {state['state']}",
+                        code=code,
+                        hint="run `companion hub link --host` again",
+                    )
                 time.sleep(poll_s)
     if as_json:
-        print_json({"host": base_url(host), "linked": True, "device_id": state.get("device_id"),
-                    "cloud": state.get("cloud_url")})  # fmt: skip
+        print_json(
+            {
+                "host": base_url(host),
+                "linked": True,
+                "device_id": state.get("device_id"),
+                "cloud": state.get("cloud_url"),
+            }
+        )
     else:
         err.print(f"[green]linked[/] the hub at {base_url(host)} as device {state.get('device_id')}")
 

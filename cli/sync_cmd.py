@@ -49,8 +49,12 @@ def status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     table.add_row("waiting to be sent", str(local["pending"]))
     table.add_row("last synced", _when(local["last_synced"]))
     cloud = record["cloud"]
-    table.add_row("cloud", f"[red]{cloud['error']['code']}[/]" if "error" in cloud else
-                  f"{cloud['bytes']} bytes, {cloud['updates']} updates since the last compaction")  # fmt: skip
+    table.add_row(
+        "cloud",
+        f"[red]{cloud['error']['code']}[/]"
+        if "error" in cloud
+        else f"{cloud['bytes']} bytes, {cloud['updates']} updates since the last compaction",
+    )
     err.print(table)
 
 
@@ -66,13 +70,16 @@ def now(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     if as_json:
         print_json(result)
         return
-    err.print(f"synced in {result['ms']} ms: sent {result['sent_bytes']} bytes, received {result['received_bytes']}, "
-              f"{result['acknowledged']} changes acknowledged, {result['pending']} still waiting")  # fmt: skip
+    err.print(
+        f"synced in {result['ms']} ms: sent {result['sent_bytes']} bytes, received {result['received_bytes']}, "
+        f"{result['acknowledged']} changes acknowledged, {result['pending']} still waiting"
+    )
 
 
 @app.command("log")
-def show_log(ctx: typer.Context, limit: Annotated[int, typer.Option(help="How many entries.")] = 30,
-             as_json: JsonOpt = False) -> None:  # fmt: skip
+def show_log(
+    ctx: typer.Context, limit: Annotated[int, typer.Option(help="How many entries.")] = 30, as_json: JsonOpt = False
+) -> None:
     """Recent sync events: connections, rounds, errors."""
     replica = open_replica(ctx.obj.settings)
     entries = replica.store.log(replica.name, limit)

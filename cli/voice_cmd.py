@@ -75,9 +75,16 @@ def transcribe(
             )
     result = stt.transcribe(audio)
     if as_json:
-        print_json({"type": "transcript", "text": result.text, "language": result.language,
-                    "audio_s": round(result.audio_s, 3), "stt_ms": round(1000 * result.compute_s, 1),
-                    "rtf": round(result.rtf, 4)})  # fmt: skip
+        print_json(
+            {
+                "type": "transcript",
+                "text": result.text,
+                "language": result.language,
+                "audio_s": round(result.audio_s, 3),
+                "stt_ms": round(1000 * result.compute_s, 1),
+                "rtf": round(result.rtf, 4),
+            }
+        )
     else:
         typer.echo(result.text)
 
@@ -105,7 +112,14 @@ def say(
         samples += len(pcm)
     sink.close()
     if as_json:
-        print_json({"type": "speech", "out": str(out), "rate": rate, "audio_s": round(samples / rate, 3),
-                    "first_audio_ms": round(1000 * tts.last_first_audio_s, 1)})  # fmt: skip
+        print_json(
+            {
+                "type": "speech",
+                "out": str(out),
+                "rate": rate,
+                "audio_s": round(samples / rate, 3),
+                "first_audio_ms": round(1000 * tts.last_first_audio_s, 1),
+            }
+        )
     else:
         err.print(f"wrote {samples / rate:.2f}s to {out}")

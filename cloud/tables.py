@@ -150,6 +150,7 @@ class AnalyticsEvent(SQLModel, table=True):
     error_code: str | None = Field(default=None, max_length=64)
     device: str | None = Field(default=None, max_length=128)
     transcript: str | None = Field(default=None, max_length=2000)  # only with the user's opt-in
+    stages: dict[str, float] | None = Field(default=None, sa_column=Column(JSON, nullable=True))  # a turn's, ms
 
 
 class NotificationChannel(SQLModel, table=True):

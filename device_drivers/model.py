@@ -12,21 +12,11 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from common.errors import CompanionError
 
-class DriverError(Exception):
-    """Same shape as the hub's CompanionError (code, message, hint); this package imports nothing of ours."""
 
+class DriverError(CompanionError):
     code = "DEVICE_ERROR"
-
-    def __init__(self, message: str, *, code: str | None = None, hint: str | None = None) -> None:
-        super().__init__(message)
-        if code is not None:
-            self.code = code
-        self.message = message
-        self.hint = hint
-
-    def __str__(self) -> str:
-        return f"[{self.code}] {self.message}" + (f" ({self.hint})" if self.hint else "")
 
 
 class InvalidPayload(DriverError):

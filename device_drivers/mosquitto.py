@@ -41,8 +41,11 @@ class Mosquitto:
         has; `extra` lines go into mosquitto.conf as they are (say, `max_packet_size 2048`)."""
         exe = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
         if not Path(exe).exists():
-            raise DriverError("mosquitto is not installed", code="MQTT_NO_BROKER",
-                              hint="`make test` installs it; on Debian: apt-get install mosquitto")  # fmt: skip
+            raise DriverError(
+                "mosquitto is not installed",
+                code="MQTT_NO_BROKER",
+                hint="`make test` installs it; on Debian: apt-get install mosquitto",
+            )
         self.exe = exe
         self.port = port or free_port()
         self.workdir = workdir
@@ -64,8 +67,7 @@ class Mosquitto:
             passwd = workdir / "passwd"
             passwd.write_text("")
             for name, password in users.items():
-                subprocess.run(["mosquitto_passwd", "-b", str(passwd), name, password], check=True,
-                               capture_output=True)  # fmt: skip
+                subprocess.run(["mosquitto_passwd", "-b", str(passwd), name, password], check=True, capture_output=True)
             lines += ["allow_anonymous false", f"password_file {passwd}"]
         else:
             lines.append("allow_anonymous true")
@@ -82,8 +84,9 @@ class Mosquitto:
         return f"mqtt://127.0.0.1:{self.port}"
 
     def start(self) -> Mosquitto:
-        self.proc = subprocess.Popen([self.exe, "-c", str(self.conf)], stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL)  # fmt: skip
+        self.proc = subprocess.Popen(
+            [self.exe, "-c", str(self.conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

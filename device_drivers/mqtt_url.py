@@ -24,8 +24,11 @@ class BrokerAddress:
     def parse(cls, url: str) -> BrokerAddress:
         parsed = urlparse(url if "://" in url else f"mqtt://{url}")
         if parsed.scheme not in ("mqtt", "mqtts", "tcp", "ssl"):
-            raise DriverError(f"unsupported broker URL scheme {parsed.scheme!r}", code="MQTT_BAD_URL",
-                              hint="use mqtt://host:1883 or mqtts://host:8883")  # fmt: skip
+            raise DriverError(
+                f"unsupported broker URL scheme {parsed.scheme!r}",
+                code="MQTT_BAD_URL",
+                hint="use mqtt://host:1883 or mqtts://host:8883",
+            )
         tls = parsed.scheme in ("mqtts", "ssl")
         return cls(
             host=parsed.hostname or "127.0.0.1",

@@ -51,8 +51,15 @@ def _broker(settings: EdgeSettings) -> Result:
     address = BrokerAddress.parse(settings.mqtt_url)
     probe = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"companion-doctor-{time.monotonic_ns()}")
     password = settings.mqtt_password.get_secret_value() if settings.mqtt_password else None
-    configure(probe, address, username=settings.mqtt_username, password=password, ca_file=settings.mqtt_ca_file,
-              cert_file=settings.mqtt_cert_file, key_file=settings.mqtt_key_file)  # fmt: skip
+    configure(
+        probe,
+        address,
+        username=settings.mqtt_username,
+        password=password,
+        ca_file=settings.mqtt_ca_file,
+        cert_file=settings.mqtt_cert_file,
+        key_file=settings.mqtt_key_file,
+    )
     outcome: list[str] = []
     probe.on_connect = lambda c, u, f, reason, p: outcome.append(str(reason))
     try:
@@ -65,8 +72,12 @@ def _broker(settings: EdgeSettings) -> Result:
         return Result("broker", "fail", f"{address}: {err}", "start the broker, or set COMPANION_MQTT_URL")
     if outcome == ["Success"]:
         return Result("broker", "ok", str(address))
-    return Result("broker", "fail", f"{address}: {outcome[0] if outcome else 'no answer'}",
-                  "check COMPANION_MQTT_USERNAME / PASSWORD and the broker's ACL")  # fmt: skip
+    return Result(
+        "broker",
+        "fail",
+        f"{address}: {outcome[0] if outcome else 'no answer'}",
+        "check COMPANION_MQTT_USERNAME / PASSWORD and the broker's ACL",
+    )
 
 
 def device_refusals(settings: EdgeSettings) -> Result:
@@ -116,8 +127,14 @@ def _cloud(settings: EdgeSettings) -> list[Result]:
     out = [Result("cloud", "ok" if health.get("status") == "ok" else "warn", f"{api.base_url}: {health.get('status')}")]
     if server_date is not None:
         skew = (datetime.now(UTC) - server_date).total_seconds()
-        out.append(Result("clock", "ok" if abs(skew) <= MAX_SKEW_S else "fail", f"{skew:+.1f} s against the cloud",
-                          "" if abs(skew) <= MAX_SKEW_S else "enable NTP (timedatectl set-ntp true)"))  # fmt: skip
+        out.append(
+            Result(
+                "clock",
+                "ok" if abs(skew) <= MAX_SKEW_S else "fail",
+                f"{skew:+.1f} s against the cloud",
+                "" if abs(skew) <= MAX_SKEW_S else "enable NTP (timedatectl set-ntp true)",
+            )
+        )
     try:
         me = api.me(api.hub_token())
         out.append(Result("credentials", "ok", f"linked as device {me.get('device_id')}"))
@@ -125,6 +142,33 @@ def _cloud(settings: EdgeSettings) -> list[Result]:
         status = "warn" if err.code == "CLOUD_NOT_SIGNED_IN" else "fail"
         out.append(Result("credentials", status, err.message, err.hint or "companion hub link"))
     return out
+
+
+def telemetry_backlog(settings: EdgeSettings) -> Result:
+    """The telemetry outbox, read from its file (the hub may be running or not)."""
+    from edge_runtime.telemetry import read_backlog
+
+    found = read_backlog(settings.telemetry_db)
+    off = settings.telemetry_enabled is False
+    if found is None:
+        return Result("telemetry", "ok", "off" if off else "nothing recorded yet")
+    age = found.oldest_age_s()
+    waiting = f"{found.rows} turn(s) waiting" + (f", the oldest {_ago(age)}" if age is not None else "")
+    sent = f"last sent {_ago(time.time() - found.last_sent)}" if found.last_sent else "never sent"
+    lost = f"; {found.dropped} dropped (outbox full)" if found.dropped else ""
+    lost += f"; {found.rejected} refused by the cloud" if found.rejected else ""
+    error = f"; last try: {found.last_error}" if found.last_error and found.rows else ""
+    detail = f"{waiting}; {sent} ({found.sent} in all){lost}{error}" + ("; telemetry is off" if off else "")
+    stale = found.rows > 0 and (age or 0) > 3600
+    fix = "check the cloud link (`companion status` cloud and credentials rows)" if stale else ""
+    return Result("telemetry", "warn" if stale or found.dropped else "ok", detail[:600], fix)
+
+
+def _ago(seconds: float) -> str:
+    seconds = max(0.0, seconds)
+    if seconds < 120:
+        return f"{seconds:.0f} s ago"
+    return f"{seconds / 60:.0f} min ago" if seconds < 7200 else f"{seconds / 3600:.1f} h ago"
 
 
 def _audio() -> Result:
@@ -138,8 +182,12 @@ def _audio() -> Result:
     outs = sum(1 for d in devices if d["max_output_channels"] > 0)
     if ins and outs:
         return Result("audio", "ok", f"{ins} input, {outs} output devices")
-    return Result("audio", "warn", f"{ins} input, {outs} output devices",
-                  "plug in a microphone and speaker, or use `hub up --wav` / `--stdin`")  # fmt: skip
+    return Result(
+        "audio",
+        "warn",
+        f"{ins} input, {outs} output devices",
+        "plug in a microphone and speaker, or use `hub up --wav` / `--stdin`",
+    )
 
 
 def _disk(settings: EdgeSettings) -> Result:
@@ -148,8 +196,12 @@ def _disk(settings: EdgeSettings) -> Result:
         target = target.parent
     free = shutil.disk_usage(target).free
     ok = free >= MIN_FREE_BYTES
-    return Result("disk", "ok" if ok else "fail", f"{free / 2**30:.1f} GiB free at {target}",
-                  "" if ok else "free some space: models and logs need at least 1 GiB")  # fmt: skip
+    return Result(
+        "disk",
+        "ok" if ok else "fail",
+        f"{free / 2**30:.1f} GiB free at {target}",
+        "" if ok else "free some space: models and logs need at least 1 GiB",
+    )
 
 
 def run_checks(settings: EdgeSettings, registry: Registry, *, deep: bool) -> list[Result]:
@@ -159,6 +211,7 @@ def run_checks(settings: EdgeSettings, registry: Registry, *, deep: bool) -> lis
         ("broker", lambda: [_broker(settings)]),
         ("devices", lambda: [device_refusals(settings), device_problems(settings)]),
         ("cloud", lambda: list(_cloud(settings))),
+        ("telemetry", lambda: [telemetry_backlog(settings)]),
         ("audio", lambda: [_audio()]),
         ("disk", lambda: [_disk(settings)]),
     ]

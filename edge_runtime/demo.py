@@ -6,6 +6,7 @@ recording with pauses, and run through the same pipeline `companion hub up` runs
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,14 +14,16 @@ from typing import Any
 
 import numpy as np
 
+from edge_runtime.app import HubApp, HubOptions, isolated
+from edge_runtime.app_events import ReplyEvent, TranscriptEvent
 from edge_runtime.audio.convert import resample
 from edge_runtime.audio.sinks import WavSink
 from edge_runtime.audio.sources import RATE, ArraySource
-from edge_runtime.clock import SystemClock
 from edge_runtime.engines import Engines
-from edge_runtime.hub import build_hub
+from edge_runtime.hub import VoiceHub
 from edge_runtime.loop import AudioLoop
 from edge_runtime.settings import EdgeSettings
+from edge_runtime.trace import Mark
 
 SCRIPT = (
     "What time is it?",
@@ -60,8 +63,13 @@ async def run_demo(
     parts, starts = [], []
     cursor = 0
     for request in script:
-        chunk = [silence(RATE // 2, np.float32), wake, silence(int(0.3 * RATE), np.float32),
-                 speak(engines, request), silence(4 * RATE, np.float32)]  # fmt: skip
+        chunk = [
+            silence(RATE // 2, np.float32),
+            wake,
+            silence(int(0.3 * RATE), np.float32),
+            speak(engines, request),
+            silence(4 * RATE, np.float32),
+        ]
         starts.append(cursor)
         cursor += sum(len(c) for c in chunk)
         parts.extend(chunk)
@@ -71,36 +79,57 @@ async def run_demo(
     mic.write((recording * 32767).astype(np.int16))
     mic.close()
 
-    hub = build_hub(settings, engines, SystemClock(settings.timezone))
-    speaker = WavSink(out_dir / "demo-hub.wav", hub.output.rate)
     turns: list[DemoTurn] = []
+    with tempfile.TemporaryDirectory() as tmp:  # a hub of its own: the user's models, none of their data
+        options = HubOptions(devices=False, sync=False, identity=False, vision=False)
+        async with HubApp(isolated(settings, Path(tmp)), engines=engines, options=options) as app:
+            assert app.voice is not None
+            await _play(app.voice, recording, out_dir, script, turns, on_turn)
+    return turns
+
+
+async def _play(
+    hub: VoiceHub,
+    recording: np.ndarray,
+    out_dir: Path,
+    script: tuple[str, ...],
+    turns: list[DemoTurn],
+    on_turn: Callable[[DemoTurn], Any] | None,
+) -> None:
+    """Play the recording to the hub and collect each turn from its timings."""
+    speaker = WavSink(out_dir / "demo-hub.wav", hub.output.rate)
     pending: dict[str, Any] = {}
 
-    def collect(mark) -> None:
-        if mark.event == "stt":
-            pending["transcript"] = mark.data["text"]
-        elif mark.event == "endpoint":
-            pending["endpoint"] = mark.wall
-        elif mark.event == "first_audio" and "endpoint" in pending:
-            pending["latency"] = round(1000 * (mark.wall - pending["endpoint"]), 1)
-        elif mark.event == "skill":
+    def heard(event: object) -> None:  # what was said and answered: the turn's typed events
+        if isinstance(event, TranscriptEvent) and "transcript" not in pending:
+            pending["transcript"] = event.text
+        elif isinstance(event, ReplyEvent):
             request = script[len(turns)] if len(turns) < len(script) else "?"
-            pending.update(intent=mark.data["intent"], reply=mark.data["reply"], request=request)
+            pending.update(intent=event.intent, reply=event.text, request=request)
+
+    def timed(mark: Mark) -> None:  # how long it took: the tracer's timings
+        if mark.event in ("committed", "endpoint") and "speech_end" not in pending:
+            pending["speech_end"] = mark.wall  # the turn's end as the hub judged it: at a pause, or the endpoint
+        elif mark.event == "first_audio" and "speech_end" in pending and "latency" not in pending:
+            pending["latency"] = round(1000 * (mark.wall - pending["speech_end"]), 1)
         elif mark.event == "turn_done" and "intent" in pending:
-            turn = DemoTurn(pending["request"], pending.get("transcript"), pending.get("reply"),
-                            pending.get("intent"), pending.get("latency"))  # fmt: skip
+            turn = DemoTurn(
+                pending["request"],
+                pending.get("transcript"),
+                pending.get("reply"),
+                pending.get("intent"),
+                pending.get("latency"),
+            )
             turns.append(turn)
             pending.clear()
             if on_turn:
                 on_turn(turn)
 
-    hub.tracer.listeners.append(collect)
+    hub.events.listeners.append(heard)
+    hub.tracer.listeners.append(timed)
     loop = AudioLoop(hub, speaker, lockstep=True)
-    await hub.start()
     try:
         await loop.run(ArraySource(recording).blocks())
         await loop.finish()
     finally:
-        await hub.stop()
         speaker.close()
-    return turns

@@ -1,14 +1,7 @@
 """Hub error types; every one carries a stable code (see models.errors.CompanionError)."""
 
+from models.audio import AudioError, AudioFormatError
 from models.errors import CompanionError
-
-
-class AudioError(CompanionError):
-    code = "AUDIO_ERROR"
-
-
-class AudioFormatError(AudioError):
-    code = "AUDIO_INVALID"
 
 
 class AudioDeviceError(AudioError):

@@ -1,7 +1,6 @@
-"""Typed frames that flow through the hub's pipeline.
-
-Each has a stable `type` string: the same shapes travel over the LAN API, WebRTC data
-channels and hub-to-cloud messages. System frames overtake queued data frames (barge-in).
+"""Typed frames that flow through the hub's pipeline, processor to processor, and nowhere else:
+what apps receive are the events in `edge_runtime.app_events`. Each frame has a stable `type`
+string (for logs and tests). System frames overtake queued data frames (barge-in).
 """
 
 from __future__ import annotations
@@ -11,17 +10,12 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from models.audio import RATE
+
 
 @dataclass
 class Frame:
     type: ClassVar[str] = "frame"
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"type": self.type}
-        for key, value in self.__dict__.items():
-            if not isinstance(value, np.ndarray):
-                out[key] = value
-        return out
 
 
 @dataclass
@@ -41,7 +35,7 @@ class AudioIn(Frame):
     type: ClassVar[str] = "audio-in"
     pcm: np.ndarray
     t: float  # stream time of the first sample, seconds
-    rate: int = 16000
+    rate: int = RATE
 
 
 @dataclass
@@ -101,6 +95,7 @@ class Transcript(Frame):
     stt_ms: float = 0.0
     error: str | None = None
     continuation: bool = False  # more of a turn already acted on ("... and the hallway too")
+    typed: bool = False  # typed in the app, not heard: no transcript event (the app has the words)
 
 
 # --- reply ----------------------------------------------------------------------------

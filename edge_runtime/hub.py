@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from edge_runtime.app_events import PhaseEvents, TurnStream
 from edge_runtime.brain.device_skill import DeviceSkill
 from edge_runtime.brain.escalate import Escalator
 from edge_runtime.brain.factory import brain_from
@@ -32,7 +33,8 @@ class VoiceHub:
     output: PlaybackOutput
     responder: SkillResponder
     timers: TimerManager
-    tracer: Tracer
+    tracer: Tracer  # timings
+    events: TurnStream  # what an app hears about each turn
 
     async def start(self) -> None:
         await self.pipeline.start()
@@ -64,21 +66,40 @@ def build_hub(
 
     timers = TimerManager(clock, ring, repeats=settings.timer_alert_repeats, interval_s=settings.timer_alert_interval_s)
     brain = brain_from(settings, BuiltinSkills(clock, timers), devices, llm, cloud, memory, user_name)
-    responder = SkillResponder(brain, tracer)
+    events = TurnStream()
+    tracer.listeners.append(PhaseEvents(events))
+    responder = SkillResponder(brain, tracer, events)
     output = PlaybackOutput(rate, tracer, keep_replies=keep_replies)
     processors = [
-        SpeechBargeIn(engines.barge_vad, tracer, threshold=settings.vad_threshold,
-                      min_speech_ms=settings.barge_in_min_speech_ms, enabled=settings.barge_in_on_speech),
+        SpeechBargeIn(
+            engines.barge_vad,
+            tracer,
+            threshold=settings.vad_threshold,
+            min_speech_ms=settings.barge_in_min_speech_ms,
+            enabled=settings.barge_in_on_speech,
+        ),
         WakeGate(engines.wake, tracer, barge_in=settings.barge_in_on_wake),
-        Endpointer(engines.vad, tracer, threshold=settings.vad_threshold,
-                   trailing_silence_ms=settings.open_silence_ms if settings.commit_on_meaning
-                   else settings.trailing_silence_ms, max_utterance_s=settings.max_utterance_s,
-                   max_held_s=settings.max_held_s, no_speech_timeout_s=settings.no_speech_timeout_s,
-                   speculative=settings.speculative_stt),
-        SttProcessor(engines.stt, tracer, judge=TurnJudge(brain.skills if brain.language == "en" else None,
-                     brain.devices) if settings.commit_on_meaning else None),
+        Endpointer(
+            engines.vad,
+            tracer,
+            threshold=settings.vad_threshold,
+            trailing_silence_ms=settings.open_silence_ms
+            if settings.commit_on_meaning
+            else settings.trailing_silence_ms,
+            max_utterance_s=settings.max_utterance_s,
+            max_held_s=settings.max_held_s,
+            no_speech_timeout_s=settings.no_speech_timeout_s,
+            speculative=settings.speculative_stt,
+        ),
+        SttProcessor(
+            engines.stt,
+            tracer,
+            judge=TurnJudge(brain.skills if brain.language == "en" else None, brain.devices)
+            if settings.commit_on_meaning
+            else None,
+        ),
         responder,
         TtsProcessor(engines.tts, tracer, output_rate=rate),
         output,
-    ]  # fmt: skip
-    return VoiceHub(Pipeline(processors), output, responder, timers, tracer)
+    ]
+    return VoiceHub(Pipeline(processors), output, responder, timers, tracer, events)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from edge_runtime.tomlfile import read_toml, toml_table, write_private
+from common.tomlfile import read_toml, write_atomic, write_toml
 from models.errors import CompanionError
 
 
@@ -21,10 +21,6 @@ class HubIdentity:
     hub_id: str
     public_key: str  # hex, raw Ed25519
     created: float
-
-
-def _write_secret(path: Path, data: bytes) -> None:
-    write_private(path, data.decode())
 
 
 class HubFiles:
@@ -60,20 +56,21 @@ class HubFiles:
 
         key = Ed25519PrivateKey.generate()
         public = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-        pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption())  # fmt: skip
+        pem = key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
         identity = HubIdentity(f"hub-{hashlib.sha256(public).hexdigest()[:16]}", public.hex(), time.time())
-        _write_secret(self.key_file, pem)
+        write_atomic(self.key_file, pem.decode())
         self.config_dir.mkdir(parents=True, exist_ok=True)
-        self.hub_toml.write_text(toml_table({"hub_id": identity.hub_id, "public_key": identity.public_key,
-                                        "created": identity.created}))  # fmt: skip
+        public_id = {"hub_id": identity.hub_id, "public_key": identity.public_key, "created": identity.created}
+        write_toml(self.hub_toml, public_id, private=False)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         if force:
             self.hub_credentials.unlink(missing_ok=True)  # a new identity is not linked
         return identity, True
 
     def save_credentials(self, path: Path, data: dict[str, Any]) -> None:
-        _write_secret(path, toml_table(data).encode())
+        write_toml(path, data)
 
     def credentials(self, path: Path) -> dict[str, Any] | None:
         return read_toml(path) or None

@@ -3,21 +3,29 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from common import paths
+
 Source = PydanticBaseSettingsSource
 
 # What provisioning may set over the LAN API; kept in <config_dir>/settings.toml (0600: credentials).
-PROVISIONED = ("hub_name", "room", "language", "timezone", "wake_word", "mqtt_url", "mqtt_username",
-               "mqtt_password", "cloud_url")  # fmt: skip
-
-
-def _xdg(var: str, fallback: str) -> Path:
-    return Path(os.environ.get(var) or Path.home() / fallback) / "companion"
+PROVISIONED = (
+    "hub_name",
+    "room",
+    "language",
+    "timezone",
+    "wake_word",
+    "mqtt_url",
+    "mqtt_username",
+    "mqtt_password",
+    "cloud_url",
+)
 
 
 class EdgeSettings(BaseSettings):
@@ -25,8 +33,8 @@ class EdgeSettings(BaseSettings):
 
     hub_name: str = "Companion hub"
     room: str | None = None  # where the hub stands: "the light" means this room's light
-    config_dir: Path = Field(default_factory=lambda: _xdg("XDG_CONFIG_HOME", ".config"))
-    data_dir: Path = Field(default_factory=lambda: _xdg("XDG_DATA_HOME", ".local/share"))
+    config_dir: Path = Field(default_factory=paths.config_dir)
+    data_dir: Path = Field(default_factory=paths.data_dir)
     log_level: str = "INFO"
     log_format: Literal["json", "text"] = "json"
 
@@ -127,10 +135,24 @@ class EdgeSettings(BaseSettings):
     # The hub as a device in Home Assistant: MQTT discovery for its own entities (docs/HOME_ASSISTANT.md)
     ha_presence_enabled: bool = False
 
+    # Telemetry: one record per turn (route, intent, stage latencies, error codes, device outcomes) to the
+    # cloud's analytics, through a durable outbox (edge_runtime/telemetry). None: on for a linked hub only.
+    telemetry_enabled: bool | None = None
+    telemetry_transcripts: bool = False  # what was said goes along only when the user opts in
+    telemetry_max_rows: int = Field(10_000, ge=10, le=1_000_000)  # beyond it the oldest are dropped (counted)
+    telemetry_batch: int = Field(100, ge=1, le=1000)  # events per request (the cloud takes up to 1000)
+    telemetry_interval_s: float = Field(30.0, gt=0.0, le=3600.0)  # how often the outbox is sent
+    telemetry_max_backoff_s: float = Field(300.0, gt=0.0, le=3600.0)  # the longest wait while the cloud is away
+
     @classmethod
-    def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: Source,
-                                   env_settings: Source, dotenv_settings: Source, file_secret_settings: Source,
-                                   ) -> tuple[Source, ...]:  # fmt: skip
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: Source,
+        env_settings: Source,
+        dotenv_settings: Source,
+        file_secret_settings: Source,
+    ) -> tuple[Source, ...]:
         """The environment beats the provisioned file (passed as init values), so a test or an
         operator can always override what the app set."""
         return env_settings, init_settings, dotenv_settings, file_secret_settings
@@ -154,12 +176,22 @@ class EdgeSettings(BaseSettings):
         return self.data_dir / "devices.sqlite3"
 
     @property
+    def telemetry_db(self) -> Path:
+        return self.data_dir / "telemetry.sqlite3"
+
+    @property
     def model_overrides_file(self) -> Path:
         return self.config_dir / "models.toml"
 
 
 def read_provisioned(path: Path) -> dict[str, Any]:
-    from edge_runtime.tomlfile import read_toml
+    from common.tomlfile import read_toml
 
     data = read_toml(path)
     return {k: v for k, v in data.items() if k in PROVISIONED}
+
+
+def set_by_environment(names: Iterable[str]) -> list[str]:
+    """The settings among `names` that the hub's environment sets (COMPANION_<NAME>): these win over
+    the settings file, so a change saved there does not apply. The environment is read only here."""
+    return sorted(n for n in names if f"COMPANION_{n.upper()}" in os.environ)

@@ -51,8 +51,11 @@ def apply_to_registry(replica: Replica, registry: DeviceRegistry) -> int:
         extra = [a for a in aliases.get(rec.id, []) if a not in {x.lower() for x in rec.aliases}]
         room = rooms.get((rec.area or "").lower()) if rec.area else None
         if extra or (room and room != rec.area):
-            registry.edit(rec.id, aliases=[*rec.aliases, *extra] if extra else None,
-                          area=room if room and room != rec.area else None)  # fmt: skip
+            registry.edit(
+                rec.id,
+                aliases=[*rec.aliases, *extra] if extra else None,
+                area=room if room and room != rec.area else None,
+            )
             changed += 1
     return changed
 

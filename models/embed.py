@@ -25,8 +25,14 @@ class MiniLMEmbedder(Engine):
     kind = "embed"
     dimensions = 384
 
-    def __init__(self, registry: Registry, model_id: str = "embed-minilm-int8",
-                 tokenizer_id: str = "embed-minilm-tokenizer", *, threads: int = 2) -> None:  # fmt: skip
+    def __init__(
+        self,
+        registry: Registry,
+        model_id: str = "embed-minilm-int8",
+        tokenizer_id: str = "embed-minilm-tokenizer",
+        *,
+        threads: int = 2,
+    ) -> None:
         super().__init__()
         import onnxruntime as ort
         from tokenizers import Tokenizer

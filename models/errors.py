@@ -1,32 +1,8 @@
-"""Errors with stable codes.
-
-`CompanionError` is the base every tier shares: models is the one package both the hub
-and the cloud may import, so the base lives here and the other areas subclass it.
-"""
+"""The model registry's and engines' errors, each with a stable code (the base: common.errors)."""
 
 from __future__ import annotations
 
-
-class CompanionError(Exception):
-    """An error a user or an API client can act on: a stable `code`, a message, a fix."""
-
-    code = "COMPANION_ERROR"
-
-    def __init__(self, message: str, *, code: str | None = None, hint: str | None = None) -> None:
-        super().__init__(message)
-        if code is not None:
-            self.code = code
-        self.message = message
-        self.hint = hint
-
-    def to_dict(self) -> dict[str, str]:
-        out = {"code": self.code, "message": self.message}
-        if self.hint:
-            out["hint"] = self.hint
-        return out
-
-    def __str__(self) -> str:
-        return f"[{self.code}] {self.message}" + (f" ({self.hint})" if self.hint else "")
+from common.errors import CompanionError as CompanionError  # re-exported: older imports keep working
 
 
 class ModelError(CompanionError):

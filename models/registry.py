@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-import os
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
-import tomli_w
-
+from common import paths
+from common.tomlfile import write_toml
 from models.errors import ModelCorrupt, ModelNotInstalled, UnknownModel
 
 MANIFEST_PATH = Path(__file__).parent / "quantized" / "manifest.toml"
@@ -106,12 +105,11 @@ def write_overrides(path: Path, overrides: Mapping[str, Override]) -> None:
         for model_id, ov in sorted(overrides.items())
     }
     header = "# Written by `companion models use`: your own files in place of packaged ones.\n\n"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(header + tomli_w.dumps({"overrides": table}), encoding="utf-8")
+    write_toml(path, {"overrides": table}, header=header, private=False)
 
 
 def default_cache_dir() -> Path:
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "companion" / "models"
+    return paths.cache_dir() / "models"
 
 
 def package_dir(import_name: str) -> Path | None:
@@ -207,8 +205,12 @@ class Registry:
         """Concatenate the verified parts once into the cache; the result is checked as a whole."""
         target = self.cache_dir / entry.path
         stamp = target.with_name(target.name + ".sha256")
-        if target.exists() and stamp.exists() and stamp.read_text().strip() == entry.assembled_sha256 \
-                and target.stat().st_size == entry.assembled_size:  # fmt: skip
+        if (
+            target.exists()
+            and stamp.exists()
+            and stamp.read_text().strip() == entry.assembled_sha256
+            and target.stat().st_size == entry.assembled_size
+        ):
             return target
         parts = [self.path(part) for part in entry.parts]
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -222,8 +224,10 @@ class Registry:
                         out.write(block)
         if digest.hexdigest() != entry.assembled_sha256:
             partial.unlink()
-            raise ModelCorrupt(f"model '{entry.id}' assembled from its parts has the wrong sha256",
-                               hint=f"reinstall it: `companion models install --force {entry.id}`")  # fmt: skip
+            raise ModelCorrupt(
+                f"model '{entry.id}' assembled from its parts has the wrong sha256",
+                hint=f"reinstall it: `companion models install --force {entry.id}`",
+            )
         partial.replace(target)
         stamp.write_text(entry.assembled_sha256)
         return target

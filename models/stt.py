@@ -9,11 +9,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from models.audio import RATE
 from models.engine import Engine
 from models.errors import SttError
 from models.registry import Registry
-
-SAMPLE_RATE = 16000
 
 
 @dataclass(frozen=True)
@@ -44,7 +43,7 @@ class STT(Engine):
         `quick`: the engine may trade some accuracy for speed (a guess to act on at a pause)."""
         if audio.dtype != np.float32 or audio.ndim != 1:
             raise SttError(f"STT needs mono float32 audio, got {audio.dtype} with shape {audio.shape}")
-        audio_s = len(audio) / SAMPLE_RATE
+        audio_s = len(audio) / RATE
         if len(audio) == 0:
             return SttResult("", self.language, 0.0, 0.0)
         started = time.perf_counter()
@@ -114,10 +113,10 @@ class WhisperSTT(STT):
 
     def _transcribe_after(self, audio: np.ndarray, prefix: str, quick: bool = False) -> str:
         # Whisper drops a first word that starts at sample 0; a little lead-in silence fixes it.
-        pad = np.zeros(SAMPLE_RATE // 5, dtype=np.float32)
+        pad = np.zeros(RATE // 5, dtype=np.float32)
         padded = np.concatenate([pad, audio, pad])
         window = self.quick_window_s if quick else self.window_s
-        if window is None or len(padded) >= 30 * SAMPLE_RATE:
+        if window is None or len(padded) >= 30 * RATE:
             segments, _ = self._model.transcribe(
                 padded,
                 language=self.language,
@@ -138,7 +137,7 @@ class WhisperSTT(STT):
 
         model = self._model
         # Zero samples to the window, as Whisper pads to its 30 s: the same log-mel floor.
-        samples = max(round(window_s * SAMPLE_RATE), len(audio))
+        samples = max(round(window_s * RATE), len(audio))
         features = model.feature_extractor(np.pad(audio, (0, samples - len(audio))), padding=0)
         features = features[:, : samples // 320 * 2]
         multilingual = model.model.is_multilingual
@@ -146,7 +145,7 @@ class WhisperSTT(STT):
         tokenizer = Tokenizer(model.hf_tokenizer, multilingual, task="transcribe", language=language)
         prompt = model.get_prompt(tokenizer, [], without_timestamps=True, prefix=prefix or None)
         # About 3 words a second of speech; a loop is cut off by the cap.
-        cap = 10 + int(8 * len(audio) / SAMPLE_RATE)
+        cap = 10 + int(8 * len(audio) / RATE)
         result = model.model.generate(
             model.encode(features),
             [prompt],
@@ -208,9 +207,9 @@ class VoskSTT(STT):
 
     def _transcribe(self, audio: np.ndarray) -> str:
         if self.grammar:
-            rec = self._vosk.KaldiRecognizer(self._model, SAMPLE_RATE, json.dumps(self.grammar, ensure_ascii=False))
+            rec = self._vosk.KaldiRecognizer(self._model, RATE, json.dumps(self.grammar, ensure_ascii=False))
         else:
-            rec = self._vosk.KaldiRecognizer(self._model, SAMPLE_RATE)
+            rec = self._vosk.KaldiRecognizer(self._model, RATE)
         pcm = (np.clip(audio, -1.0, 1.0) * 32767).astype(np.int16).tobytes()
         rec.AcceptWaveform(pcm)
         return str(json.loads(rec.FinalResult()).get("text", ""))

@@ -17,8 +17,9 @@ T = TypeVar("T")
 _DONE = object()
 
 
-async def iterate_in_thread(make: Callable[[], Iterator[T]], *, executor: Executor | None = None,
-                            name: str = "engine") -> AsyncGenerator[T, None]:  # fmt: skip
+async def iterate_in_thread(
+    make: Callable[[], Iterator[T]], *, executor: Executor | None = None, name: str = "engine"
+) -> AsyncGenerator[T, None]:
     """Items of `make()` as they are produced, on `executor` (else a new thread). Closing early
     stops the producer after its current item."""
     loop = asyncio.get_running_loop()

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterator
+from typing import ClassVar
 
 import numpy as np
 
@@ -25,17 +27,29 @@ class TTS(Engine):
     kind = "tts"
     sample_rate: int = 22050
 
+    # Short replies come back day after day ("Turned on the Kitchen Light."): their audio is kept and
+    # replayed at once. Longer texts are rarely said twice; the bound keeps the cache a few MB.
+    cache_chars: ClassVar[int] = 80
+
     def __init__(self) -> None:
         super().__init__()
         self.last_first_audio_s = 0.0
+        self.cache_entries = 128  # 0: synthesize every time (a benchmark of the model itself)
+        self.cache_hits = 0
         self._lock = threading.Lock()
+        self._spoken: OrderedDict[str, list[np.ndarray]] = OrderedDict()
 
     def synthesize(self, text: str) -> Iterator[np.ndarray]:
         text = text.strip()
         if not text:
             return
+        if (cached := self._cached(text)) is not None:
+            self.last_first_audio_s = 0.0
+            yield from cached
+            return
         started = time.perf_counter()
         first = True
+        kept: list[np.ndarray] | None = [] if len(text) <= self.cache_chars else None
         try:
             chunks = self._synthesize(text)
             while True:
@@ -46,11 +60,35 @@ class TTS(Engine):
                 if first:
                     self.last_first_audio_s = time.perf_counter() - started
                     first = False
+                if kept is not None:
+                    chunk.setflags(write=False)  # replayed later: nobody may change it in place
+                    kept.append(chunk)
                 yield chunk
         except Exception as err:
             raise self._fail(err, "synthesize speech") from err
         finally:
             self._timed(started)
+        if kept:  # only a reply synthesized to its end: an interrupted one never reaches here
+            self._keep(text, kept)
+
+    def _cached(self, text: str) -> list[np.ndarray] | None:
+        with self._lock:
+            chunks = self._spoken.get(text)
+            if chunks is not None:
+                self._spoken.move_to_end(text)
+                self.cache_hits += 1
+            return chunks
+
+    def forget(self) -> None:
+        """Drop every kept reply (a new voice, or a benchmark's cold start)."""
+        with self._lock:
+            self._spoken.clear()
+
+    def _keep(self, text: str, chunks: list[np.ndarray]) -> None:
+        with self._lock:
+            self._spoken[text] = chunks
+            while len(self._spoken) > self.cache_entries:
+                self._spoken.popitem(last=False)
 
     def synthesize_all(self, text: str) -> np.ndarray:
         chunks = list(self.synthesize(text))

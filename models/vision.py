@@ -84,8 +84,10 @@ def probe(data: bytes, *, max_pixels: int, max_side: int) -> ImageInfo:
     if info.width < 1 or info.height < 1:
         raise BadImage(f"the image declares {info.width}x{info.height} pixels")
     if info.width > max_side or info.height > max_side or info.width * info.height > max_pixels:
-        raise ImageTooLarge(f"{info.width}x{info.height} is over the limit ({max_side} px a side, "
-                            f"{max_pixels} pixels)", hint="scale the image down first")  # fmt: skip
+        raise ImageTooLarge(
+            f"{info.width}x{info.height} is over the limit ({max_side} px a side, {max_pixels} pixels)",
+            hint="scale the image down first",
+        )
     return info
 
 
@@ -114,9 +116,17 @@ class Ocr(Engine):
     error_type = VisionError
     kind = "ocr"
 
-    def __init__(self, registry: Registry, *, det: str = "ocr-ppocr-det", rec: str = "ocr-ppocr-rec",
-                 cls: str = "ocr-ppocr-cls", threads: int = 2, min_score: float = 0.5,
-                 det_side: int = 1600) -> None:  # fmt: skip
+    def __init__(
+        self,
+        registry: Registry,
+        *,
+        det: str = "ocr-ppocr-det",
+        rec: str = "ocr-ppocr-rec",
+        cls: str = "ocr-ppocr-cls",
+        threads: int = 2,
+        min_score: float = 0.5,
+        det_side: int = 1600,
+    ) -> None:
         super().__init__()
         try:
             from rapidocr import RapidOCR
@@ -124,10 +134,16 @@ class Ocr(Engine):
             raise ModelNotInstalled("rapidocr is not installed", hint=CLOUD_HINT) from err
         paths = {name: str(registry.path(model_id)) for name, model_id in (("Det", det), ("Rec", rec), ("Cls", cls))}
         params: dict[str, Any] = {f"{name}.model_path": path for name, path in paths.items()}
-        params.update({"Global.log_level": "error", "Global.text_score": min_score,
-                       "Det.limit_type": "max", "Det.limit_side_len": det_side,
-                       "EngineConfig.onnxruntime.intra_op_num_threads": threads,
-                       "EngineConfig.onnxruntime.inter_op_num_threads": 1})  # fmt: skip
+        params.update(
+            {
+                "Global.log_level": "error",
+                "Global.text_score": min_score,
+                "Det.limit_type": "max",
+                "Det.limit_side_len": det_side,
+                "EngineConfig.onnxruntime.intra_op_num_threads": threads,
+                "EngineConfig.onnxruntime.inter_op_num_threads": 1,
+            }
+        )
         try:
             self._ocr = RapidOCR(params=params)
         except Exception as err:
@@ -143,8 +159,10 @@ class Ocr(Engine):
             self._timed(started)
         if out.boxes is None or out.txts is None:
             return []
-        return [TextLine(str(text), round(float(score), 4), [[round(float(x), 1), round(float(y), 1)] for x, y in box])
-                for box, text, score in zip(out.boxes, out.txts, out.scores, strict=True)]  # fmt: skip
+        return [
+            TextLine(str(text), round(float(score), 4), [[round(float(x), 1), round(float(y), 1)] for x, y in box])
+            for box, text, score in zip(out.boxes, out.txts, out.scores, strict=True)
+        ]
 
 
 class FaceDetector(Engine):
@@ -154,8 +172,9 @@ class FaceDetector(Engine):
     error_type = VisionError
     kind = "faces"
 
-    def __init__(self, cascade: str = "haarcascade_frontalface_default.xml", *, work_side: int = 1280,
-                 min_neighbors: int = 5) -> None:  # fmt: skip
+    def __init__(
+        self, cascade: str = "haarcascade_frontalface_default.xml", *, work_side: int = 1280, min_neighbors: int = 5
+    ) -> None:
         super().__init__()
         try:
             import cv2
@@ -189,6 +208,7 @@ class FaceDetector(Engine):
             gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
         gray = cv2.equalizeHist(gray)
         smallest = max(20, max(gray.shape[:2]) // 40)
-        found = self._classifier.detectMultiScale(gray, scaleFactor=1.1, minNeighbors=self.min_neighbors,
-                                                  minSize=(smallest, smallest))  # fmt: skip
+        found = self._classifier.detectMultiScale(
+            gray, scaleFactor=1.1, minNeighbors=self.min_neighbors, minSize=(smallest, smallest)
+        )
         return [Face(*(round(int(v) / scale) for v in rect)) for rect in found]

@@ -94,8 +94,12 @@ class OpenWakeWord(WakeWord):
 
         # It prints its model paths; stdout belongs to our results (--json, --stdout PCM).
         with contextlib.redirect_stdout(io.StringIO()):
-            self._model = Model(wakeword_models=paths, inference_framework="onnx", melspec_model_path=str(melspec),
-                                embedding_model_path=str(embedding))  # fmt: skip
+            self._model = Model(
+                wakeword_models=paths,
+                inference_framework="onnx",
+                melspec_model_path=str(melspec),
+                embedding_model_path=str(embedding),
+            )
         # openWakeWord keys predictions by file stem ("hey_jarvis_v0.1"); users know "hey_jarvis".
         self._names = {key: key.split("_v0")[0] for key in self._model.models}
 

@@ -133,6 +133,12 @@ def main() -> int:
         run(["sync", "log"], env)
         run(["sync", "now"], env, ok=(2,), expect="CLOUD_NOT_SIGNED_IN")
         run(["cloud", "serve"], env, ok=(2,), expect="CLOUD_EXTRA_MISSING")
+        drop = work / "camera-drop"  # a folder camera: the newest image is its frame
+        check("an image for the folder camera", lambda: _frame(drop / "frame.png"))
+        run(["cameras", "add", "front door", str(drop), "--room", "hall", "--check"], env, expect="Added")
+        run(["cameras", "list", "--json"], env, expect="front door")
+        run(["cameras", "show", "front door", "--json"], env, expect='"online"')
+        run(["cameras", "snapshot", "front door", "--out", str(work / "door.jpg")], env, expect="door.jpg")
         check("python -m cloud says which extra", lambda: _module_cloud(env))
     finally:
         sim.terminate()
@@ -144,6 +150,16 @@ def main() -> int:
     failed = sum(not p for _, p, _ in results)
     print(f"edge-only: {len(results) - failed} passed, {failed} failed")
     return 1 if failed else 0
+
+
+def _frame(path: Path) -> str | None:
+    """Written with the hub's own OpenCV (the edge extra must bring it)."""
+    import cv2
+    import numpy as np
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    gradient = np.tile(np.linspace(0, 255, 640, dtype=np.uint8), (480, 1))
+    return None if cv2.imwrite(str(path), np.dstack([gradient] * 3)) else f"cv2 could not write {path}"
 
 
 def _module_cloud(env: dict[str, str]) -> str | None:

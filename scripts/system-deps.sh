@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Debian packages the test suite needs: espeak-ng (a second, independent voice for test
 # speech), Mosquitto (a real broker for the device tests), PortAudio (sounddevice's library),
-# Node.js with npm (the Yjs client of the sync interop test) and Chromium (the web app's
-# end-to-end tests, driven by playwright-core). Installs only what is missing.
+# Node.js with npm (the Yjs client of the sync interop test), Chromium (the web app's
+# end-to-end tests, driven by playwright-core), FFmpeg and rtsp-server-perl (real camera streams
+# for the vision tests). Installs only what is missing.
 #   scripts/system-deps.sh        # for the tests
 #   scripts/system-deps.sh demo   # only what the demo needs (Mosquitto)
 set -euo pipefail
@@ -14,6 +15,8 @@ if [ "${1:-test}" != "demo" ]; then
   command -v wrk >/dev/null 2>&1 || missing+=(wrk)  # the load generator of bench/cloud.py
   command -v node >/dev/null 2>&1 || missing+=(nodejs npm)  # tests/sync/node: the npm yjs client
   command -v chromium >/dev/null 2>&1 || missing+=(chromium)  # tests/browser: the web app in a real browser
+  command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)  # tests of edge_runtime/vision: real MJPEG and RTSP streams
+  command -v rtsp-server-perl >/dev/null 2>&1 || missing+=(rtsp-server-perl)  # the RTSP relay those tests read from
 fi
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"

@@ -9,5 +9,14 @@ from sync.errors import SyncError, SyncProtocolError
 from sync.replica import Replica
 from sync.store import LocalStore
 
-__all__ = ["PROFILE_FIELDS", "LiveSync", "LocalStore", "Replica", "SyncError", "SyncProtocolError", "SyncSession",
-           "SyncedDoc", "sync_http"]  # fmt: skip
+__all__ = [
+    "PROFILE_FIELDS",
+    "LiveSync",
+    "LocalStore",
+    "Replica",
+    "SyncError",
+    "SyncProtocolError",
+    "SyncSession",
+    "SyncedDoc",
+    "sync_http",
+]

@@ -77,17 +77,24 @@ async def sync_http(
     body = b"".join(session.opening())
     async with httpx.AsyncClient(base_url=base_url, transport=transport, timeout=timeout_s) as http:
         try:
-            response = await http.post(f"/v1/sync/{replica.name}", content=body, headers={
-                "Authorization": f"Bearer {token}", "Content-Type": "application/octet-stream"})  # fmt: skip
+            response = await http.post(
+                f"/v1/sync/{replica.name}",
+                content=body,
+                headers={"Authorization": f"Bearer {token}", "Content-Type": "application/octet-stream"},
+            )
         except httpx.HTTPError as err:
             raise SyncError(f"cannot reach the sync service ({type(err).__name__})", code="SYNC_UNREACHABLE") from err
     if response.status_code != 200:
         raise _refused(response)
     for data in protocol.split(response.content):
         session.handle(data)
-    result = {"sent_bytes": len(body), "received_bytes": len(response.content), "acknowledged": session.acked,
-              "pending": len(replica.store.outbox(replica.name)),
-              "ms": round(1000 * (time.perf_counter() - started), 1)}  # fmt: skip
+    result = {
+        "sent_bytes": len(body),
+        "received_bytes": len(response.content),
+        "acknowledged": session.acked,
+        "pending": len(replica.store.outbox(replica.name)),
+        "ms": round(1000 * (time.perf_counter() - started), 1),
+    }
     replica.store.note(replica.name, "synced", transport="http", **result)
     return result
 
@@ -144,8 +151,9 @@ class LiveSync:
         import websockets
 
         token = await self.token()
-        async with websockets.connect(self.url, additional_headers={"Authorization": f"Bearer {token}"},
-                                      max_size=2**24, open_timeout=10) as ws:  # fmt: skip
+        async with websockets.connect(
+            self.url, additional_headers={"Authorization": f"Bearer {token}"}, max_size=2**24, open_timeout=10
+        ) as ws:
             session = self.session = SyncSession(self.replica)
             for data in session.opening():
                 await ws.send(data)

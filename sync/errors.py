@@ -1,20 +1,12 @@
-"""Sync errors with stable codes. `sync` imports nothing of ours, so it has its own base."""
+"""Sync errors with stable codes, on the base both tiers share (common.errors)."""
 
 from __future__ import annotations
 
+from common.errors import CompanionError
 
-class SyncError(Exception):
+
+class SyncError(CompanionError):
     code = "SYNC_ERROR"
-
-    def __init__(self, message: str, *, code: str | None = None, hint: str | None = None) -> None:
-        super().__init__(message)
-        if code is not None:
-            self.code = code
-        self.message = message
-        self.hint = hint
-
-    def __str__(self) -> str:
-        return f"[{self.code}] {self.message}" + (f" ({self.hint})" if self.hint else "")
 
 
 class SyncProtocolError(SyncError):

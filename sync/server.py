@@ -101,8 +101,12 @@ class MemoryLog:
     async def stats(self, user_id: str, doc: str) -> dict[str, Any]:
         snapshot = self.snapshots.get((user_id, doc), b"")
         log = self.updates[(user_id, doc)]
-        return {"snapshot_bytes": len(snapshot), "updates": len(log), "log_bytes": sum(map(len, log)),
-                "compactions": self.compactions}  # fmt: skip
+        return {
+            "snapshot_bytes": len(snapshot),
+            "updates": len(log),
+            "log_bytes": sum(map(len, log)),
+            "compactions": self.compactions,
+        }
 
 
 def merge(snapshot: bytes | None, *updates: bytes) -> bytes:
@@ -174,8 +178,12 @@ def sync_router(backend: BackendFor, authenticate: Authenticate, *, prefix: str 
             return None
         return _error(404, "SYNC_UNKNOWN_DOC", "document names are lower-case letters, digits, - and _")
 
-    @router.post("/{doc}", summary="Batch sync: y-protocols messages in, y-protocols messages out",
-                 response_class=Response, responses={200: {"content": {"application/octet-stream": {}}}})  # fmt: skip
+    @router.post(
+        "/{doc}",
+        summary="Batch sync: y-protocols messages in, y-protocols messages out",
+        response_class=Response,
+        responses={200: {"content": {"application/octet-stream": {}}}},
+    )
     async def batch(doc: str, request: Request) -> Response:
         peer = await authenticate(request)
         if (bad := bad_doc(doc)) is not None:
@@ -207,8 +215,10 @@ def sync_router(backend: BackendFor, authenticate: Authenticate, *, prefix: str 
         try:
             peer = await authenticate(ws)
         except Exception as err:  # the caller's auth errors carry a stable code
-            await ws.close(code=4403 if getattr(err, "status", 401) == 403 else 4401,
-                           reason=str(getattr(err, "code", "UNAUTHORIZED")))  # fmt: skip
+            await ws.close(
+                code=4403 if getattr(err, "status", 401) == 403 else 4401,
+                reason=str(getattr(err, "code", "UNAUTHORIZED")),
+            )
             return
         if not DOC_NAME.match(doc):
             await ws.close(code=4404, reason="SYNC_UNKNOWN_DOC")

@@ -58,16 +58,21 @@ class LocalStore:
         return client
 
     def append(self, doc: str, data: bytes, *, local: bool) -> int:
-        cur = self.db.execute("INSERT INTO updates (doc, data, local, confirmed, created) VALUES (?, ?, ?, ?, ?)",
-                              (doc, data, int(local), int(not local), time.time()))  # fmt: skip
+        cur = self.db.execute(
+            "INSERT INTO updates (doc, data, local, confirmed, created) VALUES (?, ?, ?, ?, ?)",
+            (doc, data, int(local), int(not local), time.time()),
+        )
         return int(cur.lastrowid or 0)
 
     def history(self, doc: str) -> list[bytes]:
         return [r[0] for r in self.db.execute("SELECT data FROM updates WHERE doc = ? ORDER BY id", (doc,))]
 
     def outbox(self, doc: str) -> list[tuple[int, bytes]]:
-        return list(self.db.execute("SELECT id, data FROM updates WHERE doc = ? AND local = 1 AND confirmed = 0 "
-                                    "ORDER BY id", (doc,)))  # fmt: skip
+        return list(
+            self.db.execute(
+                "SELECT id, data FROM updates WHERE doc = ? AND local = 1 AND confirmed = 0 ORDER BY id", (doc,)
+            )
+        )
 
     def confirm(self, ids: list[int]) -> None:
         """The server acknowledged these outbox rows (it stored them durably)."""
@@ -76,20 +81,23 @@ class LocalStore:
 
     def compact(self, doc: str, *, keep_under: int = COMPACT_AFTER) -> int:
         """Confirmed rows merged into one; unconfirmed rows stay as they are. Returns rows removed."""
-        rows = list(self.db.execute("SELECT id, data FROM updates WHERE doc = ? AND confirmed = 1 ORDER BY id",
-                                    (doc,)))  # fmt: skip
+        rows = list(self.db.execute("SELECT id, data FROM updates WHERE doc = ? AND confirmed = 1 ORDER BY id", (doc,)))
         if len(rows) <= keep_under:
             return 0
         merged = squash(*[r[1] for r in rows])
         with self.db:
             self.db.execute("DELETE FROM updates WHERE doc = ? AND confirmed = 1 AND id <= ?", (doc, rows[-1][0]))
-            self.db.execute("INSERT INTO updates (doc, data, local, confirmed, created) VALUES (?, ?, 0, 1, ?)",
-                            (doc, merged, time.time()))  # fmt: skip
+            self.db.execute(
+                "INSERT INTO updates (doc, data, local, confirmed, created) VALUES (?, ?, 0, 1, ?)",
+                (doc, merged, time.time()),
+            )
         return len(rows) - 1
 
     def note(self, doc: str, event: str, **detail: Any) -> None:
-        self.db.execute("INSERT INTO log (t, doc, event, detail) VALUES (?, ?, ?, ?)",
-                        (time.time(), doc, event, json.dumps(detail, default=str)))  # fmt: skip
+        self.db.execute(
+            "INSERT INTO log (t, doc, event, detail) VALUES (?, ?, ?, ?)",
+            (time.time(), doc, event, json.dumps(detail, default=str)),
+        )
         self.db.execute("DELETE FROM log WHERE id <= (SELECT MAX(id) FROM log) - ?", (LOG_KEEP,))
 
     def log(self, doc: str, limit: int = 50) -> list[dict[str, Any]]:
@@ -99,6 +107,8 @@ class LocalStore:
     def status(self, doc: str) -> dict[str, Any]:
         total, pending, size = self.db.execute(
             "SELECT COUNT(*), COALESCE(SUM(local = 1 AND confirmed = 0), 0), COALESCE(SUM(LENGTH(data)), 0) "
-            "FROM updates WHERE doc = ?", (doc,)).fetchone()  # fmt: skip
+            "FROM updates WHERE doc = ?",
+            (doc,),
+        ).fetchone()
         last = self.db.execute("SELECT MAX(t) FROM log WHERE doc = ? AND event = 'synced'", (doc,)).fetchone()[0]
         return {"doc": doc, "updates": total, "pending": pending, "bytes": size, "last_synced": last}

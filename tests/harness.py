@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from edge_runtime.app_events import ReplyEvent
 from edge_runtime.audio.sinks import ArraySink
 from edge_runtime.audio.sources import ArraySource
 from edge_runtime.clock import Clock
@@ -24,6 +25,8 @@ class HubHarness:
         engines.wake.reset()
         self.tracer = Tracer()
         self.hub: VoiceHub = build_hub(settings, engines, clock, output_rate=rate, tracer=self.tracer)
+        self.heard: list[Any] = []  # the turns' typed events, as an app receives them
+        self.hub.events.listeners.append(self.heard.append)
         self.speaker = ArraySink(rate)
         self.loop = AudioLoop(self.hub, self.speaker, realtime=realtime, lockstep=not realtime)
 
@@ -41,7 +44,8 @@ class HubHarness:
         await self.feed(silence(seconds), tail_s=0.0)
 
     def replies(self) -> list[str]:
-        return [m.data["reply"] for m in self.tracer.all("skill") if m.data["reply"]]
+        return [e.text for e in self.heard if isinstance(e, ReplyEvent) and e.text]
 
     def events(self, name: str) -> list[dict[str, Any]]:
+        """The tracer's timing marks called `name` (what happened comes from `heard`)."""
         return [m.data for m in self.tracer.all(name)]

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("models", "device_drivers", "sync", "edge_runtime", "cloud", "cli")
+PACKAGES = ("common", "models", "device_drivers", "sync", "edge_runtime", "cloud", "cli")
 
 
 def rules() -> dict[str, set[str]]:

@@ -126,8 +126,9 @@ class Phone:
     def of(self, type_: str) -> list[dict[str, Any]]:
         return [e for e in self.events if e["type"] == type_]
 
-    async def wait_for(self, pred: Callable[[dict[str, Any]], bool], timeout: float = 15.0, *,
-                       after: int = 0) -> dict[str, Any]:  # fmt: skip
+    async def wait_for(
+        self, pred: Callable[[dict[str, Any]], bool], timeout: float = 15.0, *, after: int = 0
+    ) -> dict[str, Any]:
         """The first event past the first `after` (already received, or arriving in `timeout`) that matches."""
         deadline = time.perf_counter() + timeout
         seen = after

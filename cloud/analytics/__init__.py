@@ -37,6 +37,9 @@ class EventIn(BaseModel):
     error_code: str | None = Field(None, max_length=64)
     device: str | None = Field(None, max_length=128)
     transcript: str | None = Field(None, max_length=2000)
+    stages: dict[Annotated[str, Field(max_length=32)], Annotated[float, Field(ge=0, le=3_600_000)]] | None = Field(
+        None, max_length=16
+    )  # a turn's latency stage by stage (ms): wake, endpoint, stt, brain, device, tts_first_audio, response
 
 
 class Batch(BaseModel):
@@ -76,12 +79,16 @@ class Rollup(BaseModel):
 
 
 @router.get("/rollups", summary="Per day and per hub: turns, local vs cloud, latency p50/p95, errors")
-async def rollups(session: SessionDep, principal: Reporter,
-                  days: Annotated[int, Query(ge=1, le=366)] = 7,
-                  hub_id: Annotated[str | None, Query(max_length=128)] = None) -> list[Rollup]:  # fmt: skip
+async def rollups(
+    session: SessionDep,
+    principal: Reporter,
+    days: Annotated[int, Query(ge=1, le=366)] = 7,
+    hub_id: Annotated[str | None, Query(max_length=128)] = None,
+) -> list[Rollup]:
     since = datetime.now(UTC) - timedelta(days=days)
-    query = select(AnalyticsEvent).where(col(AnalyticsEvent.user_id) == principal.user_id,
-                                         col(AnalyticsEvent.at) >= since)  # fmt: skip
+    query = select(AnalyticsEvent).where(
+        col(AnalyticsEvent.user_id) == principal.user_id, col(AnalyticsEvent.at) >= since
+    )
     if hub_id:
         query = query.where(col(AnalyticsEvent.hub_id) == hub_id)
     groups: dict[tuple[date, str], list[AnalyticsEvent]] = defaultdict(list)
@@ -95,11 +102,17 @@ def _rollup(day: date, hub: str, events: list[AnalyticsEvent]) -> Rollup:
     latencies = sorted(e.latency_ms for e in turns if e.latency_ms is not None)
     local = sum(1 for e in turns if e.route in LOCAL_ROUTES)
     cloud = sum(1 for e in turns if e.route == "cloud")
-    return Rollup(day=day, hub_id=hub, turns=len(turns), local_share=round(local / len(turns), 4) if turns else 0.0,
-                  cloud_share=round(cloud / len(turns), 4) if turns else 0.0,
-                  p50_ms=_percentile(latencies, 50), p95_ms=_percentile(latencies, 95),
-                  errors=sum(1 for e in events if e.type == "error"),
-                  device_actions=sum(1 for e in events if e.type == "device"))  # fmt: skip
+    return Rollup(
+        day=day,
+        hub_id=hub,
+        turns=len(turns),
+        local_share=round(local / len(turns), 4) if turns else 0.0,
+        cloud_share=round(cloud / len(turns), 4) if turns else 0.0,
+        p50_ms=_percentile(latencies, 50),
+        p95_ms=_percentile(latencies, 95),
+        errors=sum(1 for e in events if e.type == "error"),
+        device_actions=sum(1 for e in events if e.type == "device"),
+    )
 
 
 def _percentile(values: list[float], p: int) -> float | None:
@@ -111,10 +124,15 @@ def _percentile(values: list[float], p: int) -> float | None:
 
 
 @router.get("/events", summary="The user's most recent events")
-async def recent(session: SessionDep, principal: Reporter,
-                 limit: Annotated[int, Query(ge=1, le=500)] = 50) -> list[dict[str, Any]]:  # fmt: skip
-    query = (select(AnalyticsEvent).where(col(AnalyticsEvent.user_id) == principal.user_id)
-             .order_by(col(AnalyticsEvent.at).desc()).limit(limit))  # fmt: skip
+async def recent(
+    session: SessionDep, principal: Reporter, limit: Annotated[int, Query(ge=1, le=500)] = 50
+) -> list[dict[str, Any]]:
+    query = (
+        select(AnalyticsEvent)
+        .where(col(AnalyticsEvent.user_id) == principal.user_id)
+        .order_by(col(AnalyticsEvent.at).desc())
+        .limit(limit)
+    )
     return [e.model_dump(exclude={"user_id"}) for e in (await session.execute(query)).scalars()]
 
 

@@ -22,12 +22,13 @@ from cloud.auth.schemas import (
 )
 from cloud.common.auth import CurrentPrincipal, CurrentUser
 from cloud.common.db import SessionDep
-from cloud.common.errors import OAuthError, RateLimited, Unauthorized
+from cloud.common.errors import OAuthError, Unauthorized
+from cloud.common.ratelimit import enforce
 from cloud.common.tokens import Principal
 from cloud.tables import DeviceIdentity, User
+from common.wire import DEVICE_GRANT
 
 router = APIRouter(prefix="/v1/auth", tags=["auth"])
-DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 ALL_USER_SCOPES = frozenset(KNOWN_SCOPES)
 
 
@@ -36,9 +37,8 @@ async def _bootstrap_limit(request: Request, what: str) -> None:
     client = request.client.host if request.client else "unknown"
     settings = request.app.state.settings
     limit = max(10, settings.rate_limit_per_minute // 10)
-    allowed, retry = await request.app.state.store.hit(f"ip:{what}:{client}", limit, settings.rate_limit_window_s)
-    if not allowed:
-        raise RateLimited("too many attempts", headers={"Retry-After": str(max(1, round(retry + 0.5)))})
+    counted = request.app.state.limiter.hit(f"ip:{what}:{client}", limit, settings.rate_limit_window_s)
+    await enforce(counted, "too many attempts")
 
 
 @router.post("/register", status_code=status.HTTP_201_CREATED, summary="Create an account (no token needed)")

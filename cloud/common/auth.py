@@ -10,8 +10,10 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.requests import HTTPConnection
 
 from cloud.common.apikeys import KEY_PREFIX, authenticate_key
-from cloud.common.errors import Forbidden, RateLimited, Unauthorized
-from cloud.common.tokens import Principal, read_access
+from cloud.common.errors import Forbidden, Unauthorized
+from cloud.common.ratelimit import enforce, forget
+from cloud.common.tokens import Principal
+from common.asgi import connection_token
 
 bearer = HTTPBearer(auto_error=False, description="An access token from /v1/auth/token, or an API key (ck_...)")
 
@@ -29,16 +31,16 @@ async def current_principal(
     if credentials.credentials.startswith(KEY_PREFIX):
         principal = await authenticate_key(state, credentials.credentials)
     else:
-        principal = read_access(state.signing_key, credentials.credentials)
-    await state.authz.check(principal)
+        principal = state.access_tokens.read(credentials.credentials)
+    limit, window_s = state.settings.rate_limit_per_minute, state.settings.rate_limit_window_s
+    counted = state.limiter.hit(principal.key, limit, window_s)  # to Redis with the authorization lookup
+    try:
+        await state.authz.check(principal)
+    except BaseException:
+        forget(counted)  # it was counted: a revoked device's or a deleted account's budget is spent on nothing
+        raise
     request.state.principal = principal  # for error handlers: a write refused because the account went
-    settings = state.settings
-    allowed, retry_s = await state.store.hit(
-        principal.key, settings.rate_limit_per_minute, settings.rate_limit_window_s
-    )
-    if not allowed:
-        hint = f"at most {settings.rate_limit_per_minute} per {settings.rate_limit_window_s:g} s"
-        raise RateLimited("too many requests", headers={"Retry-After": str(max(1, round(retry_s + 0.5)))}, hint=hint)
+    await enforce(counted, "too many requests", f"at most {limit} per {window_s:g} s")
     return principal
 
 
@@ -73,11 +75,10 @@ async def connection_principal(conn: HTTPConnection, scope: str) -> Principal:
     """For WebSockets: a bearer header, or `?access_token=` because browsers can't set headers there.
     Users hold every scope; a device needs `scope`. Revoked devices and deleted accounts are refused."""
     state = conn.app.state
-    header = conn.headers.get("authorization", "")
-    token = header[7:] if header.lower().startswith("bearer ") else conn.query_params.get("access_token", "")
+    token = connection_token(conn.headers, conn.query_params)
     if not token:
         raise Unauthorized("this route needs a bearer token", code="TOKEN_MISSING")
-    principal = read_access(state.signing_key, token)
+    principal = state.access_tokens.read(token)
     await state.authz.check(principal)
     if principal.device_id and scope not in principal.scopes:
         raise Forbidden(f"this token lacks the '{scope}' scope", code="SCOPE_MISSING")

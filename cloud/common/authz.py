@@ -3,9 +3,11 @@
 The database is the truth: a revoked device has `revoked_at`, a deleted account has no row. The
 store (Redis, or in-process) caches its answers: "revoked" and "gone" for as long as any access
 token lives, "ok" for a few seconds. Nothing here relies on the store having kept anything: when it
-may have lost its keys (a marker key is missing, or it opened a new connection, as after a
-restart) or cannot be reached, the answer comes from the database, and the cache is rebuilt in the
-background from the devices revoked within one access-token lifetime. Revocations and deletions
+may have lost its keys (a marker key is missing, or the store reconnected to a restarted Redis) or
+cannot be reached, the answer comes from the database, and the cache is rebuilt in the background
+from the devices revoked within one access-token lifetime. Requests that miss the cache for the
+same principal at once share one database lookup (its answer is at most that lookup's few
+milliseconds old; a revocation published meanwhile is read from the cache by later requests). Revocations and deletions
 are also kept in-process: they are final, so that copy is never stale.
 """
 
@@ -48,6 +50,7 @@ class Authz:
         self._final: OrderedDict[str, str] = OrderedDict()
         self._built_generation: int | None = None  # the store's generation our last rebuild covered
         self._rebuild: asyncio.Task[None] | None = None
+        self._asking: dict[tuple[str, ...], asyncio.Task[list[str | None]]] = {}  # one database lookup at a time
 
     async def check(self, principal: Principal) -> None:
         """Raises 401 ACCOUNT_GONE or TOKEN_REVOKED; returns if the token may act."""
@@ -55,7 +58,7 @@ class Authz:
         for key in keys:  # the account first: a deleted account's devices say ACCOUNT_GONE
             if final := self._final.get(key):
                 raise _refusal(final)
-        verdicts = await self._cached(keys) or await self._from_database(principal, keys)
+        verdicts = await self._cached(keys) or await self._ask_database(principal, keys)
         for key, verdict in zip(keys, verdicts, strict=True):
             if verdict != OK:
                 self._remember(key, verdict or REVOKED)
@@ -99,6 +102,22 @@ class Authz:
             self._start_rebuild()
             return None
         return values if all(values) else None
+
+    async def _ask_database(self, principal: Principal, keys: list[str]) -> list[str | None]:
+        """The requests that miss the cache together (as every request of a busy token does when its
+        "ok" expires) share one lookup of their principal, started by the first of them."""
+        asked = tuple(keys)  # the user, and the device if any: all the lookup depends on
+        task = self._asking.get(asked)
+        if task is None:
+            task = asyncio.ensure_future(self._from_database(principal, keys))
+            self._asking[asked] = task
+            task.add_done_callback(lambda done: self._asked(asked, done))
+        return list(await asyncio.shield(task))  # a waiter that leaves does not cancel it for the others
+
+    def _asked(self, asked: tuple[str, ...], done: asyncio.Task[list[str | None]]) -> None:
+        self._asking.pop(asked, None)
+        if not done.cancelled():
+            done.exception()  # retrieved here too: every waiter may have left before it failed
 
     async def _from_database(self, principal: Principal, keys: list[str]) -> list[str | None]:
         async with self.sessions() as s:

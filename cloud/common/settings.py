@@ -11,9 +11,11 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from common import paths
+
 
 def _data_dir() -> Path:
-    return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local/share") / "companion" / "cloud"
+    return paths.data_dir() / "cloud"
 
 
 class CloudSettings(BaseSettings):

@@ -1,39 +1,20 @@
-"""Cache, rate limits and revocation lists: Redis in production, in-process as the embedded
-default, behind one interface so every service is written once."""
+"""Cache and revocation lists: Redis in production, in-process as the embedded default, behind one
+interface so every service is written once. (The rate limiter, cloud/common/ratelimit.py, keeps its
+windows in the same Redis.)"""
 
 from __future__ import annotations
 
-import asyncio
 import time
-import uuid
-from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, TypeVar
 
+from cloud.common.batching import Batcher
 from cloud.common.errors import CacheUnavailable
 
 T = TypeVar("T")
 
-# Sliding window in one round trip: drop old hits, count, add this one if allowed.
-_SLIDING_WINDOW = """
-local key, now, window, limit, member = KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
-redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
-local count = redis.call('ZCARD', key)
-if count < limit then
-  redis.call('ZADD', key, now, member)
-  redis.call('PEXPIRE', key, math.ceil(window * 1000))
-  return {1, 0}
-end
-local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
-return {0, tostring(tonumber(oldest[2]) + window - now)}
-"""
-
 
 class Store(Protocol):
-    async def hit(self, key: str, limit: int, window_s: float) -> tuple[bool, float]:
-        """(allowed, seconds until a slot frees) for one request against a sliding window."""
-        ...
-
     async def set(self, key: str, value: str, ttl_s: float | None = None) -> None: ...
 
     async def add(self, key: str, value: str, ttl_s: float) -> bool:
@@ -46,8 +27,8 @@ class Store(Protocol):
 
     @property
     def generation(self) -> int:
-        """How many connections the store has opened: a change means it may have restarted (and lost
-        what it held) since the caller last looked."""
+        """Changes when the store may have restarted (and lost what it held) since the caller last
+        looked."""
         ...
 
     async def ping(self) -> bool: ...
@@ -57,20 +38,7 @@ class Store(Protocol):
 
 class MemoryStore:
     def __init__(self) -> None:
-        self._hits: dict[str, deque[float]] = defaultdict(deque)
         self._values: dict[str, tuple[str, float | None]] = {}
-        self._lock = asyncio.Lock()
-
-    async def hit(self, key: str, limit: int, window_s: float) -> tuple[bool, float]:
-        now = time.monotonic()
-        async with self._lock:
-            hits = self._hits[key]
-            while hits and hits[0] <= now - window_s:
-                hits.popleft()
-            if len(hits) < limit:
-                hits.append(now)
-                return True, 0.0
-            return False, hits[0] + window_s - now
 
     async def set(self, key: str, value: str, ttl_s: float | None = None) -> None:
         self._values[key] = (value, time.monotonic() + ttl_s if ttl_s else None)
@@ -103,14 +71,18 @@ class MemoryStore:
 
 class RedisStore:
     """Redis errors leave as CacheUnavailable (503 with a code). A pooled connection that died with a
-    Redis restart is replaced and the command retried, and every new connection is counted."""
+    Redis restart is replaced and the command retried. Each new connection asks which server it
+    reached (`run_id`, new at every start of Redis), and the generation counts the changes: a
+    restart is noticed by the first connection made after it, while a pool that merely grows under
+    load is not taken for one. The `get_many` calls of one turn of the event loop (every request's
+    authorization check) go to Redis as one MGET."""
 
     def __init__(self, url: str, on_error: Callable[[], None] | None = None) -> None:
         import redis.asyncio as redis
         from redis.asyncio.retry import Retry
         from redis.backoff import ExponentialBackoff
 
-        self._connects = 0
+        self._generation, self._run_id = 0, ""
         self._on_error = on_error
         self.redis = redis.from_url(
             url,
@@ -121,17 +93,27 @@ class RedisStore:
             retry_on_error=[redis.ConnectionError, redis.TimeoutError],
             redis_connect_func=self._connected,
         )
-        self._script = self.redis.register_script(_SLIDING_WINDOW)
+        self._lookups: Batcher[tuple[str, ...], list[str | None]] = Batcher(self._mget)
 
     async def _connected(self, conn: Any) -> None:
+        from redis.exceptions import ResponseError
+
         await conn.on_connect()
-        self._connects += 1
+        await conn.send_command("INFO", "server")
+        try:
+            info = str(await conn.read_response())
+        except ResponseError:  # INFO renamed away, as some hosted Redis do
+            info = ""
+        run_id = next((line[7:].strip() for line in info.splitlines() if line.startswith("run_id:")), "")
+        if run_id != self._run_id or not run_id:  # no run_id to tell by: count every connection
+            self._run_id = run_id
+            self._generation += 1
 
     @property
     def generation(self) -> int:
-        return self._connects
+        return self._generation
 
-    async def _call(self, make: Callable[[], Awaitable[T]]) -> T:
+    async def call(self, make: Callable[[], Awaitable[T]]) -> T:
         import redis.asyncio as redis
 
         try:
@@ -141,24 +123,24 @@ class RedisStore:
                 self._on_error()
             raise CacheUnavailable() from err
 
-    async def hit(self, key: str, limit: int, window_s: float) -> tuple[bool, float]:
-        args: list[str | float] = [time.time(), window_s, limit, uuid.uuid4().hex]
-        allowed, retry = await self._call(lambda: self._script(keys=[f"rl:{key}"], args=args))
-        return bool(int(allowed)), float(retry)
-
     async def set(self, key: str, value: str, ttl_s: float | None = None) -> None:
-        await self._call(lambda: self.redis.set(key, value, px=int(ttl_s * 1000) if ttl_s else None))
+        await self.call(lambda: self.redis.set(key, value, px=int(ttl_s * 1000) if ttl_s else None))
 
     async def add(self, key: str, value: str, ttl_s: float) -> bool:
-        return bool(await self._call(lambda: self.redis.set(key, value, px=int(ttl_s * 1000), nx=True)))
+        return bool(await self.call(lambda: self.redis.set(key, value, px=int(ttl_s * 1000), nx=True)))
 
     async def get(self, key: str) -> str | None:
-        value = await self._call(lambda: self.redis.get(key))
+        value = await self.call(lambda: self.redis.get(key))
         return None if value is None else str(value)
 
     async def get_many(self, *keys: str) -> list[str | None]:
-        values = await self._call(lambda: self.redis.mget(list(keys)))
-        return [None if v is None else str(v) for v in values]
+        return await self._lookups(keys)
+
+    async def _mget(self, lookups: list[tuple[str, ...]]) -> list[list[str | None]]:
+        keys = list(dict.fromkeys(k for lookup in lookups for k in lookup))  # each key once
+        values = await self.call(lambda: self.redis.mget(keys))
+        found = {k: None if v is None else str(v) for k, v in zip(keys, values, strict=True)}
+        return [[found[k] for k in lookup] for lookup in lookups]
 
     async def ping(self) -> bool:
         try:

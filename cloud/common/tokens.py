@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import jwt
@@ -44,15 +45,53 @@ def issue_access(key: str, principal: Principal, ttl_s: int) -> str:
 
 
 def read_access(key: str, token: str) -> Principal:
+    return _verify(key, token)[0]
+
+
+def _verify(key: str, token: str) -> tuple[Principal, float]:
+    """The token's principal and expiry (epoch seconds), or 401 TOKEN_EXPIRED / TOKEN_INVALID."""
     try:
         claims = jwt.decode(token, key, algorithms=[ALGORITHM], options={"require": ["sub", "exp", "iat"]})
     except jwt.ExpiredSignatureError as err:
-        raise Unauthorized(
-            "the access token has expired", code="TOKEN_EXPIRED", hint="get a new one with your refresh token"
-        ) from err
+        raise _expired() from err
     except jwt.PyJWTError as err:
         raise Unauthorized("the access token is not valid", code="TOKEN_INVALID") from err
-    return Principal(str(claims["sub"]), claims.get("dev"), frozenset(str(claims.get("scope", "")).split()))
+    principal = Principal(str(claims["sub"]), claims.get("dev"), frozenset(str(claims.get("scope", "")).split()))
+    return principal, float(claims["exp"])
+
+
+def _expired() -> Unauthorized:
+    return Unauthorized(
+        "the access token has expired", code="TOKEN_EXPIRED", hint="get a new one with your refresh token"
+    )
+
+
+class AccessTokens:
+    """Reads access tokens, keeping the ones whose signature it has checked until they expire.
+
+    Checking an HS256 signature (PyJWT parses, decodes and hashes) costs more than the rest of a
+    cheap request; a client sends the same token many times. A kept token is exactly as valid as it
+    was when checked, and its expiry is checked at every use, as PyJWT does (valid while now < exp).
+    Revocation is not a property of the token: the authorization check (`cloud/common/authz.py`)
+    runs on every request either way. Only tokens that passed are kept, at most `kept` of them
+    (the oldest dropped first)."""
+
+    def __init__(self, key: str, kept: int = 10_000, clock: Callable[[], float] = time.time) -> None:
+        self._key, self._kept, self._clock = key, kept, clock
+        self._checked: dict[str, tuple[Principal, float]] = {}
+
+    def read(self, token: str) -> Principal:
+        checked = self._checked.get(token)
+        if checked is not None:
+            if self._clock() < checked[1]:
+                return checked[0]
+            del self._checked[token]
+            raise _expired()
+        principal, expires = _verify(self._key, token)
+        if len(self._checked) >= self._kept:
+            del self._checked[next(iter(self._checked))]
+        self._checked[token] = (principal, expires)
+        return principal
 
 
 def new_secret(nbytes: int = 32) -> str:

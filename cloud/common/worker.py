@@ -46,8 +46,13 @@ class ModelWorker(Generic[M]):
         """fn(model) on the model's thread. Model and engine failures leave as API errors with
         their codes: a missing or corrupt model is 503, a stuck one 504."""
         if self._pending >= self.max_pending:
-            raise ApiError(f"the {self.name} model is busy", code="MODEL_BUSY", status=503,
-                           headers={"Retry-After": "1"}, hint="retry shortly")  # fmt: skip
+            raise ApiError(
+                f"the {self.name} model is busy",
+                code="MODEL_BUSY",
+                status=503,
+                headers={"Retry-After": "1"},
+                hint="retry shortly",
+            )
         self._pending += 1
         try:
             return await asyncio.get_running_loop().run_in_executor(self._executor, self._call, fn)

@@ -1,19 +1,18 @@
 """escalation: the endpoint a hub calls when a turn needs more than it can do locally.
 
-Request and response are pydantic models (below) and appear in the OpenAPI schema; docs/ESCALATION.md
-describes them for the hub's brain.
+Request, reply and stream events are the wire models in `common.escalation` (the hub parses replies
+with the same ones); they appear in the OpenAPI schema, and docs/ESCALATION.md describes them.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import AsyncIterator
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from cloud.chat import start_gateway, stop_gateway
 from cloud.chat.gateway import Gateway
@@ -24,53 +23,11 @@ from cloud.common.errors import ApiError
 from cloud.common.service import Service
 from cloud.common.tokens import Principal
 from cloud.tables import Profile
+from common.escalation import EscalationReply, EscalationRequest, ReplyDelta, StreamDone, StreamError
 
 router = APIRouter(prefix="/v1", tags=["escalation"])
 log = logging.getLogger("cloud.escalation")
 Escalator = Annotated[Principal, Depends(require("escalate"))]
-
-
-class Turn(BaseModel):
-    role: Literal["user", "assistant"]
-    text: str = Field(max_length=4000)
-
-
-class DeviceContext(BaseModel):
-    name: str = Field(max_length=100)
-    kind: str = Field(max_length=32)
-    area: str | None = Field(None, max_length=100)
-    state: dict[str, Any] = Field(default_factory=dict)
-
-
-class HubContext(BaseModel):
-    """What the hub knows that the cloud may not: where, when, and what is around."""
-
-    local_time: str | None = Field(None, max_length=64, description="ISO 8601 with offset")
-    room: str | None = Field(None, max_length=100)
-    language: str | None = Field(None, max_length=16)
-    devices: list[DeviceContext] = Field(default_factory=list, max_length=200)
-
-
-class EscalationRequest(BaseModel):
-    hub_id: str = Field(min_length=1, max_length=128)
-    conversation: list[Turn] = Field(min_length=1, max_length=50, description="oldest first; the last is the user's")
-    context: HubContext = Field(default_factory=HubContext)
-    stream: bool = True
-    max_tokens: int = Field(200, ge=1, le=1024)
-
-
-class Action(BaseModel):
-    """Something for the hub to do. The hub validates every action against its registry first."""
-
-    type: Literal["device.set", "timer.start", "say"]
-    target: str | None = None
-    values: dict[str, Any] = Field(default_factory=dict)
-
-
-class EscalationReply(BaseModel):
-    reply: str
-    actions: list[Action] = Field(default_factory=list)
-    usage: dict[str, int] = Field(default_factory=dict)
 
 
 def _system_prompt(body: EscalationRequest, profile: Profile | None, notes: str = "") -> str:
@@ -89,8 +46,12 @@ def _system_prompt(body: EscalationRequest, profile: Profile | None, notes: str 
     return " ".join(parts)
 
 
-@router.post("/escalate", summary="Answer a turn the hub escalated; streams events (SSE) or returns JSON",
-             response_model=EscalationReply, responses={200: {"content": {"text/event-stream": {}}}})  # fmt: skip
+@router.post(
+    "/escalate",
+    summary="Answer a turn the hub escalated; streams events (SSE) or returns JSON",
+    response_model=EscalationReply,
+    responses={200: {"content": {"text/event-stream": {}}}},
+)
 async def escalate(body: EscalationRequest, request: Request, session: SessionDep, principal: Escalator) -> Any:
     if body.conversation[-1].role != "user":
         raise ApiError("the last turn must be the user's", code="INVALID_REQUEST", status=422)
@@ -128,8 +89,8 @@ async def _notes(request: Request, user_id: str, question: str) -> str:
 
 
 async def _events(first: Any, pieces: AsyncIterator[Any]) -> AsyncIterator[bytes]:
-    def event(data: dict[str, Any]) -> bytes:
-        return b"data: " + json.dumps(data, separators=(",", ":")).encode() + b"\n\n"
+    def event(data: BaseModel) -> bytes:
+        return b"data: " + data.model_dump_json().encode() + b"\n\n"
 
     text: list[str] = []
     usage: dict[str, int] = {}
@@ -138,13 +99,13 @@ async def _events(first: Any, pieces: AsyncIterator[Any]) -> AsyncIterator[bytes
         while chunk is not None:
             if chunk.text:
                 text.append(chunk.text)
-                yield event({"type": "reply.delta", "text": chunk.text})
+                yield event(ReplyDelta(text=chunk.text))
             usage = chunk.usage or usage
             chunk = await anext(pieces, None)
     except ApiError as err:
-        yield event({"type": "error", "code": err.code, "message": err.message})
+        yield event(StreamError(code=err.code, message=err.message))
         return
-    yield event({"type": "done", **EscalationReply(reply="".join(text).strip(), usage=usage).model_dump()})
+    yield event(StreamDone(reply="".join(text).strip(), usage=usage))
 
 
 service = Service("escalation", router, start_gateway, stop_gateway)

@@ -63,5 +63,10 @@ async def _answer(ws: WebSocket) -> None:
         if kind == "ping":
             await ws.send_json({"type": "pong", "t": parsed.get("t")})
         else:
-            await ws.send_json({"type": "error", "code": "NOTIFY_BAD_MESSAGE",
-                                "message": 'only {"type": "ping"} is read on this socket'})  # fmt: skip
+            await ws.send_json(
+                {
+                    "type": "error",
+                    "code": "NOTIFY_BAD_MESSAGE",
+                    "message": 'only {"type": "ping"} is read on this socket',
+                }
+            )

@@ -44,16 +44,27 @@ async def _channel(session: SessionDep, user_id: str, channel_id: str) -> Notifi
     return channel
 
 
-@router.post("/channels", status_code=201, response_model=ChannelWithSecret,
-             summary="Add a webhook; its signing secret is shown only in this answer")  # fmt: skip
-async def create_channel(body: ChannelCreate, session: SessionDep, user: CurrentUser,
-                         request: Request) -> ChannelPublic:  # fmt: skip
+@router.post(
+    "/channels",
+    status_code=201,
+    response_model=ChannelWithSecret,
+    summary="Add a webhook; its signing secret is shown only in this answer",
+)
+async def create_channel(
+    body: ChannelCreate, session: SessionDep, user: CurrentUser, request: Request
+) -> ChannelPublic:
     await check_webhook_url(body.url, allow_private=request.app.state.settings.notify_private_webhooks)
     owned = await session.exec(select(NotificationChannel.id).where(col(NotificationChannel.user_id) == user.user_id))
     if len(owned.all()) >= MAX_CHANNELS:
         raise ApiError(f"at most {MAX_CHANNELS} channels", code="NOTIFY_TOO_MANY_CHANNELS", status=409)
-    channel = NotificationChannel(user_id=user.user_id, kind=body.kind, name=body.name, url=body.url,
-                                  secret=secrets.token_urlsafe(32), topics=" ".join(body.topics))  # fmt: skip
+    channel = NotificationChannel(
+        user_id=user.user_id,
+        kind=body.kind,
+        name=body.name,
+        url=body.url,
+        secret=secrets.token_urlsafe(32),
+        topics=" ".join(body.topics),
+    )
     session.add(channel)
     await session.commit()
     return _public(channel, ChannelWithSecret)
@@ -61,8 +72,11 @@ async def create_channel(body: ChannelCreate, session: SessionDep, user: Current
 
 @router.get("/channels", response_model=list[ChannelPublic], summary="The user's channels")
 async def list_channels(session: SessionDep, user: CurrentUser) -> list[ChannelPublic]:
-    rows = await session.exec(select(NotificationChannel).where(col(NotificationChannel.user_id) == user.user_id)
-                              .order_by(col(NotificationChannel.created_at)))  # fmt: skip
+    rows = await session.exec(
+        select(NotificationChannel)
+        .where(col(NotificationChannel.user_id) == user.user_id)
+        .order_by(col(NotificationChannel.created_at))
+    )
     return [_public(c) for c in rows]
 
 
@@ -98,19 +112,27 @@ async def delete_channel(channel_id: str, session: SessionDep, user: CurrentUser
     return Response(status_code=204)
 
 
-@router.post("", status_code=202, response_model=Sent,
-             summary="Notify the user: push to connected apps and hubs, queue signed webhooks")  # fmt: skip
+@router.post(
+    "",
+    status_code=202,
+    response_model=Sent,
+    summary="Notify the user: push to connected apps and hubs, queue signed webhooks",
+)
 async def send(body: NotificationCreate, session: SessionDep, principal: Notifier, request: Request) -> Sent:
     notification = Notification(user_id=principal.user_id, source=principal.device_id, **body.model_dump())
     session.add(notification)
     await session.flush()
-    channels = await session.exec(select(NotificationChannel).where(
-        col(NotificationChannel.user_id) == principal.user_id, col(NotificationChannel.enabled).is_(True)))  # fmt: skip
+    channels = await session.exec(
+        select(NotificationChannel).where(
+            col(NotificationChannel.user_id) == principal.user_id, col(NotificationChannel.enabled).is_(True)
+        )
+    )
     queued = 0
     for channel in channels:
         if not channel.topics or body.topic in channel.topics.split():
-            session.add(WebhookDelivery(notification_id=notification.id, channel_id=channel.id,
-                                        user_id=principal.user_id))  # fmt: skip
+            session.add(
+                WebhookDelivery(notification_id=notification.id, channel_id=channel.id, user_id=principal.user_id)
+            )
             queued += 1
     await session.commit()
     public = NotificationPublic.model_validate(notification.model_dump())
@@ -122,18 +144,29 @@ async def send(body: NotificationCreate, session: SessionDep, principal: Notifie
 
 
 @router.get("/notifications", response_model=list[NotificationPublic], summary="The inbox, newest first")
-async def inbox(session: SessionDep, principal: Notifier,
-                limit: Annotated[int, Query(ge=1, le=200)] = 50) -> list[NotificationPublic]:  # fmt: skip
-    rows = await session.exec(select(Notification).where(col(Notification.user_id) == principal.user_id)
-                              .order_by(col(Notification.created_at).desc()).limit(limit))  # fmt: skip
+async def inbox(
+    session: SessionDep, principal: Notifier, limit: Annotated[int, Query(ge=1, le=200)] = 50
+) -> list[NotificationPublic]:
+    rows = await session.exec(
+        select(Notification)
+        .where(col(Notification.user_id) == principal.user_id)
+        .order_by(col(Notification.created_at).desc())
+        .limit(limit)
+    )
     return [NotificationPublic.model_validate(n.model_dump()) for n in rows]
 
 
-@router.get("/deliveries", response_model=list[DeliveryPublic],
-            summary="Webhook deliveries; status=dead is the dead-letter list")  # fmt: skip
-async def deliveries(session: SessionDep, user: CurrentUser,
-                     status: Literal["pending", "delivered", "dead"] | None = None,
-                     limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[DeliveryPublic]:  # fmt: skip
+@router.get(
+    "/deliveries",
+    response_model=list[DeliveryPublic],
+    summary="Webhook deliveries; status=dead is the dead-letter list",
+)
+async def deliveries(
+    session: SessionDep,
+    user: CurrentUser,
+    status: Literal["pending", "delivered", "dead"] | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[DeliveryPublic]:
     query = select(WebhookDelivery).where(col(WebhookDelivery.user_id) == user.user_id)
     if status:
         query = query.where(col(WebhookDelivery.status) == status)
@@ -141,15 +174,19 @@ async def deliveries(session: SessionDep, user: CurrentUser,
     return [DeliveryPublic.model_validate(d.model_dump()) for d in rows]
 
 
-@router.post("/deliveries/{delivery_id}/retry", response_model=DeliveryPublic,
-             summary="Send a dead-lettered delivery again, with a fresh set of attempts")  # fmt: skip
+@router.post(
+    "/deliveries/{delivery_id}/retry",
+    response_model=DeliveryPublic,
+    summary="Send a dead-lettered delivery again, with a fresh set of attempts",
+)
 async def retry(delivery_id: str, session: SessionDep, user: CurrentUser, request: Request) -> DeliveryPublic:
     delivery = await session.get(WebhookDelivery, delivery_id)
     if delivery is None or delivery.user_id != user.user_id:
         raise NotFound("no such delivery", code="NOTIFY_UNKNOWN_DELIVERY")
     if delivery.status != "dead":
-        raise ApiError(f"only dead deliveries are retried; this one is {delivery.status}",
-                       code="NOTIFY_NOT_DEAD", status=409)  # fmt: skip
+        raise ApiError(
+            f"only dead deliveries are retried; this one is {delivery.status}", code="NOTIFY_NOT_DEAD", status=409
+        )
     from cloud.tables import now
 
     delivery.status, delivery.attempts, delivery.next_at = "pending", 0, now()

@@ -24,8 +24,9 @@ def _check_topics(topics: list[str] | None) -> list[str] | None:
 
 class ChannelBase(BaseModel):
     name: str = Field("", max_length=100)
-    topics: list[str] = Field(default_factory=list, max_length=32,
-                              description="only these topics; empty takes every topic")  # fmt: skip
+    topics: list[str] = Field(
+        default_factory=list, max_length=32, description="only these topics; empty takes every topic"
+    )
 
     _topics = field_validator("topics")(_check_topics)
 

@@ -19,8 +19,9 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
     return f"v1={digest}"
 
 
-def verify(secret: str, timestamp: str, body: bytes, signature: str, *, tolerance_s: float = 300,
-           now: float | None = None) -> bool:  # fmt: skip
+def verify(
+    secret: str, timestamp: str, body: bytes, signature: str, *, tolerance_s: float = 300, now: float | None = None
+) -> bool:
     """What a receiver runs: the right key, the same bytes, and a fresh timestamp."""
     try:
         sent = int(timestamp)
@@ -33,6 +34,10 @@ def verify(secret: str, timestamp: str, body: bytes, signature: str, *, toleranc
 
 def signed_headers(secret: str, delivery_id: str, body: bytes, *, now: float | None = None) -> dict[str, str]:
     timestamp = int(time.time() if now is None else now)
-    return {"Content-Type": "application/json", "User-Agent": "Companion-Webhooks/1",
-            DELIVERY_HEADER: delivery_id, TIMESTAMP_HEADER: str(timestamp),
-            SIGNATURE_HEADER: sign(secret, timestamp, body)}  # fmt: skip
+    return {
+        "Content-Type": "application/json",
+        "User-Agent": "Companion-Webhooks/1",
+        DELIVERY_HEADER: delivery_id,
+        TIMESTAMP_HEADER: str(timestamp),
+        SIGNATURE_HEADER: sign(secret, timestamp, body),
+    }

@@ -71,5 +71,6 @@ async def check_webhook_url(url: str, *, allow_private: bool) -> None:
         raise ApiError(f"{host} does not resolve", code="NOTIFY_UNRESOLVABLE", status=422) from err
     if any(is_internal(str(info[4][0])) for info in infos):
         hint = "set COMPANION_CLOUD_NOTIFY_PRIVATE_WEBHOOKS=true for a LAN receiver"
-        raise ApiError(f"{host} is a loopback, private or link-local address", code="NOTIFY_PRIVATE_URL",
-                       status=422, hint=hint)  # fmt: skip
+        raise ApiError(
+            f"{host} is a loopback, private or link-local address", code="NOTIFY_PRIVATE_URL", status=422, hint=hint
+        )

@@ -41,10 +41,19 @@ class Job:
 
 
 def payload(notification: Notification, delivery_id: str) -> bytes:
-    return json.dumps({"id": notification.id, "delivery": delivery_id, "topic": notification.topic,
-                       "title": notification.title, "body": notification.body, "data": notification.data,
-                       "source": notification.source, "created_at": notification.created_at.isoformat()},
-                      separators=(",", ":")).encode()  # fmt: skip
+    return json.dumps(
+        {
+            "id": notification.id,
+            "delivery": delivery_id,
+            "topic": notification.topic,
+            "title": notification.title,
+            "body": notification.body,
+            "data": notification.data,
+            "source": notification.source,
+            "created_at": notification.created_at.isoformat(),
+        },
+        separators=(",", ":"),
+    ).encode()
 
 
 def backoff_s(settings: CloudSettings, attempts: int) -> float:
@@ -90,19 +99,23 @@ class WebhookWorker:
         now = datetime.now(UTC)
         lease = timedelta(seconds=self.settings.notify_webhook_timeout_s + 30)
         async with self.sessions() as s:
-            due = (select(WebhookDelivery, NotificationChannel, Notification)
-                   .join(NotificationChannel, col(NotificationChannel.id) == WebhookDelivery.channel_id)
-                   .join(Notification, col(Notification.id) == WebhookDelivery.notification_id)
-                   .where(col(WebhookDelivery.status) == "pending", col(WebhookDelivery.next_at) <= now)
-                   .order_by(col(WebhookDelivery.next_at)).limit(BATCH)
-                   .with_for_update(skip_locked=True, of=WebhookDelivery))  # fmt: skip
+            due = (
+                select(WebhookDelivery, NotificationChannel, Notification)
+                .join(NotificationChannel, col(NotificationChannel.id) == WebhookDelivery.channel_id)
+                .join(Notification, col(Notification.id) == WebhookDelivery.notification_id)
+                .where(col(WebhookDelivery.status) == "pending", col(WebhookDelivery.next_at) <= now)
+                .order_by(col(WebhookDelivery.next_at))
+                .limit(BATCH)
+                .with_for_update(skip_locked=True, of=WebhookDelivery)
+            )
             rows = (await s.execute(due)).all()
             jobs = []
             for delivery, channel, notification in rows:
                 delivery.next_at = now + lease
                 s.add(delivery)
-                jobs.append(Job(delivery.id, delivery.attempts, channel.url, channel.secret,
-                                payload(notification, delivery.id)))  # fmt: skip
+                jobs.append(
+                    Job(delivery.id, delivery.attempts, channel.url, channel.secret, payload(notification, delivery.id))
+                )
             await s.commit()
         return jobs
 
@@ -133,8 +146,9 @@ class WebhookWorker:
                 delivery.status, delivery.delivered_at = "delivered", now
             elif delivery.attempts >= self.settings.notify_webhook_attempts:
                 delivery.status = "dead"
-                log.warning("notify.dead_letter", extra={"delivery": delivery.id, "attempts": delivery.attempts,
-                                                         "error": error})  # fmt: skip
+                log.warning(
+                    "notify.dead_letter", extra={"delivery": delivery.id, "attempts": delivery.attempts, "error": error}
+                )
             else:
                 delivery.next_at = now + timedelta(seconds=backoff_s(self.settings, delivery.attempts))
             s.add(delivery)

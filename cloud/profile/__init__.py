@@ -50,16 +50,11 @@ class ClientPublic(SQLModel):
 
 
 def _check_timezone(tz: str | None) -> None:
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
     from cloud.common.errors import ApiError
+    from common.wire import is_timezone
 
-    if tz is None:
-        return
-    try:
-        ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError) as err:
-        raise ApiError(f"unknown timezone {tz!r}", code="INVALID_TIMEZONE", status=422) from err
+    if tz is not None and not is_timezone(tz):
+        raise ApiError(f"unknown timezone {tz!r}", code="INVALID_TIMEZONE", status=422)
 
 
 @router.get("", summary="The user's profile")
@@ -84,8 +79,10 @@ async def update_profile(body: ProfileUpdate, session: SessionDep, principal: Wr
 @router.get("/clients", summary="The user's hubs and apps")
 async def clients(session: SessionDep, principal: Reader) -> list[ClientPublic]:
     rows = (await session.exec(select(DeviceIdentity).where(DeviceIdentity.user_id == principal.user_id))).all()
-    return [ClientPublic(id=r.id, kind=r.kind, name=r.name, created_at=r.created_at, active=r.revoked_at is None)
-            for r in rows]  # fmt: skip
+    return [
+        ClientPublic(id=r.id, kind=r.kind, name=r.name, created_at=r.created_at, active=r.revoked_at is None)
+        for r in rows
+    ]
 
 
 service = Service("profile", router)

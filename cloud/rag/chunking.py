@@ -31,8 +31,11 @@ def extract(data: bytes, content_type: str) -> list[tuple[str, int | None]]:
             return [(data.decode("utf-8"), None)]
         except UnicodeDecodeError as err:
             raise ApiError("the text is not UTF-8", code="RAG_BAD_TEXT", status=422) from err
-    raise ApiError(f"documents are text/plain, text/markdown or application/pdf, not {kind or 'unknown'}",
-                   code="RAG_UNSUPPORTED_TYPE", status=415)  # fmt: skip
+    raise ApiError(
+        f"documents are text/plain, text/markdown or application/pdf, not {kind or 'unknown'}",
+        code="RAG_UNSUPPORTED_TYPE",
+        status=415,
+    )
 
 
 def _pdf(data: bytes) -> list[tuple[str, int | None]]:

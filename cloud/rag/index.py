@@ -31,20 +31,31 @@ class RagIndex:
         self._lock = asyncio.Lock()  # one embedding at a time: the model's threads are the box's cores
 
     def _collection(self, user_id: str) -> Any:
-        return self.client.get_or_create_collection(f"u_{user_id}", embedding_function=None,
-                                                    metadata={"hnsw:space": "cosine"})  # fmt: skip
+        return self.client.get_or_create_collection(
+            f"u_{user_id}", embedding_function=None, metadata={"hnsw:space": "cosine"}
+        )
 
     async def add(self, user_id: str, doc_id: str, title: str, chunks: list[Chunk], source: str) -> int:
         if not chunks:
             return 0
         async with self._lock:
             vectors = await asyncio.to_thread(self.embedder.embed, [c.text for c in chunks])
-        metas = [{"doc_id": doc_id, "title": title, "source": source, "chunk": i, "page": c.page or 0,
-                  "heading": c.heading or ""} for i, c in enumerate(chunks)]  # fmt: skip
+        metas = [
+            {
+                "doc_id": doc_id,
+                "title": title,
+                "source": source,
+                "chunk": i,
+                "page": c.page or 0,
+                "heading": c.heading or "",
+            }
+            for i, c in enumerate(chunks)
+        ]
         ids = [f"{doc_id}:{i}" for i in range(len(chunks))]
         collection = self._collection(user_id)
-        await asyncio.to_thread(collection.upsert, ids=ids, embeddings=vectors.tolist(),
-                                documents=[c.text for c in chunks], metadatas=metas)  # fmt: skip
+        await asyncio.to_thread(
+            collection.upsert, ids=ids, embeddings=vectors.tolist(), documents=[c.text for c in chunks], metadatas=metas
+        )
         return len(chunks)
 
     async def delete(self, user_id: str, doc_id: str) -> int:
@@ -59,8 +70,10 @@ class RagIndex:
         found = await asyncio.to_thread(collection.get, include=["metadatas"])
         docs: dict[str, dict[str, Any]] = {}
         for meta in found["metadatas"] or []:
-            doc = docs.setdefault(str(meta["doc_id"]), {"id": meta["doc_id"], "title": meta["title"],
-                                                        "source": meta["source"], "chunks": 0})  # fmt: skip
+            doc = docs.setdefault(
+                str(meta["doc_id"]),
+                {"id": meta["doc_id"], "title": meta["title"], "source": meta["source"], "chunks": 0},
+            )
             doc["chunks"] += 1
         return sorted(docs.values(), key=lambda d: str(d["title"]))
 
@@ -68,14 +81,27 @@ class RagIndex:
         async with self._lock:
             vector = await asyncio.to_thread(self.embedder.embed, [question])
         collection = self._collection(user_id)
-        found = await asyncio.to_thread(collection.query, query_embeddings=vector.tolist(), n_results=k,
-                                        include=["documents", "metadatas", "distances"])  # fmt: skip
+        found = await asyncio.to_thread(
+            collection.query,
+            query_embeddings=vector.tolist(),
+            n_results=k,
+            include=["documents", "metadatas", "distances"],
+        )
         out = []
-        for text, meta, distance in zip(found["documents"][0], found["metadatas"][0], found["distances"][0],
-                                        strict=True):  # fmt: skip
-            out.append({"text": text, "doc_id": meta["doc_id"], "title": meta["title"], "source": meta["source"],
-                        "page": meta["page"] or None, "heading": meta["heading"] or None,
-                        "score": round(1 - float(distance), 4)})  # fmt: skip
+        for text, meta, distance in zip(
+            found["documents"][0], found["metadatas"][0], found["distances"][0], strict=True
+        ):
+            out.append(
+                {
+                    "text": text,
+                    "doc_id": meta["doc_id"],
+                    "title": meta["title"],
+                    "source": meta["source"],
+                    "page": meta["page"] or None,
+                    "heading": meta["heading"] or None,
+                    "score": round(1 - float(distance), 4),
+                }
+            )
         return out
 
     async def index_memory(self, user_id: str, memory: dict[str, dict[str, Any]]) -> dict[str, int]:
@@ -92,10 +118,13 @@ class RagIndex:
             texts = [str(item.get("text", "")) for item in fresh.values()]
             async with self._lock:
                 vectors = await asyncio.to_thread(self.embedder.embed, texts)
-            metas = [{"doc_id": i, "title": "memory", "source": MEMORY_DOC, "chunk": 0, "page": 0,
-                      "heading": _version(item)} for i, item in fresh.items()]  # fmt: skip
-            await asyncio.to_thread(collection.upsert, ids=list(fresh), embeddings=vectors.tolist(),
-                                    documents=texts, metadatas=metas)  # fmt: skip
+            metas = [
+                {"doc_id": i, "title": "memory", "source": MEMORY_DOC, "chunk": 0, "page": 0, "heading": _version(item)}
+                for i, item in fresh.items()
+            ]
+            await asyncio.to_thread(
+                collection.upsert, ids=list(fresh), embeddings=vectors.tolist(), documents=texts, metadatas=metas
+            )
         return {"indexed": len(fresh), "removed": len(stale)}
 
 

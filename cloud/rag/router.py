@@ -65,8 +65,9 @@ async def add_document(
         raise ApiError("an empty document", code="RAG_EMPTY", status=422)
     chunks = chunk(extract(data, content_type), markdown="markdown" in content_type)
     if not chunks:
-        raise ApiError("no text found in the document", code="RAG_NO_TEXT", status=422,
-                       hint="a scanned PDF needs OCR first")  # fmt: skip
+        raise ApiError(
+            "no text found in the document", code="RAG_NO_TEXT", status=422, hint="a scanned PDF needs OCR first"
+        )
     doc_id = uuid.uuid4().hex
     count = await _index(request).add(principal.user_id, doc_id, title, chunks, source="document")
     return {"id": doc_id, "title": title, "chunks": count}
@@ -99,11 +100,17 @@ async def grounded_answer(request: Request, question: str, results: list[Citatio
 
     gateway = getattr(request.app.state, "gateway", None)
     if gateway is None:
-        raise ApiError("no LLM gateway in this process", code="RAG_NO_GATEWAY", status=503,
-                       hint="run the rag service together with chat or escalation")  # fmt: skip
+        raise ApiError(
+            "no LLM gateway in this process",
+            code="RAG_NO_GATEWAY",
+            status=503,
+            hint="run the rag service together with chat or escalation",
+        )
     notes = "\n".join(f"[{r.n}] {r.text}" for r in results) or "(no notes)"
-    system = ("Answer the question using only these notes, and cite them like [1]. If the notes do not "
-              f"answer it, say you do not know.\n\nNotes:\n{notes}")  # fmt: skip
+    system = (
+        "Answer the question using only these notes, and cite them like [1]. If the notes do not "
+        f"answer it, say you do not know.\n\nNotes:\n{notes}"
+    )
     messages = [Message(role="system", content=system), Message(role="user", content=question)]
     chat = ChatCompletionRequest(messages=messages, max_tokens=150, temperature=0.2)
     text, _, _ = await gateway.complete(chat)

@@ -68,8 +68,12 @@ class PostgresLog:
             snapshot = await session.get(SyncSnapshot, (user_id, doc))
             size = func.coalesce(func.sum(func.length(col(SyncUpdate.data))), 0)
             count, size = (await session.execute(select(func.count(), size).where(_mine(user_id, doc)))).one()
-        return {"snapshot_bytes": len(snapshot.data) if snapshot else 0, "updates": int(count),
-                "log_bytes": int(size), "compactions": snapshot.compactions if snapshot else 0}  # fmt: skip
+        return {
+            "snapshot_bytes": len(snapshot.data) if snapshot else 0,
+            "updates": int(count),
+            "log_bytes": int(size),
+            "compactions": snapshot.compactions if snapshot else 0,
+        }
 
 
 class CheckedLog:

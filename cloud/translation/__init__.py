@@ -71,18 +71,27 @@ async def translate(body: TranslateRequest, request: Request, _: Translator) -> 
     if detected:
         source, confidence = detect(body.text)
         if confidence < MIN_CONFIDENCE:
-            raise ApiError("the text's language is unclear", code="TRANSLATE_UNSURE_LANGUAGE", status=422,
-                           hint="say which language it is in with 'from'")  # fmt: skip
+            raise ApiError(
+                "the text's language is unclear",
+                code="TRANSLATE_UNSURE_LANGUAGE",
+                status=422,
+                hint="say which language it is in with 'from'",
+            )
     if source not in LANGUAGES or to not in LANGUAGES:
-        raise ApiError(f"{source} -> {to} is not a supported pair", code="TRANSLATE_UNSUPPORTED_PAIR", status=422,
-                       hint=f"languages: {', '.join(sorted(LANGUAGES))}")  # fmt: skip
+        raise ApiError(
+            f"{source} -> {to} is not a supported pair",
+            code="TRANSLATE_UNSUPPORTED_PAIR",
+            status=422,
+            hint=f"languages: {', '.join(sorted(LANGUAGES))}",
+        )
     if source == to:
         return Translation(text=body.text, source=source, to=to, detected=detected, confidence=confidence)
-    prompt = (f"Translate the user's text from {LANGUAGES[source]} to {LANGUAGES[to]}. Reply with the "
-              f"translation only.")  # fmt: skip
-    chat = ChatCompletionRequest(messages=[Message(role="system", content=prompt),
-                                           Message(role="user", content=body.text)],
-                                 max_tokens=min(512, 2 * len(body.text) // 3 + 32), temperature=0.0)  # fmt: skip
+    prompt = f"Translate the user's text from {LANGUAGES[source]} to {LANGUAGES[to]}. Reply with the translation only."
+    chat = ChatCompletionRequest(
+        messages=[Message(role="system", content=prompt), Message(role="user", content=body.text)],
+        max_tokens=min(512, 2 * len(body.text) // 3 + 32),
+        temperature=0.0,
+    )
     text, _, _ = await request.app.state.gateway.complete(chat)
     return Translation(text=str(text).strip(), source=source, to=to, detected=detected, confidence=confidence)
 

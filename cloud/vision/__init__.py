@@ -17,8 +17,9 @@ async def start(app: FastAPI) -> None:
     settings = app.state.settings
     registry = Registry()
     pending = settings.model_max_pending
-    app.state.vision_ocr = ModelWorker("ocr", lambda: Ocr(registry, threads=settings.vision_threads),
-                                       max_pending=pending)  # fmt: skip
+    app.state.vision_ocr = ModelWorker(
+        "ocr", lambda: Ocr(registry, threads=settings.vision_threads), max_pending=pending
+    )
     app.state.vision_faces = ModelWorker("faces", FaceDetector, max_pending=pending)
 
 

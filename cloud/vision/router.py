@@ -18,8 +18,12 @@ from cloud.common.worker import ModelWorker
 router = APIRouter(prefix="/v1/vision", tags=["vision"])
 Viewer = Annotated[Principal, Depends(require("vision"))]
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/webp")
-IMAGE_BODY: dict[str, Any] = {"requestBody": {"required": True, "content": {
-    kind: {"schema": {"type": "string", "format": "binary"}} for kind in IMAGE_TYPES}}}  # fmt: skip
+IMAGE_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {kind: {"schema": {"type": "string", "format": "binary"}} for kind in IMAGE_TYPES},
+    }
+}
 
 
 class TextLine(BaseModel):
@@ -58,13 +62,16 @@ async def _image(request: Request) -> bytes:
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind not in IMAGE_TYPES:
         hint = f"send the image as the body with Content-Type {', '.join(IMAGE_TYPES)}"
-        raise ApiError(f"'{kind or 'no content type'}' is not an accepted image type", code="VISION_UNSUPPORTED_TYPE",
-                       status=415, hint=hint)  # fmt: skip
+        raise ApiError(
+            f"'{kind or 'no content type'}' is not an accepted image type",
+            code="VISION_UNSUPPORTED_TYPE",
+            status=415,
+            hint=hint,
+        )
     settings = request.app.state.settings
     data = await request.body()
     if len(data) > settings.vision_max_bytes:
-        raise ApiError(f"images are limited to {settings.vision_max_bytes} bytes", code="PAYLOAD_TOO_LARGE",
-                       status=413)  # fmt: skip
+        raise ApiError(f"images are limited to {settings.vision_max_bytes} bytes", code="PAYLOAD_TOO_LARGE", status=413)
     if not data:
         raise ApiError("the body is empty", code="VISION_BAD_IMAGE", status=422, hint="send the image as the body")
     try:
@@ -79,8 +86,12 @@ def _api(err: Exception) -> ApiError:
 
     if isinstance(err, ImageTooLarge):
         return ApiError(err.message, code=err.code, status=413, hint=err.hint)
-    return ApiError(str(getattr(err, "message", err)), code=getattr(err, "code", "VISION_BAD_IMAGE"), status=422,
-                    hint=getattr(err, "hint", None))  # fmt: skip
+    return ApiError(
+        str(getattr(err, "message", err)),
+        code=getattr(err, "code", "VISION_BAD_IMAGE"),
+        status=422,
+        hint=getattr(err, "hint", None),
+    )
 
 
 def _decoded(request: Request, data: bytes) -> np.ndarray:
@@ -108,16 +119,24 @@ async def _analyse(request: Request, worker_name: str, method: str) -> tuple[int
     return height, width, found, round(1000 * (time.perf_counter() - started), 1)
 
 
-@router.post("/ocr", response_model=OcrReply, openapi_extra=IMAGE_BODY,
-             summary="Read the text in an image: lines with boxes and scores")  # fmt: skip
+@router.post(
+    "/ocr",
+    response_model=OcrReply,
+    openapi_extra=IMAGE_BODY,
+    summary="Read the text in an image: lines with boxes and scores",
+)
 async def ocr(request: Request, _: Viewer) -> OcrReply:
     height, width, lines, ms = await _analyse(request, "vision_ocr", "read")
     found = [TextLine(text=line.text, score=line.score, box=line.box) for line in lines]
     return OcrReply(width=width, height=height, lines=found, text="\n".join(line.text for line in found), ms=ms)
 
 
-@router.post("/faces", response_model=FacesReply, openapi_extra=IMAGE_BODY,
-             summary="Find frontal faces in an image: boxes in image pixels")  # fmt: skip
+@router.post(
+    "/faces",
+    response_model=FacesReply,
+    openapi_extra=IMAGE_BODY,
+    summary="Find frontal faces in an image: boxes in image pixels",
+)
 async def faces(request: Request, _: Viewer) -> FacesReply:
     height, width, found, ms = await _analyse(request, "vision_faces", "detect")
     boxes = [Face(x=f.x, y=f.y, width=f.width, height=f.height) for f in found]

@@ -40,19 +40,28 @@ class SpeechRequest(BaseModel):
 
 
 def _bad_audio(err: Exception) -> ApiError:
-    return ApiError(str(getattr(err, "message", err)), code="VOICE_BAD_AUDIO", status=422,
-                    hint="send 16-bit PCM WAV (any rate, mono or stereo) as the body")  # fmt: skip
+    return ApiError(
+        str(getattr(err, "message", err)),
+        code="VOICE_BAD_AUDIO",
+        status=422,
+        hint="send 16-bit PCM WAV (any rate, mono or stereo) as the body",
+    )
 
 
-@router.post("/stt", response_model=Transcript, openapi_extra=WAV_BODY,
-             summary="Transcribe speech: a WAV file as the body")  # fmt: skip
+@router.post(
+    "/stt", response_model=Transcript, openapi_extra=WAV_BODY, summary="Transcribe speech: a WAV file as the body"
+)
 async def speech_to_text(request: Request, _: Speaker) -> Transcript:
     from models.audio import AudioError, decode_wav, wav_info
 
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind not in WAV_TYPES:
-        raise ApiError(f"'{kind or 'no content type'}' is not an accepted audio type", code="VOICE_UNSUPPORTED_TYPE",
-                       status=415, hint="send a WAV file as the body with Content-Type audio/wav")  # fmt: skip
+        raise ApiError(
+            f"'{kind or 'no content type'}' is not an accepted audio type",
+            code="VOICE_UNSUPPORTED_TYPE",
+            status=415,
+            hint="send a WAV file as the body with Content-Type audio/wav",
+        )
     settings = request.app.state.settings
     data = await request.body()
     if len(data) > settings.voice_max_bytes:
@@ -62,8 +71,12 @@ async def speech_to_text(request: Request, _: Speaker) -> Transcript:
     except AudioError as err:
         raise _bad_audio(err) from err
     if info.duration_s > settings.voice_max_audio_s:
-        raise ApiError(f"{info.duration_s:.1f} s of audio is over the limit of {settings.voice_max_audio_s:g} s",
-                       code="VOICE_AUDIO_TOO_LONG", status=413, hint="send one utterance at a time")  # fmt: skip
+        raise ApiError(
+            f"{info.duration_s:.1f} s of audio is over the limit of {settings.voice_max_audio_s:g} s",
+            code="VOICE_AUDIO_TOO_LONG",
+            status=413,
+            hint="send one utterance at a time",
+        )
 
     def run(stt: Any) -> Any:
         try:
@@ -74,25 +87,39 @@ async def speech_to_text(request: Request, _: Speaker) -> Transcript:
 
     worker: ModelWorker[Any] = request.app.state.voice_stt
     result = await worker.run(run)
-    return Transcript(text=result.text, language=result.language, duration_s=round(info.duration_s, 3),
-                      sample_rate=info.rate, channels=info.channels,
-                      compute_ms=round(1000 * result.compute_s, 1))  # fmt: skip
+    return Transcript(
+        text=result.text,
+        language=result.language,
+        duration_s=round(info.duration_s, 3),
+        sample_rate=info.rate,
+        channels=info.channels,
+        compute_ms=round(1000 * result.compute_s, 1),
+    )
 
 
-@router.post("/tts", response_class=Response, summary="Speak text: a 16-bit PCM WAV reply",
-             responses={200: {"content": {"audio/wav": WAV_SCHEMA}, "description": "mono 16-bit PCM WAV"}})  # fmt: skip
+@router.post(
+    "/tts",
+    response_class=Response,
+    summary="Speak text: a 16-bit PCM WAV reply",
+    responses={200: {"content": {"audio/wav": WAV_SCHEMA}, "description": "mono 16-bit PCM WAV"}},
+)
 async def text_to_speech(body: SpeechRequest, request: Request, _: Speaker) -> Response:
     voices: list[str] = request.app.state.settings.voice_tts_voices
     voice = body.voice or voices[0]
     if voice not in voices:
-        raise ApiError(f"no voice '{voice}' here", code="VOICE_UNKNOWN_VOICE", status=422,
-                       hint=f"voices: {', '.join(voices)}")  # fmt: skip
+        raise ApiError(
+            f"no voice '{voice}' here", code="VOICE_UNKNOWN_VOICE", status=422, hint=f"voices: {', '.join(voices)}"
+        )
     text = "".join(ch if ch.isprintable() else " " for ch in body.text)  # no control characters to espeak
     if not any(ch.isalnum() for ch in text):
         raise ApiError("there is nothing to say in this text", code="VOICE_NOTHING_TO_SAY", status=422)
     started = time.perf_counter()
     worker: ModelWorker[Any] = request.app.state.voice_tts
     wav, rate, seconds = await worker.run(speak(request.app, voice, text))
-    headers = {"X-Voice": voice, "X-Sample-Rate": str(rate), "X-Duration-S": f"{seconds:.3f}",
-               "X-Compute-Ms": f"{1000 * (time.perf_counter() - started):.1f}"}  # fmt: skip
+    headers = {
+        "X-Voice": voice,
+        "X-Sample-Rate": str(rate),
+        "X-Duration-S": f"{seconds:.3f}",
+        "X-Compute-Ms": f"{1000 * (time.perf_counter() - started):.1f}",
+    }
     return Response(wav, media_type="audio/wav", headers=headers)

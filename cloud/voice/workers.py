@@ -21,10 +21,15 @@ async def start(app: FastAPI) -> None:
     app.state.voice_registry = registry
     app.state.voice_stt = ModelWorker(
         "stt",
-        lambda: WhisperSTT(registry, settings.voice_stt_model, language=settings.voice_stt_language,
-                           threads=settings.voice_threads, timeout_s=60.0),
+        lambda: WhisperSTT(
+            registry,
+            settings.voice_stt_model,
+            language=settings.voice_stt_language,
+            threads=settings.voice_threads,
+            timeout_s=60.0,
+        ),
         max_pending=settings.model_max_pending,
-    )  # fmt: skip
+    )
     # One thread for every Piper voice: espeak-ng, which Piper phonemizes with, keeps
     # process-global state, so two voices must not speak at once either.
     app.state.voice_tts = ModelWorker("tts", dict, max_pending=settings.model_max_pending)

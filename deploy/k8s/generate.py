@@ -30,8 +30,11 @@ SERVICES = {
     "vision": (1, "1000m", "512Mi", "1536Mi"),
     "voice": (1, "1000m", "768Mi", "1536Mi"),
 }
-EXTERNAL = {"postgres": "postgres.databases.svc.cluster.local", "redis": "redis.databases.svc.cluster.local",
-            "chromadb": "chromadb.databases.svc.cluster.local"}  # fmt: skip
+EXTERNAL = {
+    "postgres": "postgres.databases.svc.cluster.local",
+    "redis": "redis.databases.svc.cluster.local",
+    "chromadb": "chromadb.databases.svc.cluster.local",
+}
 
 
 def meta(name: str, **labels: str) -> dict[str, Any]:
@@ -41,41 +44,93 @@ def meta(name: str, **labels: str) -> dict[str, Any]:
 def documents() -> list[dict[str, Any]]:
     docs: list[dict[str, Any]] = [
         {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}},
-        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta("companion-config"), "data": {
-            "COMPANION_CLOUD_HOST": "0.0.0.0", "COMPANION_CLOUD_PORT": "8400", "COMPANION_CLOUD_API_DOCS": "false",
-            "COMPANION_CLOUD_RAG_CHROMA_URL": "http://chromadb:8000", "COMPANION_CLOUD_LOG_LEVEL": "INFO"}},
-    ]  # fmt: skip
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": meta("companion-config"),
+            "data": {
+                "COMPANION_CLOUD_HOST": "0.0.0.0",
+                "COMPANION_CLOUD_PORT": "8400",
+                "COMPANION_CLOUD_API_DOCS": "false",
+                "COMPANION_CLOUD_RAG_CHROMA_URL": "http://chromadb:8000",
+                "COMPANION_CLOUD_LOG_LEVEL": "INFO",
+            },
+        },
+    ]
     for name, host in EXTERNAL.items():
-        docs.append({"apiVersion": "v1", "kind": "Service", "metadata": meta(name, role="external"),
-                     "spec": {"type": "ExternalName", "externalName": host}})  # fmt: skip
+        docs.append(
+            {
+                "apiVersion": "v1",
+                "kind": "Service",
+                "metadata": meta(name, role="external"),
+                "spec": {"type": "ExternalName", "externalName": host},
+            }
+        )
     for name, (replicas, cpu, memory, memory_limit) in SERVICES.items():
         labels = {"app.kubernetes.io/name": f"companion-{name}"}
         probe = {"httpGet": {"path": "/health", "port": "http"}, "periodSeconds": 10, "timeoutSeconds": 3}
         container = {
-            "name": name, "image": IMAGE, "args": ["cloud", "serve", "--service", name],
+            "name": name,
+            "image": IMAGE,
+            "args": ["cloud", "serve", "--service", name],
             "ports": [{"name": "http", "containerPort": 8400}],
             "envFrom": [{"configMapRef": {"name": "companion-config"}}, {"secretRef": {"name": "companion-secrets"}}],
-            "readinessProbe": probe, "livenessProbe": {**probe, "failureThreshold": 6},
+            "readinessProbe": probe,
+            "livenessProbe": {**probe, "failureThreshold": 6},
             "startupProbe": {**probe, "failureThreshold": 30},
             "resources": {"requests": {"cpu": cpu, "memory": memory}, "limits": {"memory": memory_limit}},
-            "securityContext": {"runAsNonRoot": True, "runAsUser": 10001, "allowPrivilegeEscalation": False,
-                                "readOnlyRootFilesystem": True, "capabilities": {"drop": ["ALL"]}},
+            "securityContext": {
+                "runAsNonRoot": True,
+                "runAsUser": 10001,
+                "allowPrivilegeEscalation": False,
+                "readOnlyRootFilesystem": True,
+                "capabilities": {"drop": ["ALL"]},
+            },
             "volumeMounts": [{"name": "data", "mountPath": "/data"}],
             "env": [{"name": "COMPANION_CLOUD_DATA_DIR", "value": "/data"}],
-        }  # fmt: skip
-        docs.append({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": meta(f"companion-{name}", **labels),
-                     "spec": {"replicas": replicas, "selector": {"matchLabels": labels},
-                              "template": {"metadata": {"labels": labels},
-                                           "spec": {"containers": [container],
-                                                    "volumes": [{"name": "data", "emptyDir": {}}]}}}})  # fmt: skip
+        }
+        docs.append(
+            {
+                "apiVersion": "apps/v1",
+                "kind": "Deployment",
+                "metadata": meta(f"companion-{name}", **labels),
+                "spec": {
+                    "replicas": replicas,
+                    "selector": {"matchLabels": labels},
+                    "template": {
+                        "metadata": {"labels": labels},
+                        "spec": {"containers": [container], "volumes": [{"name": "data", "emptyDir": {}}]},
+                    },
+                },
+            }
+        )
         ports = [{"name": "http", "port": 80, "targetPort": "http"}]
-        docs.append({"apiVersion": "v1", "kind": "Service", "metadata": meta(f"companion-{name}", **labels),
-                     "spec": {"selector": labels, "ports": ports}})  # fmt: skip
-    docs.append({"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": meta("companion-chat"),
-                 "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "companion-chat"},
-                          "minReplicas": 2, "maxReplicas": 10,
-                          "metrics": [{"type": "Resource", "resource": {"name": "cpu", "target": {
-                              "type": "Utilization", "averageUtilization": 70}}}]}})  # fmt: skip
+        docs.append(
+            {
+                "apiVersion": "v1",
+                "kind": "Service",
+                "metadata": meta(f"companion-{name}", **labels),
+                "spec": {"selector": labels, "ports": ports},
+            }
+        )
+    docs.append(
+        {
+            "apiVersion": "autoscaling/v2",
+            "kind": "HorizontalPodAutoscaler",
+            "metadata": meta("companion-chat"),
+            "spec": {
+                "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "companion-chat"},
+                "minReplicas": 2,
+                "maxReplicas": 10,
+                "metrics": [
+                    {
+                        "type": "Resource",
+                        "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 70}},
+                    }
+                ],
+            },
+        }
+    )
     return docs
 
 

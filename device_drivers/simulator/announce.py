@@ -12,9 +12,13 @@ from device_drivers.simulator.state import VirtualDevice
 def ha_component(dev: VirtualDevice, avail_topic: str) -> dict[str, Any]:
     """A Home Assistant component config in abbreviated form, as firmware sends it."""
     base = f"sim/{dev.id}"
-    c: dict[str, Any] = {"~": base, "name": dev.name, "uniq_id": dev.id, "avty_t": avail_topic,
-                         "dev": {"ids": [dev.id], "name": dev.name, "mf": "Companion", "mdl": f"virtual {dev.kind}",
-                                 "sa": dev.area}}  # fmt: skip
+    c: dict[str, Any] = {
+        "~": base,
+        "name": dev.name,
+        "uniq_id": dev.id,
+        "avty_t": avail_topic,
+        "dev": {"ids": [dev.id], "name": dev.name, "mf": "Companion", "mdl": f"virtual {dev.kind}", "sa": dev.area},
+    }
     if dev.options.get("device_class"):
         c["dev_cla"] = dev.options["device_class"]
     k = dev.kind
@@ -42,8 +46,15 @@ def ha_component(dev: VirtualDevice, avail_topic: str) -> dict[str, Any]:
     elif k is Kind.LOCK:
         c.update(cmd_t="~/set", stat_t="~/state")
     elif k is Kind.CLIMATE:
-        c.update(mode_cmd_t="~/mode/set", mode_stat_t="~/mode", temp_cmd_t="~/target/set", temp_stat_t="~/target",
-                 modes=["off", "heat", "cool", "auto"], min_temp=5, max_temp=35)  # fmt: skip
+        c.update(
+            mode_cmd_t="~/mode/set",
+            mode_stat_t="~/mode",
+            temp_cmd_t="~/target/set",
+            temp_stat_t="~/target",
+            modes=["off", "heat", "cool", "auto"],
+            min_temp=5,
+            max_temp=35,
+        )
         if dev.has("current_temperature"):
             c.update(curr_temp_t="~/temperature")
     elif k is Kind.SENSOR:
@@ -116,15 +127,32 @@ def z2m_entry(dev: VirtualDevice) -> dict[str, Any]:
     elif k is Kind.CLIMATE:
         modes = ["off", "heat", "cool", "auto"]
         mode = {"type": "enum", "name": "system_mode", "property": "system_mode", "values": modes, "access": rw}
-        exposes = [{"type": "climate", "features": [mode, numeric("occupied_heating_setpoint", 5, 35, unit="°C"),
-                                                    numeric("local_temperature", -20, 50, ro, "°C")]}]  # fmt: skip
+        exposes = [
+            {
+                "type": "climate",
+                "features": [
+                    mode,
+                    numeric("occupied_heating_setpoint", 5, 35, unit="°C"),
+                    numeric("local_temperature", -20, 50, ro, "°C"),
+                ],
+            }
+        ]
     elif k is Kind.SENSOR:
         exposes = [numeric("temperature", -20, 50, ro, "°C")]
     else:
         exposes = [binary("occupancy", True, False, ro)]
-    return {"ieee_address": dev.id, "friendly_name": dev.name, "type": "EndDevice", "supported": True,
-            "definition": {"vendor": "Companion", "model": f"SIM-{k.value}", "description": f"virtual {k.value}",
-                           "exposes": exposes}}  # fmt: skip
+    return {
+        "ieee_address": dev.id,
+        "friendly_name": dev.name,
+        "type": "EndDevice",
+        "supported": True,
+        "definition": {
+            "vendor": "Companion",
+            "model": f"SIM-{k.value}",
+            "description": f"virtual {k.value}",
+            "exposes": exposes,
+        },
+    }
 
 
 def homie_description(dev: VirtualDevice) -> dict[str, Any]:
@@ -162,5 +190,9 @@ def homie_description(dev: VirtualDevice) -> dict[str, Any]:
         prop("temperature", "float", settable=False, unit="°C")
     if k is Kind.BINARY_SENSOR:
         prop("state", "boolean", settable=False)
-    return {"homie": "5.0", "version": 1, "name": dev.name,
-            "nodes": {"main": {"name": dev.name, "type": k.value, "properties": props}}}  # fmt: skip
+    return {
+        "homie": "5.0",
+        "version": 1,
+        "name": dev.name,
+        "nodes": {"main": {"name": dev.name, "type": k.value, "properties": props}},
+    }

@@ -87,8 +87,13 @@ class VirtualDevice:
 
 
 # What a vacuum reports when told each command (HA's vacuum states), and where a travel ends.
-VACUUM_REPORTS = {"start": "cleaning", "clean_spot": "cleaning", "stop": "idle", "pause": "paused",
-                  "return_to_base": "returning"}  # fmt: skip
+VACUUM_REPORTS = {
+    "start": "cleaning",
+    "clean_spot": "cleaning",
+    "stop": "idle",
+    "pause": "paused",
+    "return_to_base": "returning",
+}
 SETTLED = {"opening": "open", "closing": "closed", "returning": "docked"}
 
 
@@ -109,7 +114,13 @@ def initial_state(kind: Kind, features: tuple[str, ...]) -> dict[str, Any]:
         Kind.SELECT: {},
     }
     state = dict(defaults[kind])
-    extras = {"brightness": 100, "color_temp": 3000, "rgb": [255, 255, 255], "percentage": 50, "position": 0,
-              "current_temperature": 19.5}  # fmt: skip
+    extras = {
+        "brightness": 100,
+        "color_temp": 3000,
+        "rgb": [255, 255, 255],
+        "percentage": 50,
+        "position": 0,
+        "current_temperature": 19.5,
+    }
     state.update({f: extras[f] for f in features if f in extras})
     return state

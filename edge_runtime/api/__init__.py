@@ -8,5 +8,15 @@ from edge_runtime.api.pairing import PairedApp, PairingError, PairingStore
 from edge_runtime.api.server import ApiServer
 from edge_runtime.api.voice_events import attach_voice
 
-__all__ = ["Advertiser", "ApiServer", "EventBus", "HubContext", "PairedApp", "PairingError", "PairingStore",
-           "attach_voice", "browse", "create_api"]  # fmt: skip
+__all__ = [
+    "Advertiser",
+    "ApiServer",
+    "EventBus",
+    "HubContext",
+    "PairedApp",
+    "PairingError",
+    "PairingStore",
+    "attach_voice",
+    "browse",
+    "create_api",
+]

@@ -16,14 +16,15 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from common.asgi import BodyLimit
 from edge_runtime.api.auth import AttemptLimiter, socket_app
 from edge_runtime.api.context import HubContext, visible_to
-from edge_runtime.api.limits import BodyLimit
 from edge_runtime.api.link_routes import router as link_router
 from edge_runtime.api.metrics_routes import STATUS as METRICS_STATUS
 from edge_runtime.api.metrics_routes import router as metrics_router
 from edge_runtime.api.routes import router
 from edge_runtime.api.webrtc_routes import router as webrtc_router
+from edge_runtime.app_events import EVENT_ENVELOPE, TURN_EVENTS
 from models.errors import CompanionError
 
 log = logging.getLogger("companion.api")
@@ -31,15 +32,38 @@ WEB_APP = Path(__file__).parent / "web"
 MAX_STREAMS_PER_APP = 8
 HTTP_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
 MAX_BODY_BYTES = 256 * 1024  # the largest is an SDP offer; refused before it is read whole
-STATUS = {"TOKEN_MISSING": 401, "TOKEN_INVALID": 401, "TOKEN_REVOKED": 401, "PAIRING_WRONG_CODE": 403,
-          "PAIRING_LOCKED": 423, "PAIRING_NO_CODE": 409, "PAIRING_RATE_LIMITED": 429, "PAIRING_BUSY": 503,
-          "APP_UNKNOWN": 404, "DEVICE_UNKNOWN": 404, "DEVICE_OFFLINE": 503, "MQTT_DISCONNECTED": 503,
-          "DEVICE_UNCONFIRMED": 504, "DEVICE_INVALID_COMMAND": 422, "DEVICE_BAD_TOPIC": 422,
-          "DEVICE_TOPIC_GUARDED": 403, "MQTT_MESSAGE_REFUSED": 502, "MQTT_QUEUE_FULL": 503, "DEVICES_OFF": 503,
-          "BRAIN_OFF": 503,
-          "WEBRTC_OFF": 503, "WEBRTC_TOO_MANY_SESSIONS": 503, "WEBRTC_UNKNOWN_SESSION": 404,
-          "WEBRTC_UNAVAILABLE": 503, "SETTINGS_UNKNOWN_WAKE_WORD": 422, "SETTINGS_UNKNOWN_TIMEZONE": 422,
-          "LINK_ALREADY": 409, "LINK_NONE": 409, "CLOUD_UNREACHABLE": 502, "HUB_IDENTITY": 409}  # fmt: skip
+STATUS = {
+    "TOKEN_MISSING": 401,
+    "TOKEN_INVALID": 401,
+    "TOKEN_REVOKED": 401,
+    "PAIRING_WRONG_CODE": 403,
+    "PAIRING_LOCKED": 423,
+    "PAIRING_NO_CODE": 409,
+    "PAIRING_RATE_LIMITED": 429,
+    "PAIRING_BUSY": 503,
+    "APP_UNKNOWN": 404,
+    "DEVICE_UNKNOWN": 404,
+    "DEVICE_OFFLINE": 503,
+    "MQTT_DISCONNECTED": 503,
+    "DEVICE_UNCONFIRMED": 504,
+    "DEVICE_INVALID_COMMAND": 422,
+    "DEVICE_BAD_TOPIC": 422,
+    "DEVICE_TOPIC_GUARDED": 403,
+    "MQTT_MESSAGE_REFUSED": 502,
+    "MQTT_QUEUE_FULL": 503,
+    "DEVICES_OFF": 503,
+    "BRAIN_OFF": 503,
+    "WEBRTC_OFF": 503,
+    "WEBRTC_TOO_MANY_SESSIONS": 503,
+    "WEBRTC_UNKNOWN_SESSION": 404,
+    "WEBRTC_UNAVAILABLE": 503,
+    "SETTINGS_UNKNOWN_WAKE_WORD": 422,
+    "SETTINGS_UNKNOWN_TIMEZONE": 422,
+    "LINK_ALREADY": 409,
+    "LINK_NONE": 409,
+    "CLOUD_UNREACHABLE": 502,
+    "HUB_IDENTITY": 409,
+}
 
 
 def error_body(code: str, message: str, hint: str | None = None) -> dict[str, Any]:
@@ -47,8 +71,10 @@ def error_body(code: str, message: str, hint: str | None = None) -> dict[str, An
 
 
 def create_api(hub: HubContext) -> FastAPI:
-    about = ("The hub's LAN API for the Companion app: pair with the 6-digit code, then control devices, ask, "
-             "read history, provision settings, and talk over WebRTC.")  # fmt: skip
+    about = (
+        "The hub's LAN API for the Companion app: pair with the 6-digit code, then control devices, ask, "
+        "read history, provision settings, and talk over WebRTC."
+    )
     app = FastAPI(title="Companion hub", version="0.1.0", redoc_url=None, description=about)
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
     app.state.hub = hub
@@ -79,15 +105,21 @@ def create_api(hub: HubContext) -> FastAPI:
 
     @app.get("/health", tags=["platform"], summary="Liveness; no token needed")
     async def health() -> dict[str, Any]:
-        return {"status": "ok", "hub_id": hub.hub_id, "name": hub.settings.hub_name,
-                "devices": hub.devices is not None, "webrtc": hub.webrtc is not None}  # fmt: skip
+        return {
+            "status": "ok",
+            "hub_id": hub.hub_id,
+            "name": hub.settings.hub_name,
+            "devices": hub.devices is not None,
+            "webrtc": hub.webrtc is not None,
+        }
 
     for routes in (router, link_router, webrtc_router, metrics_router):
         app.include_router(routes)
+    _include_cameras(app, hub)
 
     @app.websocket("/v1/events")
     async def events(ws: WebSocket) -> None:
-        """Transcripts, replies, device state changes and timers, as JSON {"type": ...}."""
+        """Each turn's events, device changes and the hub's notices, as JSON `HubEvent` messages."""
         await ws.accept()  # then close with a code: a browser sees only "403" for a refused handshake
         try:
             paired = socket_app(ws)
@@ -111,7 +143,35 @@ def create_api(hub: HubContext) -> FastAPI:
         async def root() -> RedirectResponse:
             return RedirectResponse("/app/")
 
+    _publish_event_schema(app)
     return app
+
+
+def _include_cameras(app: FastAPI, hub: HubContext) -> None:
+    """The cameras' routes (a paired app lists them and asks for a snapshot); 503 VISION_OFF without."""
+    try:
+        from edge_runtime.vision.api import router as cameras
+    except ImportError:  # an install without OpenCV: no camera routes at all
+        return
+    app.include_router(cameras)
+    app.state.vision = hub.cameras
+
+
+def _publish_event_schema(app: FastAPI) -> None:
+    """OpenAPI has no place for a WebSocket's messages: `/v1/events` sends `HubEvent`, published among
+    the components, the same models the WebRTC data channel sends (edge_runtime.app_events)."""
+    base = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        schema = base()
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        if "HubEvent" not in components:
+            events = TURN_EVENTS.json_schema(ref_template="#/components/schemas/{model}")
+            components.update(events.pop("$defs", {}))
+            components["HubEvent"] = {**events, "description": EVENT_ENVELOPE}
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 async def _stream(ws: WebSocket, hub: HubContext, app_id: str) -> None:

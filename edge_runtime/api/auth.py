@@ -12,6 +12,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.requests import HTTPConnection
 
+from common.asgi import connection_token
 from edge_runtime.api.context import HubContext
 from edge_runtime.api.pairing import PairedApp, PairingError
 
@@ -28,8 +29,11 @@ Hub = Annotated[HubContext, Depends(context)]
 
 def app_for(conn: HTTPConnection, token: str | None) -> PairedApp:
     if not token:
-        raise PairingError("this route needs an app token", code="TOKEN_MISSING",
-                           hint="pair the app with the hub's code: POST /v1/pairing")  # fmt: skip
+        raise PairingError(
+            "this route needs an app token",
+            code="TOKEN_MISSING",
+            hint="pair the app with the hub's code: POST /v1/pairing",
+        )
     return context(conn).pairing.authenticate(token)
 
 
@@ -41,9 +45,7 @@ async def current_app(request: Request, credentials: Credentials) -> PairedApp:
 
 
 def socket_app(conn: HTTPConnection) -> PairedApp:
-    header = conn.headers.get("authorization", "")
-    token = header[7:] if header.lower().startswith("bearer ") else conn.query_params.get("access_token")
-    return app_for(conn, token)
+    return app_for(conn, connection_token(conn.headers, conn.query_params))
 
 
 App = Annotated[PairedApp, Depends(current_app)]
@@ -66,8 +68,11 @@ class AttemptLimiter:
         while hits and now - hits[0] > self.window_s:
             hits.popleft()
         if len(hits) >= self.limit:
-            raise PairingError("too many pairing attempts", code="PAIRING_RATE_LIMITED",
-                               hint=f"wait {round(self.window_s - (now - hits[0]) + 0.5)} s")  # fmt: skip
+            raise PairingError(
+                "too many pairing attempts",
+                code="PAIRING_RATE_LIMITED",
+                hint=f"wait {round(self.window_s - (now - hits[0]) + 0.5)} s",
+            )
         hits.append(now)
         while len(self.seen) > self.max_clients:
             self.seen.popitem(last=False)

@@ -9,14 +9,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from common.tomlfile import write_toml
 from edge_runtime.api.events import EventBus
 from edge_runtime.api.history import History
 from edge_runtime.api.pairing import PairingStore
+from edge_runtime.app_events import ReplyEvent, device_change
 from edge_runtime.brain.context import Conversation
 from edge_runtime.brain.router import Brain
 from edge_runtime.devices.hub import DeviceHub
 from edge_runtime.settings import PROVISIONED, EdgeSettings
-from edge_runtime.tomlfile import toml_table, write_private
 from models.registry import Registry, load_manifest, load_overrides
 
 MAX_CONVERSATIONS = 100
@@ -40,6 +41,7 @@ class HubContext:
     devices: DeviceHub | None = None
     brain: Brain | None = None
     webrtc: Any = None  # edge_runtime.webrtc sessions, when aiortc is installed
+    cameras: Any = None  # edge_runtime.vision's VisionService, when the hub runs cameras
     registry: Registry | None = None
     link: dict[str, Any] = field(default_factory=dict)  # a link in progress (POST /v1/link)
     link_task: asyncio.Task[None] | None = None
@@ -95,7 +97,7 @@ class HubContext:
     async def _device_events(self, queue: asyncio.Queue[Any]) -> None:
         while True:
             event = await queue.get()
-            self.bus.publish("device", event=event.type, device=event.device_id, **event.data)  # as over WebRTC
+            self.bus.publish_event(device_change(event))  # as over WebRTC
 
     def conversation(self, key: str) -> Conversation:
         """Each app (and each conversation it names) keeps its own context: "turn it off" means its last.
@@ -113,11 +115,23 @@ class HubContext:
         return self.conversations[key]
 
     def record_turn(self, *, source: str, conversation: str, text: str, result: dict[str, Any]) -> dict[str, Any]:
-        turn = self.history.add(source=source, conversation=conversation, text=text, reply=result["reply"],
-                                route=result.get("route"), intent=result.get("intent"),
-                                actions=result.get("actions"))  # fmt: skip
-        self.bus.publish("reply", conversation=conversation, source=source, text=result["reply"], heard=text,
-                         route=result.get("route"), intent=result.get("intent"), turn=turn["id"])  # fmt: skip
+        turn = self.history.add(
+            source=source,
+            conversation=conversation,
+            text=text,
+            reply=result["reply"],
+            route=result.get("route"),
+            intent=result.get("intent"),
+            actions=result.get("actions"),
+        )
+        reply = ReplyEvent(
+            text=result["reply"],
+            heard=text,
+            route=result.get("route"),
+            intent=result.get("intent"),
+            actions=result.get("actions") or None,
+        )
+        self.bus.publish_event(reply, conversation=conversation, source=source, turn=turn["id"])
         return turn
 
     def save_settings(self, changes: dict[str, Any]) -> list[str]:
@@ -126,7 +140,7 @@ class HubContext:
 
         path: Path = self.settings.provisioned_file
         merged = {**read_provisioned(path), **{k: v for k, v in changes.items() if k in PROVISIONED}}
-        write_private(path, "# Written by the hub's LAN API (provisioning). The environment overrides it.\n"
-                      + toml_table(dict(sorted(merged.items()))))  # fmt: skip
+        header = "# Written by the hub's LAN API (provisioning). The environment overrides it.\n"
+        write_toml(path, dict(sorted(merged.items())), header=header)
         self.settings = self.settings.model_copy(update=changes)
         return sorted(k for k in changes if k not in ("hub_name", "room"))

@@ -64,9 +64,14 @@ class Advertiser:
         from zeroconf.asyncio import AsyncServiceInfo, AsyncZeroconf
 
         label = f"{self.name} ({self.hub_id[-6:]})"[:63]
-        self.info = AsyncServiceInfo(self.service, f"{label}.{self.service}", port=self.port,
-                                     addresses=[socket.inet_aton(a) for a in self.addresses],
-                                     properties=self.properties, server=f"{self.hub_id}.local.")  # fmt: skip
+        self.info = AsyncServiceInfo(
+            self.service,
+            f"{label}.{self.service}",
+            port=self.port,
+            addresses=[socket.inet_aton(a) for a in self.addresses],
+            properties=self.properties,
+            server=f"{self.hub_id}.local.",
+        )
         self.zeroconf = AsyncZeroconf(interfaces=self.addresses, ip_version=IPVersion.V4Only)
         await self.zeroconf.async_register_service(self.info, allow_name_change=True)
         return True
@@ -100,8 +105,15 @@ async def browse(timeout_s: float = 3.0) -> list[dict[str, Any]]:
             info = AsyncServiceInfo(SERVICE, name)
             if await info.async_request(zc.zeroconf, 2000):
                 props = {k.decode(): (v.decode() if v else "") for k, v in info.properties.items()}
-                hubs.append({"name": name.removesuffix("." + SERVICE), "hub_id": props.get("hub_id"),
-                             "port": info.port, "addresses": info.parsed_addresses(), "properties": props})  # fmt: skip
+                hubs.append(
+                    {
+                        "name": name.removesuffix("." + SERVICE),
+                        "hub_id": props.get("hub_id"),
+                        "port": info.port,
+                        "addresses": info.parsed_addresses(),
+                        "properties": props,
+                    }
+                )
         return hubs
     finally:
         await browser.async_cancel()

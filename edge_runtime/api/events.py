@@ -38,9 +38,15 @@ class EventBus:
         self.subscribers: set[Subscription] = set()
 
     def publish(self, type_: str, **data: Any) -> None:
+        """The hub's own notices (paired, revoked, linked, settings)."""
         event = {"type": type_, "at": time.time(), **data}
         for sub in list(self.subscribers):
             sub.offer(event)
+
+    def publish_event(self, event: Any, **where: Any) -> None:
+        """A typed app event (edge_runtime.app_events), as `HubEvent` in /openapi.json: the event's
+        own fields, then where it came from (`conversation`, `source`) and when (`at`)."""
+        self.publish(event.type, **event.wire(), **where)
 
     @asynccontextmanager
     async def subscribe(self) -> AsyncIterator[Subscription]:

@@ -54,8 +54,12 @@ async def link_state(hub: Hub, _: App) -> dict[str, Any]:
     return {"state": "unlinked", **hub.link}
 
 
-@router.post("/link", tags=["link"], status_code=202,
-             summary="Start linking: the hub asks the cloud for a user code, then waits for approval")  # fmt: skip
+@router.post(
+    "/link",
+    tags=["link"],
+    status_code=202,
+    summary="Start linking: the hub asks the cloud for a user code, then waits for approval",
+)
 async def start_link(body: LinkRequest, hub: Hub, _: App) -> dict[str, Any]:
     if _linked(hub) is not None:
         raise EdgeError("this hub is already linked", code="LINK_ALREADY", hint="unlink it first")
@@ -63,8 +67,9 @@ async def start_link(body: LinkRequest, hub: Hub, _: App) -> dict[str, Any]:
         hub.link_task.cancel()
     identity = _files(hub).require_identity()
     client = CloudClient(body.cloud_url or hub.settings.cloud_url, _files(hub))
-    grant = await asyncio.to_thread(client.start_link, identity.hub_id, body.name or hub.settings.hub_name or
-                                    socket.gethostname()[:100])  # fmt: skip
+    grant = await asyncio.to_thread(
+        client.start_link, identity.hub_id, body.name or hub.settings.hub_name or socket.gethostname()[:100]
+    )
     shown = ("user_code", "verification_uri", "expires_in", "interval")
     public: dict[str, Any] = {k: grant[k] for k in shown if k in grant}
     hub.link = {"state": "pending", "cloud_url": client.base_url, **public}
@@ -81,8 +86,12 @@ async def _wait(hub: HubContext, client: CloudClient, grant: dict[str, Any]) -> 
         return
     except Exception as err:  # a malformed answer from the cloud: report it, don't stay "pending"
         log.exception("link.failed")
-        hub.link = {"state": "error", "cloud_url": client.base_url, "error": "LINK_FAILED",
-                    "message": f"the cloud's answer could not be used ({type(err).__name__})"}  # fmt: skip
+        hub.link = {
+            "state": "error",
+            "cloud_url": client.base_url,
+            "error": "LINK_FAILED",
+            "message": f"the cloud's answer could not be used ({type(err).__name__})",
+        }
         return
     hub.link = {"state": "linked", "cloud_url": client.base_url, "device_id": record.get("device_id")}
     hub.bus.publish("linked", cloud_url=client.base_url)

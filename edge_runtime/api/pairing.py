@@ -34,8 +34,13 @@ class PairedApp:
     revoked: bool
 
     def to_dict(self) -> dict[str, object]:
-        return {"id": self.id, "name": self.name, "created": self.created, "last_used": self.last_used,
-                "revoked": self.revoked}  # fmt: skip
+        return {
+            "id": self.id,
+            "name": self.name,
+            "created": self.created,
+            "last_used": self.last_used,
+            "revoked": self.revoked,
+        }
 
 
 def _hash(token: str) -> str:
@@ -49,10 +54,14 @@ class PairingStore:
         os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
         self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=5)
         self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("CREATE TABLE IF NOT EXISTS apps (id TEXT PRIMARY KEY, name TEXT NOT NULL, token_hash TEXT "
-                        "UNIQUE NOT NULL, created REAL NOT NULL, last_used REAL, revoked REAL)")  # fmt: skip
-        self.db.execute("CREATE TABLE IF NOT EXISTS pairing (one INTEGER PRIMARY KEY CHECK (one = 1), code TEXT "
-                        "NOT NULL, expires REAL NOT NULL, failures INTEGER NOT NULL DEFAULT 0)")  # fmt: skip
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS apps (id TEXT PRIMARY KEY, name TEXT NOT NULL, token_hash TEXT "
+            "UNIQUE NOT NULL, created REAL NOT NULL, last_used REAL, revoked REAL)"
+        )
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS pairing (one INTEGER PRIMARY KEY CHECK (one = 1), code TEXT "
+            "NOT NULL, expires REAL NOT NULL, failures INTEGER NOT NULL DEFAULT 0)"
+        )
         self.code_ttl_s, self.max_failures = code_ttl_s, max_failures
 
     def close(self) -> None:
@@ -71,8 +80,9 @@ class PairingStore:
     def new_code(self, *, now: float | None = None) -> tuple[str, float]:
         now = time.time() if now is None else now
         code, expires = f"{secrets.randbelow(1_000_000):06d}", now + self.code_ttl_s
-        self.db.execute("INSERT OR REPLACE INTO pairing (one, code, expires, failures) VALUES (1, ?, ?, 0)",
-                        (code, expires))  # fmt: skip
+        self.db.execute(
+            "INSERT OR REPLACE INTO pairing (one, code, expires, failures) VALUES (1, ?, ?, 0)", (code, expires)
+        )
         return code, expires
 
     def pair(self, code: str, name: str, *, now: float | None = None) -> tuple[PairedApp, str]:
@@ -85,21 +95,32 @@ class PairingStore:
         try:
             row = self.db.execute("SELECT code, expires, failures FROM pairing WHERE one = 1").fetchone()
             if row is None or row[1] <= now:
-                raise PairingError("there is no pairing code right now", code="PAIRING_NO_CODE",
-                                   hint="run `companion hub pair-code` on the hub for a new code")  # fmt: skip
+                raise PairingError(
+                    "there is no pairing code right now",
+                    code="PAIRING_NO_CODE",
+                    hint="run `companion hub pair-code` on the hub for a new code",
+                )
             if not hmac.compare_digest(str(row[0]).encode(), code.encode()):
                 failures = int(row[2]) + 1
                 if failures >= self.max_failures:
                     self.db.execute("DELETE FROM pairing WHERE one = 1")
-                    raise PairingError("too many wrong codes: this code is no longer valid", code="PAIRING_LOCKED",
-                                       hint="run `companion hub pair-code` on the hub for a new code")  # fmt: skip
+                    raise PairingError(
+                        "too many wrong codes: this code is no longer valid",
+                        code="PAIRING_LOCKED",
+                        hint="run `companion hub pair-code` on the hub for a new code",
+                    )
                 self.db.execute("UPDATE pairing SET failures = ? WHERE one = 1", (failures,))
-                raise PairingError("that is not the hub's code", code="PAIRING_WRONG_CODE",
-                                   hint=f"{self.max_failures - failures} tries left for this code")  # fmt: skip
+                raise PairingError(
+                    "that is not the hub's code",
+                    code="PAIRING_WRONG_CODE",
+                    hint=f"{self.max_failures - failures} tries left for this code",
+                )
             self.db.execute("DELETE FROM pairing WHERE one = 1")  # single use
             app_id, token = secrets.token_hex(8), TOKEN_PREFIX + secrets.token_urlsafe(32)
-            self.db.execute("INSERT INTO apps (id, name, token_hash, created) VALUES (?, ?, ?, ?)",
-                            (app_id, name, _hash(token), now))  # fmt: skip
+            self.db.execute(
+                "INSERT INTO apps (id, name, token_hash, created) VALUES (?, ?, ?, ?)",
+                (app_id, name, _hash(token), now),
+            )
             self.db.execute("COMMIT")
         except BaseException:
             self.db.execute("COMMIT")  # a failure count or a spent code must stick
@@ -109,8 +130,9 @@ class PairingStore:
     # --- tokens
 
     def authenticate(self, token: str) -> PairedApp:
-        row = self.db.execute("SELECT id, name, created, last_used, revoked FROM apps WHERE token_hash = ?",
-                              (_hash(token),)).fetchone()  # fmt: skip
+        row = self.db.execute(
+            "SELECT id, name, created, last_used, revoked FROM apps WHERE token_hash = ?", (_hash(token),)
+        ).fetchone()
         if row is None:
             raise PairingError("unknown app token", code="TOKEN_INVALID", hint="pair the app again")
         if row[4] is not None:

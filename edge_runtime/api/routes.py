@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import os
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field, SecretStr
 
+from common.wire import is_timezone
 from edge_runtime.api.auth import App, Hub
 from edge_runtime.api.pairing import PairingError
+from edge_runtime.app_events import TranscriptEvent, decided
 from edge_runtime.errors import EdgeError
+from edge_runtime.settings import set_by_environment
 
 router = APIRouter(prefix="/v1")
 
@@ -33,8 +35,12 @@ class SettingsUpdate(BaseModel):
     language: str | None = Field(None, pattern=r"^[a-z]{2}$")
     timezone: str | None = Field(None, max_length=64)
     wake_word: str | None = Field(None, pattern=r"^[a-z_]{2,32}$")
-    mqtt_url: str | None = Field(None, pattern=r"^mqtts?://[^@/\s]+/?$", max_length=300,
-                                 description="no user:password@ here: credentials are their own fields")  # fmt: skip
+    mqtt_url: str | None = Field(
+        None,
+        pattern=r"^mqtts?://[^@/\s]+/?$",
+        max_length=300,
+        description="no user:password@ here: credentials are their own fields",
+    )
     mqtt_username: str | None = Field(None, max_length=128)
     mqtt_password: SecretStr | None = Field(None, max_length=256)
     cloud_url: str | None = Field(None, pattern=r"^https?://", max_length=300)
@@ -42,12 +48,20 @@ class SettingsUpdate(BaseModel):
 
 @router.get("/pairing", tags=["pairing"], summary="Bootstrap: who this hub is (no token needed)")
 async def pairing_info(hub: Hub) -> dict[str, Any]:
-    return {"hub_id": hub.hub_id, "name": hub.settings.hub_name, "pairing": "6-digit code",
-            "paired_apps": len(hub.pairing.apps())}  # fmt: skip
+    return {
+        "hub_id": hub.hub_id,
+        "name": hub.settings.hub_name,
+        "pairing": "6-digit code",
+        "paired_apps": len(hub.pairing.apps()),
+    }
 
 
-@router.post("/pairing", tags=["pairing"], status_code=201,
-             summary="Trade the hub's 6-digit code for this app's token (shown once)")  # fmt: skip
+@router.post(
+    "/pairing",
+    tags=["pairing"],
+    status_code=201,
+    summary="Trade the hub's 6-digit code for this app's token (shown once)",
+)
 async def pair(body: PairRequest, request: Request, hub: Hub) -> dict[str, Any]:
     request.app.state.pair_limiter.check(request.client.host if request.client else "unknown")
     paired, token = hub.pairing.pair(body.code, body.name)
@@ -69,8 +83,11 @@ async def revoke(app_id: str, hub: Hub, _: App) -> dict[str, Any]:
 
 def _devices(hub: Hub) -> Any:
     if hub.devices is None:
-        raise EdgeError("the device layer is not running on this hub", code="DEVICES_OFF",
-                        hint="start the hub with devices (no --no-devices)")  # fmt: skip
+        raise EdgeError(
+            "the device layer is not running on this hub",
+            code="DEVICES_OFF",
+            hint="start the hub with devices (no --no-devices)",
+        )
     return hub.devices
 
 
@@ -84,8 +101,9 @@ async def device(ref: str, hub: Hub, _: App) -> dict[str, Any]:
     return dict(_devices(hub).registry.resolve(ref).to_dict())
 
 
-@router.post("/devices/{ref}", tags=["devices"],
-             summary="Set attributes; answers once the device confirms, or with a code")  # fmt: skip
+@router.post(
+    "/devices/{ref}", tags=["devices"], summary="Set attributes; answers once the device confirms, or with a code"
+)
 async def control(ref: str, values: dict[str, Any], hub: Hub, me: App) -> dict[str, Any]:
     if not values or len(values) > 16:
         raise EdgeError('send the attributes to set, e.g. {"on": true}', code="DEVICE_INVALID_COMMAND")
@@ -98,26 +116,41 @@ async def ask(body: AskRequest, hub: Hub, me: App) -> dict[str, Any]:
     if hub.brain is None:
         raise EdgeError("the hub's brain is not running", code="BRAIN_OFF")
     key = f"{me.id}:{body.conversation}"
-    hub.bus.publish("transcript", conversation=key, source="text", text=body.text, final=True)
+    hub.bus.publish_event(TranscriptEvent(text=body.text), conversation=key, source="text")
     result = (await hub.brain.handle(body.text, hub.conversation(key))).to_dict()
+    for event in decided(result["route"], result["intent"], result["actions"]):
+        hub.bus.publish_event(event, conversation=key, source="text")
     turn = hub.record_turn(source=f"app:{me.id}", conversation=key, text=body.text, result=result)
     return {**result, "turn": turn["id"], "conversation": key}
 
 
 @router.get("/history", tags=["conversation"], summary="Recent turns by voice and text, newest first")
-async def history(hub: Hub, me: App, limit: Annotated[int, Query(ge=1, le=500)] = 50,
-                  conversation: Annotated[str | None, Query(max_length=130)] = None,
-                  before: Annotated[int | None, Query(ge=1)] = None) -> list[dict[str, Any]]:  # fmt: skip
+async def history(
+    hub: Hub,
+    me: App,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    conversation: Annotated[str | None, Query(max_length=130)] = None,
+    before: Annotated[int | None, Query(ge=1)] = None,
+) -> list[dict[str, Any]]:
     return hub.history.recent(limit=limit, conversation=conversation, before=before, visible_to=me.id)
 
 
 @router.get("/settings", tags=["settings"], summary="The hub's settings (secrets left out)")
 async def get_settings(hub: Hub, _: App) -> dict[str, Any]:
     s = hub.settings
-    return {"hub_id": hub.hub_id, "hub_name": s.hub_name, "room": s.room, "language": s.language,
-            "timezone": s.timezone, "wake_word": s.wake_word, "mqtt_url": s.mqtt_url,
-            "mqtt_username": s.mqtt_username, "mqtt_password_set": s.mqtt_password is not None,
-            "cloud_url": s.cloud_url, "ice_servers": s.ice_servers}  # fmt: skip
+    return {
+        "hub_id": hub.hub_id,
+        "hub_name": s.hub_name,
+        "room": s.room,
+        "language": s.language,
+        "timezone": s.timezone,
+        "wake_word": s.wake_word,
+        "mqtt_url": s.mqtt_url,
+        "mqtt_username": s.mqtt_username,
+        "mqtt_password_set": s.mqtt_password is not None,
+        "cloud_url": s.cloud_url,
+        "ice_servers": s.ice_servers,
+    }
 
 
 @router.patch("/settings", tags=["settings"], summary="Provision: name, room, locale, wake word, MQTT, cloud")
@@ -126,8 +159,11 @@ async def patch_settings(body: SettingsUpdate, hub: Hub, _: App) -> dict[str, An
 
     changes = body.model_dump(exclude_unset=True)
     if "wake_word" in changes and changes["wake_word"] not in known_wake_words():
-        raise EdgeError(f"no wake word model '{changes['wake_word']}'", code="SETTINGS_UNKNOWN_WAKE_WORD",
-                        hint=f"one of: {', '.join(known_wake_words())}")  # fmt: skip
+        raise EdgeError(
+            f"no wake word model '{changes['wake_word']}'",
+            code="SETTINGS_UNKNOWN_WAKE_WORD",
+            hint=f"one of: {', '.join(known_wake_words())}",
+        )
     if changes.get("timezone"):
         _check_timezone(changes["timezone"])
     secret = changes.get("mqtt_password")
@@ -138,23 +174,26 @@ async def patch_settings(body: SettingsUpdate, hub: Hub, _: App) -> dict[str, An
         hub.devices.registry.home_area = changes["room"]
     hub.bus.publish("settings", changed=sorted(changes))
     # Saved, but the hub's environment wins over the file: say so rather than seem to apply it.
-    overridden = sorted(k for k in changes if f"COMPANION_{k.upper()}" in os.environ)
+    overridden = set_by_environment(changes)
     warnings = []
     if changes.get("language") and changes["language"] != hub.settings.stt_language:
-        warnings.append(f"speech recognition stays in '{hub.settings.stt_language}' ({hub.settings.stt_model}); "
-                        f"typed requests and replies use '{changes['language']}'")  # fmt: skip
-    return {"changed": sorted(changes), "restart_required": restart, "overridden_by_environment": overridden,
-            "warnings": warnings, "settings": await get_settings(hub, _)}  # fmt: skip
+        warnings.append(
+            f"speech recognition stays in '{hub.settings.stt_language}' ({hub.settings.stt_model}); "
+            f"typed requests and replies use '{changes['language']}'"
+        )
+    return {
+        "changed": sorted(changes),
+        "restart_required": restart,
+        "overridden_by_environment": overridden,
+        "warnings": warnings,
+        "settings": await get_settings(hub, _),
+    }
 
 
 def _check_timezone(name: str) -> None:
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as err:
-        raise EdgeError(f"unknown timezone '{name}'", code="SETTINGS_UNKNOWN_TIMEZONE",
-                        hint="an IANA name such as Europe/Berlin") from err  # fmt: skip
+    if not is_timezone(name):
+        hint = "an IANA name such as Europe/Berlin"
+        raise EdgeError(f"unknown timezone '{name}'", code="SETTINGS_UNKNOWN_TIMEZONE", hint=hint)
 
 
 __all__ = ["PairingError", "router"]

@@ -35,9 +35,17 @@ class ApiServer:
 
         self.hub = hub
         s = hub.settings
-        config = uvicorn.Config(create_api(hub), host=s.api_host, port=s.api_port, log_level="warning",
-                                lifespan="off", ws_max_size=1 << 20, access_log=False,
-                                ssl_certfile=s.api_tls_cert_file, ssl_keyfile=s.api_tls_key_file)  # fmt: skip
+        config = uvicorn.Config(
+            create_api(hub),
+            host=s.api_host,
+            port=s.api_port,
+            log_level="warning",
+            lifespan="off",
+            ws_max_size=1 << 20,
+            access_log=False,
+            ssl_certfile=s.api_tls_cert_file,
+            ssl_keyfile=s.api_tls_key_file,
+        )
         self.server = uvicorn.Server(config)
         self.task: asyncio.Task[None] | None = None
         self.advertiser: Advertiser | None = None

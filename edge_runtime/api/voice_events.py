@@ -1,37 +1,23 @@
-"""A voice pipeline's trace, as app events and history: what was heard, what was answered."""
+"""A voice pipeline's events, onto the LAN API's event stream and into the history."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from edge_runtime.api.context import HubContext
 from edge_runtime.api.metrics_routes import hub_metrics
-from edge_runtime.trace import Tracer
+from edge_runtime.app_events import ReplyEvent, TranscriptEvent, _Event
+from edge_runtime.hub import VoiceHub
 
 
-def attach_voice(hub: HubContext, tracer: Tracer, *, source: str, conversation: str) -> None:
-    heard: dict[str, str] = {}
+def attach_voice(hub: HubContext, voice: VoiceHub, *, source: str, conversation: str) -> None:
+    """Every event of the pipeline's turns goes to the apps as it is, with where it came from; a
+    reply is also kept in the history (`record_turn` publishes it, with the history's turn id)."""
 
-    def on_mark(mark: Any) -> None:
-        data = mark.data
-        if mark.event == "wake":
-            hub.bus.publish("state", conversation=conversation, source=source, state="listening")
-        elif mark.event == "typed":
-            heard["text"] = data.get("text", "")
-        elif mark.event == "stt" and data.get("text"):
-            heard["text"] = data["text"]
-            hub.bus.publish("transcript", conversation=conversation, source=source, text=data["text"], final=True)
-        elif mark.event == "skill":
-            extra = data.get("data") or {}
-            result = {"reply": data.get("reply", ""), "route": extra.get("route"), "intent": data.get("intent"),
-                      "actions": extra.get("actions")}  # fmt: skip
-            hub.record_turn(source=source, conversation=conversation, text=heard.pop("text", ""), result=result)
-        elif mark.event == "timer_alert":
-            hub.bus.publish("timer", conversation=conversation, source=source, timer=data.get("timer_id"),
-                            repeat=data.get("repeat"))  # fmt: skip
-        elif mark.event == "interrupt":
-            hub.bus.publish("state", conversation=conversation, source=source, state="interrupted",
-                            reason=data.get("reason"))  # fmt: skip
+    def on_event(event: _Event) -> None:
+        if isinstance(event, ReplyEvent):
+            result = {"reply": event.text, "route": event.route, "intent": event.intent, "actions": event.actions}
+            hub.record_turn(source=source, conversation=conversation, text=event.heard or "", result=result)
+        elif not isinstance(event, TranscriptEvent) or event.text:  # nothing heard is no transcript
+            hub.bus.publish_event(event, conversation=conversation, source=source)
 
-    tracer.listeners.append(on_mark)
-    hub_metrics(hub).observe(tracer)  # the turn's stage latencies, for /metrics
+    voice.events.listeners.append(on_event)
+    hub_metrics(hub).observe(voice.tracer)  # the turn's stage latencies, for /metrics

@@ -21,8 +21,11 @@ class Offer(BaseModel):
 
 def _sessions(hub: Hub) -> Any:
     if hub.webrtc is None:
-        raise EdgeError("WebRTC is not running on this hub", code="WEBRTC_OFF",
-                        hint="install the edge extra (aiortc) and start the hub with the API")  # fmt: skip
+        raise EdgeError(
+            "WebRTC is not running on this hub",
+            code="WEBRTC_OFF",
+            hint="install the edge extra (aiortc) and start the hub with the API",
+        )
     return hub.webrtc
 
 

@@ -15,10 +15,11 @@ import numpy as np
 
 from edge_runtime.audio.convert import Reblocker, StreamResampler, to_int16, to_mono
 from edge_runtime.errors import AudioDeviceError, AudioFormatError
+from models.audio import RATE
 
 log = logging.getLogger(__name__)
 
-RATE = 16000
+
 BLOCK = 1280  # 80 ms: the wake word's hop, and the hub's audio tick
 MAX_CHANNELS = 32
 
@@ -217,7 +218,8 @@ class MicSource:
         def callback(indata, frames, time_info, status) -> None:
             loop.call_soon_threadsafe(self.offer, queue, indata[:, 0].copy())
 
-        with sd.InputStream(samplerate=RATE, channels=1, dtype="int16", blocksize=BLOCK,
-                            device=self.device, callback=callback):  # fmt: skip
+        with sd.InputStream(
+            samplerate=RATE, channels=1, dtype="int16", blocksize=BLOCK, device=self.device, callback=callback
+        ):
             while True:
                 yield await queue.get()

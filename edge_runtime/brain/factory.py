@@ -43,12 +43,31 @@ def escalator_from(settings: EdgeSettings) -> Escalator | None:
     async def token() -> str:
         return await asyncio.to_thread(client.hub_token)  # reads, and refreshes, the credentials file
 
-    return Escalator(settings.cloud_url, identity.hub_id, token, first_reply_s=settings.cloud_first_reply_s,
-                     total_s=settings.cloud_total_s)  # fmt: skip
+    return Escalator(
+        settings.cloud_url,
+        identity.hub_id,
+        token,
+        first_reply_s=settings.cloud_first_reply_s,
+        total_s=settings.cloud_total_s,
+    )
 
 
-def brain_from(settings: EdgeSettings, skills: BuiltinSkills, devices: DeviceSkill | None, llm: LLM | None,
-               cloud: Escalator | None, memory: LocalMemory | None = None,
-               user_name: str | None = None) -> Brain:  # fmt: skip
-    return Brain(skills, devices, llm=llm, cloud=cloud, policy=policy_from(settings), language=settings.language,
-                 memory=memory, user_name=user_name)  # fmt: skip
+def brain_from(
+    settings: EdgeSettings,
+    skills: BuiltinSkills,
+    devices: DeviceSkill | None,
+    llm: LLM | None,
+    cloud: Escalator | None,
+    memory: LocalMemory | None = None,
+    user_name: str | None = None,
+) -> Brain:
+    return Brain(
+        skills,
+        devices,
+        llm=llm,
+        cloud=cloud,
+        policy=policy_from(settings),
+        language=settings.language,
+        memory=memory,
+        user_name=user_name,
+    )

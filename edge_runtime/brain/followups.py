@@ -64,15 +64,20 @@ class FollowUps:
         choice = None
         # "the floor lamp" is a device; "the bedroom lights" are the lights of a room.
         for candidate in (phrase, re.sub(r"\s+(?:lights?|lamps?|fans?|blinds)$", "", phrase)):
-            if candidate and (choice := process.extractOne(candidate, [*names, *places], scorer=fuzz.ratio,
-                                                           score_cutoff=80)):  # fmt: skip
+            if candidate and (
+                choice := process.extractOne(candidate, [*names, *places], scorer=fuzz.ratio, score_cutoff=80)
+            ):
                 break
         if choice is None:
             return []
         if choice[0] in names:
             return [names[choice[0]]]
-        return [r for r in records if choice[0] in ((r.area or "").lower(), (r.floor or "").lower())
-                and (kinds is None or r.device.kind.value in kinds)]  # fmt: skip
+        return [
+            r
+            for r in records
+            if choice[0] in ((r.area or "").lower(), (r.floor or "").lower())
+            and (kinds is None or r.device.kind.value in kinds)
+        ]
 
     def _relative(self, heard: str, last: list[str]) -> IntentMatch | None:
         m = _RELATIVE.match(heard)

@@ -5,11 +5,17 @@ the broker drop the connection (a packet it refuses), that is a loop: drop, reco
 So the hub takes them back at every unexpected disconnect, and the command layer decides what to resend.
 When only this connection dropped while the other stayed up, the broker was there and refused what we
 sent: the first unacknowledged message is the culprit, and is never sent again.
+
+Reconnecting: paho's own backoff doubles up to its cap and never jitters. Ours starts at the minimum,
+doubles up to the cap (1 s for the hub: it is back within a second of a restarted broker, and a refused
+TCP connection or two a second costs a LAN broker nothing), and draws each wait from the upper half of
+its step, so clients that dropped together do not all knock at once.
 """
 
 from __future__ import annotations
 
 import logging
+import random
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -41,11 +47,14 @@ class Connection:
         self.link, self.name, self.qos = link, name, qos
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id)
         configure(self.client, link.address, **credentials)
-        self.client.reconnect_delay_set(*backoff)  # type: ignore[arg-type]  # floats work
+        self.backoff = backoff
+        self.tries = 0  # failed connection attempts since the last success
+        self._next_wait()
         self.client.max_inflight_messages_set(1000)
         self.client.max_queued_messages_set(MAX_QUEUED)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
+        self.client.on_connect_fail = self._on_connect_fail
         self.filters: set[str] = set()
         self.up = False
         self.connects = 0
@@ -69,13 +78,37 @@ class Connection:
         if self.client.is_connected():
             self.client.unsubscribe(gone)
 
+    def unqueue(self, mid: int) -> None:
+        """paho keeps a QoS-1 message it could not write (its socket is gone but its state still says
+        connected: the moment of a drop, or the wait after a keepalive timeout) and sends it at the next
+        connect. Its caller was told "not sent", and will send it again or report it unsent, so paho must
+        not: take it back. paho has a public call only for all of them (`drop_out_messages`)."""
+        with self.client._out_message_mutex:
+            self.client._out_messages.pop(mid, None)
+
+    def _next_wait(self) -> None:
+        """Set paho's next reconnect wait: min, 2×min, … up to the cap, each drawn from its step's upper half."""
+        low, high = self.backoff
+        step = min(high, low * 2**self.tries)
+        wait = random.uniform(step / 2, step)
+        self.client.reconnect_delay_set(wait, wait)  # type: ignore[arg-type]  # paho sleeps on floats
+
+    def _on_connect_fail(self, client: mqtt.Client, userdata: Any) -> None:
+        """No TCP connection (the broker is down): wait longer next time, up to the cap."""
+        self.tries += 1
+        self._next_wait()
+
     def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
         if reason.is_failure:
             log.warning(
                 "mqtt.refused",
                 extra={"broker": str(self.link.address), "reason": str(reason), "code": "MQTT_CONNECT_REFUSED"},
             )
+            self.tries += 1
+            self._next_wait()
             return
+        self.tries = 0
+        self._next_wait()
         set_nodelay(client)
         self._judge_lost()
         if self.filters:

@@ -3,6 +3,7 @@ the brain from plain sentences (local intents, follow-ups, a spoken confirmation
 
 from __future__ import annotations
 
+import os
 import socket
 import tempfile
 import time
@@ -16,12 +17,8 @@ from device_drivers.mosquitto import Mosquitto
 from device_drivers.mqtt_url import BrokerAddress
 from device_drivers.simulator import Simulator, load
 from edge_runtime.brain.context import Conversation
-from edge_runtime.brain.device_skill import DeviceSkill
-from edge_runtime.brain.router import Brain
 from edge_runtime.clock import SystemClock
-from edge_runtime.devices.hub import DeviceHub
-from edge_runtime.skills.builtin import BuiltinSkills
-from edge_runtime.skills.timers import TimerManager
+from edge_runtime.settings import EdgeSettings
 from models.llm import LLM
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "deploy" / "devices.example.toml"
@@ -47,9 +44,15 @@ def _reachable(url: str) -> bool:
         return False
 
 
-async def run_device_demo(broker_url: str, say: Callable[[str], None], llm: LLM | None = None) -> list[dict[str, Any]]:
+async def run_device_demo(
+    settings: EdgeSettings, say: Callable[[str], None], llm: LLM | None = None
+) -> list[dict[str, Any]]:
     """On embedded defaults: a Mosquitto of our own (our config, on a free port), so the demo
-    touches no one's real devices. Without the mosquitto binary, the configured broker is used."""
+    touches no one's real devices. Without the mosquitto binary, the configured broker is used.
+    The hub is the real one (`HubApp`), in a directory of its own: no identity, no cloud, no sync."""
+    from edge_runtime.app import HubApp, HubOptions, isolated
+
+    broker_url = settings.mqtt_url
     with ExitStack() as stack:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory()))
         try:
@@ -60,37 +63,34 @@ async def run_device_demo(broker_url: str, say: Callable[[str], None], llm: LLM 
         except DriverError as err:
             if not _reachable(broker_url):
                 hint = "install mosquitto (apt-get install mosquitto), or set COMPANION_MQTT_URL"
-                raise DriverError(f"no MQTT broker for the device demo ({err.message})", code="MQTT_NO_BROKER",
-                                  hint=hint) from err  # fmt: skip
+                raise DriverError(
+                    f"no MQTT broker for the device demo ({err.message})", code="MQTT_NO_BROKER", hint=hint
+                ) from err
             say(f"using the broker at {broker_url}")
         _, devices = load(EXAMPLE)
         stack.enter_context(Simulator(broker_url, devices))
+        demo = isolated(settings, tmp, mqtt_url=broker_url, mqtt_client_id=f"companion-demo-{os.getpid()}")
         started = time.perf_counter()
-        hub = await DeviceHub(broker_url, tmp / "devices.sqlite3").start()
-        try:
-            await hub.settle(quiet_s=0.3)
-            found = hub.registry.listing()
-            say(f"discovered {len(found)} devices in {time.perf_counter() - started:.2f}s: "
-                + ", ".join(f"{r.name} ({r.device.kind}, {r.device.convention})" for r in found))  # fmt: skip
-            brain = _brain(hub, llm)
+        options = HubOptions(sync=False, settle_s=5.0, identity=False, vision=False)
+        async with HubApp(demo, llm=llm, options=options, clock=SystemClock(None)) as hub:
+            assert hub.device_hub is not None and hub.brain is not None
+            found = hub.device_hub.registry.listing()
+            say(
+                f"discovered {len(found)} devices in {time.perf_counter() - started:.2f}s: "
+                + ", ".join(f"{r.name} ({r.device.kind}, {r.device.convention})" for r in found)
+            )
             conversation = Conversation()
             results = []
             for text in SCRIPT:
-                result = await brain.handle(text, conversation)
-                done = ", ".join(f"{a['name']} {a['values']} {'confirmed' if a['confirmed'] else a.get('error')}"
-                                 for a in result.actions)  # fmt: skip
-                say(f"you: {text!r} -> {result.route}: {result.reply}" + (f"  ({done})" if done else "")
-                    + f"  {result.timings_ms['total']:.0f} ms")  # fmt: skip
+                result = await hub.brain.handle(text, conversation)
+                done = ", ".join(
+                    f"{a['name']} {a['values']} {'confirmed' if a['confirmed'] else a.get('error')}"
+                    for a in result.actions
+                )
+                say(
+                    f"you: {text!r} -> {result.route}: {result.reply}"
+                    + (f"  ({done})" if done else "")
+                    + f"  {result.timings_ms['total']:.0f} ms"
+                )
                 results.append({"text": text, **result.to_dict()})
             return results
-        finally:
-            await hub.stop()
-
-
-def _brain(hub: DeviceHub, llm: LLM | None) -> Brain:
-    clock = SystemClock(None)
-
-    async def ring(timer: object, repeat: int) -> None:
-        return None
-
-    return Brain(BuiltinSkills(clock, TimerManager(clock, ring)), DeviceSkill(hub), llm=llm)

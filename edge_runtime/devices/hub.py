@@ -89,6 +89,7 @@ class DeviceHub:
         self.bad_payloads = 0
         self.report = Reporter(log)
         self.last_discovery = 0.0
+        self._heard: dict[str, bytes] = {}  # state/availability topic -> its last message
         self._flusher: asyncio.Task[None] | None = None
 
     # --- lifecycle
@@ -141,6 +142,7 @@ class DeviceHub:
     def _on_message(self, topic: str, payload: bytes) -> None:
         routed = self.registry.routes.get(topic)
         if routed:  # state: the hot path, checked first
+            self._heard[topic] = payload
             self._on_state(topic, payload, routed)
             return
         for codec in self.codecs:
@@ -179,7 +181,7 @@ class DeviceHub:
                     if rec.available != was:
                         self._emit(DeviceEvent("availability", device_id, {"available": rec.available}))
                 if device_id in self.commander.pending:
-                    self.commander.on_state(rec, bool(update.values))
+                    self.commander.on_state(rec, bool(update.values), back=rec.available is True and was is not True)
             except DriverError as err:
                 self._bad(topic, err.code, err.message)
                 self.registry.note_problem(device_id, topic, payload, err.code, err.message)
@@ -198,7 +200,7 @@ class DeviceHub:
         self.last_discovery = time.monotonic()
         for source in found.withdrawn:
             ids, unused = self.registry.withdraw(source)
-            self.link.unsubscribe(unused)
+            self._forget(unused)
             for device_id in ids:
                 self._emit(DeviceEvent("device-removed", device_id, {"source": source}))
         refused = {(r.source, r.device_id) for r in found.refused}
@@ -225,8 +227,24 @@ class DeviceHub:
                     {"name": rec.name, "kind": rec.device.kind.value},
                 )
             )
-        self.link.unsubscribe(unused)
+        self._forget(unused)
         self._subscribe_state(self.registry.records[d.id].device for d in admitted)
+        self._replay(admitted)
+
+    def _replay(self, devices: list[Device]) -> None:
+        """A topic already subscribed for another device (one availability topic per Tasmota or ESPHome
+        node) is not sent again by the broker: a device joining later hears its last message from here."""
+        for device in devices:
+            topics = device_topics(device)
+            for topic in sorted(topics["avail"]) + sorted(topics["state"]):
+                payload = self._heard.get(topic)
+                if payload is not None:
+                    self._on_state(topic, payload, {device.id})
+
+    def _forget(self, topics: set[str]) -> None:
+        self.link.unsubscribe(topics)
+        for topic in topics:
+            self._heard.pop(topic, None)
 
     def _family(self, source: str) -> str:
         topic = source.split("#", 1)[0]

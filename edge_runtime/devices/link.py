@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -48,9 +49,12 @@ class MqttLink:
         tls_files: dict[str, str | None] | None = None,
         username: str | None = None,
         password: str | None = None,
-        min_backoff_s: float = 0.2,
-        max_backoff_s: float = 30.0,
+        min_backoff_s: float = 0.1,
+        max_backoff_s: float = 1.0,
     ) -> None:
+        """Reconnecting waits `min_backoff_s`, doubling up to `max_backoff_s`, each wait drawn from the upper
+        half of its step: a home hub is back within a second of its broker, and tries a LAN broker that is
+        down at most twice a second per connection meanwhile."""
         self.address = address
         self._handler = on_message
         credentials: dict[str, Any] = {"username": username, "password": password, **(tls_files or {})}
@@ -71,6 +75,9 @@ class MqttLink:
         self._broker_dropped_seen: int | None = None
         self.report = Reporter(log)
         self.connected = asyncio.Event()  # both connections up
+        self.ups = 0  # times `connected` was set: a command remembers which connection it went out on
+        self.up_since = 0.0  # monotonic, when `connected` was last set
+        self.down_since = time.monotonic()  # when it was last cleared (or the link was made)
         self.on_reconnect: list[Callable[[], None]] = []
         self.raw = 0  # messages taken off the sockets
         self.received = 0  # messages handed to the hub after coalescing
@@ -88,6 +95,7 @@ class MqttLink:
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
+        self.down_since = time.monotonic()
         for conn in (self._control, self._bulk):
             conn.client.connect_async(self.address.host, self.address.port, keepalive=30)
             conn.client.loop_start()
@@ -149,6 +157,9 @@ class MqttLink:
         if not client.is_connected():
             return None
         info = client.publish(topic, payload, qos=qos, retain=retain)
+        if info.rc == mqtt.MQTT_ERR_NO_CONN:
+            self._control.unqueue(info.mid)
+            return None
         if info.rc == mqtt.MQTT_ERR_QUEUE_SIZE:
             self.dropped += 1
             self.report.warn("mqtt.dropped", "MQTT_QUEUE_FULL", topic=topic, dropped=self.dropped)
@@ -228,10 +239,14 @@ class MqttLink:
     def _set_up(self, conn: Connection, up: bool) -> None:
         conn.up = up
         if not (self._bulk.up and self._control.up):
+            if self.connected.is_set():
+                self.down_since = time.monotonic()
             self.connected.clear()
             return
         if self.connected.is_set():
             return
+        self.ups += 1
+        self.up_since = time.monotonic()
         self.connected.set()
         if self._bulk.connects > 1 or self._control.connects > 1:
             for hook in self.on_reconnect:
@@ -248,6 +263,10 @@ class MqttLink:
                 self._handler(topic, payload)
             except Exception as err:  # the hub's handler reports its own; this is the last line
                 self.report.unexpected("mqtt.handler_failed", "MQTT_HANDLER_FAILED", err, topic=topic)
+
+    def down_for(self) -> float:
+        """Seconds since the hub lost the broker; 0 while connected."""
+        return 0.0 if self.connected.is_set() else time.monotonic() - self.down_since
 
     async def wait_connected(self, timeout: float) -> bool:
         if self.connected.is_set():  # the usual case: no task, no timer

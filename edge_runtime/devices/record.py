@@ -45,13 +45,30 @@ class DeviceRecord:
     def to_dict(self) -> dict[str, Any]:
         d = self.device
         return {
-            "id": d.id, "name": self.name, "kind": d.kind.value, "convention": d.convention.value,
-            "area": self.area, "floor": self.floor, "aliases": self.aliases, "available": self.available,
-            "state": self.state, "manufacturer": d.manufacturer, "model": d.model, "device_class": d.device_class,
-            "group": d.group, "group_name": d.group_name, "entity_category": d.entity_category,
+            "id": d.id,
+            "name": self.name,
+            "kind": d.kind.value,
+            "convention": d.convention.value,
+            "area": self.area,
+            "floor": self.floor,
+            "aliases": self.aliases,
+            "available": self.available,
+            "state": self.state,
+            "manufacturer": d.manufacturer,
+            "model": d.model,
+            "device_class": d.device_class,
+            "group": d.group,
+            "group_name": d.group_name,
+            "entity_category": d.entity_category,
             "problem": self.problem,
-            "attributes": {n: {"type": a.type, "writable": a.writable, **({"unit": a.unit} if a.unit else {}),
-                               **({"min": a.min, "max": a.max} if a.min is not None else {}),
-                               **({"options": list(a.options)} if a.options else {})}
-                           for n, a in d.attributes.items()},
-        }  # fmt: skip
+            "attributes": {
+                n: {
+                    "type": a.type,
+                    "writable": a.writable,
+                    **({"unit": a.unit} if a.unit else {}),
+                    **({"min": a.min, "max": a.max} if a.min is not None else {}),
+                    **({"options": list(a.options)} if a.options else {}),
+                }
+                for n, a in d.attributes.items()
+            },
+        }

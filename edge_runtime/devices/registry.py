@@ -224,11 +224,14 @@ class DeviceRegistry:
                 return rec
         names = list(dict.fromkeys(n for rec in self.records.values() for n in rec.names()))
         close = difflib.get_close_matches(ref, names, n=3, cutoff=0.6)
-        raise DeviceUnknown(f"no device called '{ref}'", hint=f"did you mean: {', '.join(close)}" if close else
-                            "see `companion devices list`")  # fmt: skip
+        raise DeviceUnknown(
+            f"no device called '{ref}'",
+            hint=f"did you mean: {', '.join(close)}" if close else "see `companion devices list`",
+        )
 
-    def edit(self, ref: str, *, name: str | None = None, aliases: list[str] | None = None,
-             area: str | None = None) -> DeviceRecord:  # fmt: skip
+    def edit(
+        self, ref: str, *, name: str | None = None, aliases: list[str] | None = None, area: str | None = None
+    ) -> DeviceRecord:
         rec = self.resolve(ref)
         if name is not None:
             rec.user_name = name or None

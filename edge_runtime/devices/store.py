@@ -59,10 +59,18 @@ class DeviceStore:
             "SELECT id, info, user_name, aliases, area, available, state, source FROM devices"
         ).fetchall()
         return [
-            {"id": r[0], "info": json.loads(r[1]), "user_name": r[2], "aliases": json.loads(r[3]), "area": r[4],
-             "available": None if r[5] is None else bool(r[5]), "state": json.loads(r[6]), "source": r[7]}
+            {
+                "id": r[0],
+                "info": json.loads(r[1]),
+                "user_name": r[2],
+                "aliases": json.loads(r[3]),
+                "area": r[4],
+                "available": None if r[5] is None else bool(r[5]),
+                "state": json.loads(r[6]),
+                "source": r[7],
+            }
             for r in rows
-        ]  # fmt: skip
+        ]
 
     def save_discovered(
         self, device_id: str, info: dict[str, Any], area_hint: str | None, source: str | None = None

@@ -63,7 +63,7 @@ def _device(hub: HubDevice) -> dict[str, Any]:
     return device
 
 
-def _entity(hub: HubDevice, object_id: str, name: str, **extra: Any) -> dict[str, Any]:
+def entity(hub: HubDevice, object_id: str, name: str, **extra: Any) -> dict[str, Any]:
     return {
         "name": name,
         "unique_id": f"{hub.node_id}_{object_id}",
@@ -84,7 +84,7 @@ def discovery(hub: HubDevice) -> list[tuple[str, dict[str, Any]]]:
         (
             "sensor",
             "assist_state",
-            _entity(
+            entity(
                 hub,
                 "assist_state",
                 "Assist state",
@@ -93,12 +93,12 @@ def discovery(hub: HubDevice) -> list[tuple[str, dict[str, Any]]]:
                 icon="mdi:account-voice",
             ),
         ),
-        ("sensor", "last_transcript", _entity(hub, "last_transcript", "Last transcript", icon="mdi:text-recognition")),
-        ("sensor", "last_reply", _entity(hub, "last_reply", "Last reply", icon="mdi:message-reply-text")),
+        ("sensor", "last_transcript", entity(hub, "last_transcript", "Last transcript", icon="mdi:text-recognition")),
+        ("sensor", "last_reply", entity(hub, "last_reply", "Last reply", icon="mdi:message-reply-text")),
         (
             "switch",
             "mute",
-            _entity(
+            entity(
                 hub,
                 "mute",
                 "Mute",
@@ -111,7 +111,7 @@ def discovery(hub: HubDevice) -> list[tuple[str, dict[str, Any]]]:
         (
             "number",
             "volume",
-            _entity(
+            entity(
                 hub,
                 "volume",
                 "Volume",
@@ -127,7 +127,7 @@ def discovery(hub: HubDevice) -> list[tuple[str, dict[str, Any]]]:
         (
             "select",
             "wake_word",
-            _entity(
+            entity(
                 hub,
                 "wake_word",
                 "Wake word",
@@ -139,14 +139,14 @@ def discovery(hub: HubDevice) -> list[tuple[str, dict[str, Any]]]:
         (
             "sensor",
             "timers",
-            _entity(
+            entity(
                 hub, "timers", "Active timers", json_attributes_topic=cmd("timers/attributes"), icon="mdi:timer-outline"
             ),
         ),
         (
             "sensor",
             "next_timer",
-            _entity(hub, "next_timer", "Next timer", device_class="timestamp", icon="mdi:timer-sand"),
+            entity(hub, "next_timer", "Next timer", device_class="timestamp", icon="mdi:timer-sand"),
         ),
     ]
     return [(f"{hub.prefix}/{component}/{hub.node_id}/{oid}/config", config) for component, oid, config in entities]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Any
+from typing import Any, Protocol
 
 import paho.mqtt.client as mqtt
 
@@ -24,6 +24,14 @@ from edge_runtime.trace import Tracer
 
 log = logging.getLogger(__name__)
 Credentials = dict[str, Any]
+
+
+class EntitySource(Protocol):
+    """More of the hub's entities under its device (the cameras' sensors): configs and states."""
+
+    def discovery(self, hub: HubDevice) -> list[tuple[str, dict[str, Any]]]: ...
+
+    def messages(self) -> dict[str, str]: ...
 
 
 class HaPresence:
@@ -45,7 +53,7 @@ class HaPresence:
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id)
         configure(self.client, address, **(credentials or {}))
         self.client.will_set(hub.availability, OFFLINE, qos=1, retain=True)
-        self.client.reconnect_delay_set(1, 30)
+        self.client.reconnect_delay_set(0.1, 1.0)  # type: ignore[arg-type]  # back within a second of the broker, like the device layer
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
         self._sent: dict[str, str] = {}
@@ -53,6 +61,17 @@ class HaPresence:
         self._poller: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self.announced = 0  # times the configs were published (connects and Home Assistant restarts)
+        self.sources: list[EntitySource] = []
+
+    def add_source(self, source: EntitySource) -> None:
+        """Announce a source's entities with the hub's own (now, if connected; else on connect)."""
+        self.sources.append(source)
+        if self.client.is_connected():
+            self._call(self._announce)
+
+    def refresh(self) -> None:
+        """Publish what changed in the sources' states; safe from any thread."""
+        self._call(self._changed)
 
     def attach(self, tracer: Tracer) -> None:
         tracer.listeners.append(self.tracker.on_mark)
@@ -99,14 +118,18 @@ class HaPresence:
         """Availability, every config, every state: on each connect and each Home Assistant start."""
         self.announced += 1
         self.client.publish(self.hub.availability, ONLINE, qos=1, retain=True)
-        for topic, config in discovery(self.hub):
+        extra = [item for source in self.sources for item in source.discovery(self.hub)]
+        for topic, config in [*discovery(self.hub), *extra]:
             self.client.publish(topic, _json(config), qos=1, retain=True)
         self._sent.clear()
         self._changed()
         log.info("ha_presence.announced", extra={"node_id": self.hub.node_id, "times": self.announced})
 
     def _changed(self) -> None:
-        for name, payload in self.state.messages().items():
+        messages = self.state.messages()
+        for source in self.sources:
+            messages.update(source.messages())
+        for name, payload in messages.items():
             if self._sent.get(name) != payload:
                 self._sent[name] = payload
                 self.client.publish(self.hub.topic(name), payload, qos=1, retain=True)

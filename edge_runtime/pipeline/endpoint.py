@@ -27,9 +27,9 @@ from edge_runtime.frames import (
 )
 from edge_runtime.pipeline.processor import DOWN, UP, Direction, FrameProcessor
 from edge_runtime.trace import Tracer
+from models.audio import RATE
 from models.vad import FRAME_SAMPLES, Vad
 
-RATE = 16000
 FRAME_S = FRAME_SAMPLES / RATE
 
 

@@ -3,7 +3,20 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
+from edge_runtime.app_events import (
+    ErrorEvent,
+    Phase,
+    ReplyEvent,
+    SentenceEvent,
+    StateEvent,
+    TimerEvent,
+    TranscriptEvent,
+    TurnDoneEvent,
+    TurnStream,
+    decided,
+)
 from edge_runtime.brain.context import Conversation
 from edge_runtime.brain.router import Brain
 from edge_runtime.frames import Frame, Reply, Transcript
@@ -17,16 +30,18 @@ TROUBLE = "Sorry, I had trouble hearing that."
 class SkillResponder(QueuedProcessor):
     """One conversation per voice pipeline: "it" means what was last talked about here."""
 
-    def __init__(self, brain: Brain, tracer: Tracer) -> None:
+    def __init__(self, brain: Brain, tracer: Tracer, events: TurnStream | None = None) -> None:
         super().__init__()
         self.brain = brain
         self.skills = brain.skills
         self.tracer = tracer
+        self.events = events or TurnStream()
         self.conversation = Conversation(language=brain.language)
 
     async def ring(self, timer: Timer, repeat: int) -> None:
         """TimerManager's callback: speak the alert (it takes the normal reply path)."""
         self.tracer.mark("timer_alert", timer_id=timer.id, repeat=repeat)
+        self.events.emit(TimerEvent(timer_id=timer.id, repeat=repeat))
         await self.push_frame(Reply(self.skills.alert_text(timer), kind="alert", data={"timer_id": timer.id}))
 
     async def process_frame(self, frame: Frame, direction: Direction) -> None:
@@ -36,8 +51,11 @@ class SkillResponder(QueuedProcessor):
         started = time.perf_counter()
         if frame.error:
             self.tracer.mark("skill", intent="error", reply=TROUBLE, data={"error": frame.error}, ms=0.0)
+            self.events.emit(ErrorEvent(code=frame.error, message="speech recognition failed"))
             await self.push_frame(Reply(TROUBLE, data={"intent": "error", "error": frame.error}))
             return
+        if not frame.typed:
+            self.events.emit(TranscriptEvent(text=frame.text, final=frame.final, stt_ms=frame.stt_ms or None))
         spoken = False
 
         async def speak(sentence: str, final: bool) -> None:
@@ -45,11 +63,29 @@ class SkillResponder(QueuedProcessor):
             if not spoken:
                 self.tracer.mark("reply_start", ms=round(1000 * (time.perf_counter() - started), 3))
             spoken = True
+            self.events.emit(SentenceEvent(text=sentence, final=final))
             await self.push_frame(Reply(sentence, final=final))
 
         result = await self.brain.handle(frame.text, self.conversation, speak)
         data = {"route": result.route, "signals": result.signals, "actions": result.actions, **result.data}
-        self.tracer.mark("skill", intent=result.intent, reply=result.reply, data=data,
-                         ms=round(1000 * (time.perf_counter() - started), 3))  # fmt: skip
+        self.tracer.mark(
+            "skill",
+            intent=result.intent,
+            reply=result.reply,
+            data=data,
+            ms=round(1000 * (time.perf_counter() - started), 3),
+        )
+        self._emit_result(frame.text, result.route, result.intent, result.reply, result.actions)
         if not spoken:
             self.tracer.mark("turn_done", spoken=False)
+            self.events.emit(TurnDoneEvent(spoken=False))
+            self.events.emit(StateEvent(state=Phase.IDLE, reason="silent"))
+
+    def _emit_result(self, heard: str, route: str, intent: str, reply: str, actions: list[dict[str, Any]]) -> None:
+        for event in decided(route, intent, actions):
+            self.events.emit(event)
+        self.events.emit(
+            ReplyEvent(text=reply, heard=heard, intent=str(intent), route=str(route), actions=actions or None)
+        )
+        if not reply:
+            self.events.emit(StateEvent(state=Phase.IDLE, reason="no-reply"))

@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 from edge_runtime.brain.device_skill import DeviceSkill
 from edge_runtime.brain.escalate import Escalator
 from edge_runtime.brain.memory import LocalMemory
+from edge_runtime.brain.router import Brain
 from edge_runtime.clock import Clock
 from edge_runtime.engines import Engines
 from edge_runtime.hub import build_hub
@@ -50,6 +51,7 @@ class HubParts:
     memory: LocalMemory | None = None
     user_name: str | None = None
     device_events: AsyncIterator[Any] | None = None  # e.g. events.device_events(device_hub)
+    attach: Callable[[Brain], None] | None = None  # adds the hub's own routes (the cameras') to the session's brain
 
 
 PartsFactory = Callable[[SessionOptions], HubParts | Awaitable[HubParts]]
@@ -64,9 +66,17 @@ class WebRtcAnswer(NamedTuple):
 class WebRtcSessions:
     """Owns every live session; `max_sessions` bounds the CPU the app side can claim."""
 
-    def __init__(self, settings: EdgeSettings, engines: Engines, clock: Clock, *, registry: Registry | None = None,
-                 config: WebRtcConfig | None = None, parts: PartsFactory | None = None,
-                 session_engines: Callable[[], Engines] | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        settings: EdgeSettings,
+        engines: Engines,
+        clock: Clock,
+        *,
+        registry: Registry | None = None,
+        config: WebRtcConfig | None = None,
+        parts: PartsFactory | None = None,
+        session_engines: Callable[[], Engines] | None = None,
+    ) -> None:
         if registry is None and session_engines is None:
             raise ValueError("pass the model registry (or session_engines) to give each session its own wake/VAD")
         self.settings = settings
@@ -97,17 +107,28 @@ class WebRtcSessions:
     def sessions(self) -> list[WebRtcSession]:
         return list(self._sessions.values())
 
-    async def answer(self, offer_sdp: str, offer_type: str = "offer", *, owner: str | None = None,
-                     options: SessionOptions | None = None) -> WebRtcAnswer:  # fmt: skip
+    async def answer(
+        self,
+        offer_sdp: str,
+        offer_type: str = "offer",
+        *,
+        owner: str | None = None,
+        options: SessionOptions | None = None,
+    ) -> WebRtcAnswer:
         """Answer an app's offer (non-trickle: every candidate is in the answer)."""
         if len(self._sessions) + self._opening.total() >= self.config.max_sessions:
-            raise WebRtcError(f"the hub already has {self.config.max_sessions} WebRTC sessions",
-                              code=errors.TOO_MANY_SESSIONS,
-                              hint="close another app's session, or raise COMPANION_WEBRTC_MAX_SESSIONS")  # fmt: skip
+            raise WebRtcError(
+                f"the hub already has {self.config.max_sessions} WebRTC sessions",
+                code=errors.TOO_MANY_SESSIONS,
+                hint="close another app's session, or raise COMPANION_WEBRTC_MAX_SESSIONS",
+            )
         mine = sum(1 for s in self._sessions.values() if s.owner == owner) + self._opening[owner]
         if owner is not None and mine >= self.config.max_sessions_per_app:
-            raise WebRtcError(f"this app already has {mine} WebRTC sessions on the hub", code=errors.TOO_MANY_SESSIONS,
-                              hint="hang up one of this app's sessions first")  # fmt: skip
+            raise WebRtcError(
+                f"this app already has {mine} WebRTC sessions on the hub",
+                code=errors.TOO_MANY_SESSIONS,
+                hint="hang up one of this app's sessions first",
+            )
         _check_offer(offer_sdp, offer_type)
         from aiortc import RTCPeerConnection
 
@@ -117,12 +138,28 @@ class WebRtcSessions:
             parts = await self._hub_parts(options)
             engines = self._spare.pop() if self._spare else await asyncio.to_thread(self._session_engines)
             session_id = uuid.uuid4().hex
-            hub = build_hub(self.settings, engines, self.clock, output_rate=self.config.output_rate, tracer=Tracer(),
-                            devices=parts.devices, llm=parts.llm, cloud=parts.cloud, memory=parts.memory,
-                            user_name=parts.user_name or options.user_name)  # fmt: skip
+            hub = build_hub(
+                self.settings,
+                engines,
+                self.clock,
+                output_rate=self.config.output_rate,
+                tracer=Tracer(),
+                devices=parts.devices,
+                llm=parts.llm,
+                cloud=parts.cloud,
+                memory=parts.memory,
+                user_name=parts.user_name or options.user_name,
+            )
             hub.responder.conversation.id = session_id
-            session = WebRtcSession(session_id, RTCPeerConnection(self.config.rtc_configuration()), hub,
-                                    self.config, device_events=parts.device_events)  # fmt: skip
+            if parts.attach is not None:
+                parts.attach(hub.responder.brain)
+            session = WebRtcSession(
+                session_id,
+                RTCPeerConnection(self.config.rtc_configuration()),
+                hub,
+                self.config,
+                device_events=parts.device_events,
+            )
             session.owner = owner
             session.on_closed = lambda s: self._closed(s, engines)
             try:

@@ -17,6 +17,7 @@ from typing import Any
 from aiortc import MediaStreamTrack, RTCDataChannel, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError
 
+from edge_runtime.app_events import Phase, StateEvent
 from edge_runtime.frames import EndOfStream, Interrupt, StartListening, Transcript
 from edge_runtime.hub import VoiceHub
 from edge_runtime.pipeline.endpoint import Endpointer
@@ -25,15 +26,22 @@ from edge_runtime.webrtc import errors
 from edge_runtime.webrtc.audio import MicPump, ReplyTrack, drain
 from edge_runtime.webrtc.config import WebRtcConfig
 from edge_runtime.webrtc.errors import WebRtcError
-from edge_runtime.webrtc.events import TurnEvents, forward_devices
+from edge_runtime.webrtc.events import forward_devices
 from edge_runtime.webrtc.messages import Chat, InterruptMsg, Ping, Ptt, TokenBucket, error, event, parse
 
 log = logging.getLogger(__name__)
 
 
 class WebRtcSession:
-    def __init__(self, session_id: str, pc: RTCPeerConnection, hub: VoiceHub, config: WebRtcConfig, *,
-                 device_events: AsyncIterator[Any] | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        session_id: str,
+        pc: RTCPeerConnection,
+        hub: VoiceHub,
+        config: WebRtcConfig,
+        *,
+        device_events: AsyncIterator[Any] | None = None,
+    ) -> None:
         self.id = session_id
         self.pc = pc
         self.hub = hub
@@ -56,7 +64,7 @@ class WebRtcSession:
         self.on_closed: Callable[[WebRtcSession], None] | None = None
         self.owner: str | None = None  # the paired app that opened it (the LAN API's auth)
         self._endpointer = next((p for p in hub.pipeline.processors if isinstance(p, Endpointer)), None)
-        hub.tracer.listeners.append(TurnEvents(self.send))
+        hub.events.listeners.append(lambda e: self.send(e.wire()))
 
     # --- set-up
 
@@ -74,8 +82,9 @@ class WebRtcSession:
                 sends = True
         answer = await self.pc.createAnswer()
         await self.pc.setLocalDescription(answer)  # aiortc gathers every candidate here: non-trickle
-        if not any(t.kind == "audio" and t.currentDirection in ("sendrecv", "sendonly")
-                   for t in self.pc.getTransceivers()):  # fmt: skip
+        if not any(
+            t.kind == "audio" and t.currentDirection in ("sendrecv", "sendonly") for t in self.pc.getTransceivers()
+        ):
             self._spawn(drain(self.track), "drain")  # nobody listens: still play replies out
         self._spawn(self._serve(), "inbox")
         self._spawn(self._watch_connect(), "connect-watchdog")
@@ -163,16 +172,15 @@ class WebRtcSession:
         elif msg.pressed:
             await self.interrupt("ptt")
             await self.hub.pipeline.push(StartListening(hold=True))  # held: only the release ends the turn
-            self.send(event("state", state="listening", reason="ptt"))
+            self.send(StateEvent(state=Phase.LISTENING, reason="ptt").wire())
         elif self._endpointer is not None and self._endpointer.active:
             await self.hub.pipeline.push(EndOfStream())  # release: the endpointer cuts the turn now
 
     async def chat(self, text: str) -> None:
         """Typed text enters after STT: same brain, same conversation, reply as text and audio."""
         await self.interrupt("chat")
-        self.hub.tracer.mark("typed", text=text)  # the turn's words, for the history (no STT mark)
-        self.send(event("state", state="thinking", reason="chat"))
-        await self.hub.responder.queue_frame(Transcript(text), DOWN)
+        self.send(StateEvent(state=Phase.THINKING, reason="chat").wire())
+        await self.hub.responder.queue_frame(Transcript(text, typed=True), DOWN)
 
     async def interrupt(self, reason: str) -> None:
         """Stops the reply being spoken or prepared (only if there is one) and any ringing timer."""

@@ -11,8 +11,8 @@ from wyoming.audio import AudioChunk, AudioStart
 
 from edge_runtime.audio.convert import StreamResampler, to_int16
 from edge_runtime.wyoming.errors import BadAudio
+from models.audio import RATE
 
-RATE = 16000
 OUT_SAMPLES = 2048  # per outgoing chunk: about 93 ms at Piper's 22.05 kHz
 
 

@@ -15,13 +15,16 @@ import pytest
 
 from device_drivers.mosquitto import Mosquitto
 from device_drivers.simulator import Simulator, device_from
+from edge_runtime.app_events import TURN_EVENTS
 from tests.cli.hub_process import HubProcess, cli
 from tests.speech import Voices, join, silence, write_wav
 
 NODE_DIR = Path(__file__).with_name("node")
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-HOME = [{"id": "kitchen_light", "name": "Kitchen Light", "kind": "light", "convention": "ha"},
-        {"id": "hall_plug", "name": "Hall Plug", "kind": "switch", "convention": "ha"}]  # fmt: skip
+HOME = [
+    {"id": "kitchen_light", "name": "Kitchen Light", "kind": "light", "convention": "ha"},
+    {"id": "hall_plug", "name": "Hall Plug", "kind": "switch", "convention": "ha"},
+]
 
 
 def browser(hub: HubProcess, wav: Path, scenario: str, **extra: Any) -> dict[str, Any]:
@@ -30,10 +33,15 @@ def browser(hub: HubProcess, wav: Path, scenario: str, **extra: Any) -> dict[str
     if not (NODE_DIR / "node_modules" / "playwright-core").exists():
         raise RuntimeError(f"playwright-core is needed: run `make test` or `npm ci --prefix {NODE_DIR}`")
     code = json.loads(cli(hub.env, "hub", "pair-code", "--new", "--json").stdout)["code"]
-    spec = {"url": f"{hub.url}/app/", "code": code, "wav": str(wav), "scenario": scenario, "timeout_ms": 90000,
-            **extra}  # fmt: skip
-    done = subprocess.run(["node", str(NODE_DIR / "drive.mjs"), json.dumps(spec)], capture_output=True, text=True,
-                          timeout=150, env={"CHROMIUM": CHROMIUM, "PATH": "/usr/bin:/bin"}, check=False)  # fmt: skip
+    spec = {"url": f"{hub.url}/app/", "code": code, "wav": str(wav), "scenario": scenario, "timeout_ms": 90000, **extra}
+    done = subprocess.run(
+        ["node", str(NODE_DIR / "drive.mjs"), json.dumps(spec)],
+        capture_output=True,
+        text=True,
+        timeout=150,
+        env={"CHROMIUM": CHROMIUM, "PATH": "/usr/bin:/bin"},
+        check=False,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     result = dict(json.loads(done.stdout.strip().splitlines()[-1]))
     assert "error" not in result, (result["error"], result.get("console"), hub.log.read_text()[-3000:])
@@ -64,8 +72,16 @@ def test_the_browser_pairs_talks_and_controls_devices(
     hub: HubProcess, home: tuple[Mosquitto, Simulator], voices: Voices, tmp_path: Path
 ) -> None:
     _, sim = home
-    wav = write_wav(tmp_path / "mic.wav", join(silence(3.0), voices.piper("Hey Jarvis."), silence(0.4),
-                                               voices.piper("Turn on the kitchen light."), silence(4.0)))  # fmt: skip
+    wav = write_wav(
+        tmp_path / "mic.wav",
+        join(
+            silence(3.0),
+            voices.piper("Hey Jarvis."),
+            silence(0.4),
+            voices.piper("Turn on the kitchen light."),
+            silence(4.0),
+        ),
+    )
     assert sim.devices["kitchen_light"].state.get("on") is not True
     result = browser(hub, wav, "talk", switch_on="ha:hall_plug")
     assert set(result["devices"]) >= {"Kitchen Light", "Hall Plug"}  # listed over the LAN API
@@ -82,11 +98,25 @@ def test_the_browser_pairs_talks_and_controls_devices(
     assert result["stats"]["packets"] > 10 and result["stats"]["energy"] > 0.001  # the reply's audio came back
     assert any(line.startswith("hub: ") for line in result["log"])  # and is shown as text
     assert sim.devices["hall_plug"].state["on"] is True and "Turn off" in result["switched"]  # a tap on its card
+    # What the app received, over the data channel and over /v1/events alike, is one schema's messages.
+    notices = {"ready", "session", "pong", "paired", "revoked", "linked", "settings"}
+    turn_events = [{k: v for k, v in e.items() if k != "via"} for e in result["events"] if e["type"] not in notices]
+    assert {e["via"] for e in result["events"] if e["type"] == "reply"} == {"lan", "webrtc"}, result["events"]
+    for event in turn_events:
+        TURN_EVENTS.validate_python(event)
 
 
 def test_barge_in_from_the_browser_stops_the_reply(hub: HubProcess, voices: Voices, tmp_path: Path) -> None:
-    wav = write_wav(tmp_path / "mic.wav", join(silence(3.0), voices.piper("Hey Jarvis."), silence(0.4),
-                                               voices.piper("What is the date today?"), silence(6.0)))  # fmt: skip
+    wav = write_wav(
+        tmp_path / "mic.wav",
+        join(
+            silence(3.0),
+            voices.piper("Hey Jarvis."),
+            silence(0.4),
+            voices.piper("What is the date today?"),
+            silence(6.0),
+        ),
+    )
     result = browser(hub, wav, "barge-in")
     assert result["speaking_seen"], result["events"]
     interrupted = [e for e in webrtc(result, "state") if e["state"] == "interrupted"]

@@ -16,8 +16,14 @@ EXE = [sys.executable, "-m", "cli"]
 
 
 def hub_env(root: Path, **settings: str) -> dict[str, str]:
-    env = {**os.environ, "COMPANION_CONFIG_DIR": str(root / "config"), "COMPANION_DATA_DIR": str(root / "data"),
-           "COMPANION_API_PORT": "0", "COMPANION_API_MDNS": "false", "COMPANION_LOG_FORMAT": "json"}  # fmt: skip
+    env = {
+        **os.environ,
+        "COMPANION_CONFIG_DIR": str(root / "config"),
+        "COMPANION_DATA_DIR": str(root / "data"),
+        "COMPANION_API_PORT": "0",
+        "COMPANION_API_MDNS": "false",
+        "COMPANION_LOG_FORMAT": "json",
+    }
     env.update({f"COMPANION_{k.upper()}": v for k, v in settings.items()})
     return env
 
@@ -32,9 +38,13 @@ class HubProcess:
         self.env = hub_env(root, **settings)
         self.log = root / "hub.log"
         root.mkdir(parents=True, exist_ok=True)
-        self.proc = subprocess.Popen([*EXE, "--log-level", "INFO", "hub", "up", "--stdin", "--out",
-                                      str(root / "speaker.wav"), *extra], env=self.env, stdin=subprocess.PIPE,
-                                     stdout=subprocess.DEVNULL, stderr=self.log.open("w"))  # fmt: skip
+        self.proc = subprocess.Popen(
+            [*EXE, "--log-level", "INFO", "hub", "up", "--stdin", "--out", str(root / "speaker.wav"), *extra],
+            env=self.env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=self.log.open("w"),
+        )
         self.port = 0
 
     def start(self, timeout_s: float = 120) -> HubProcess:

@@ -18,10 +18,18 @@ EXE = [sys.executable, "-m", "cli"]
 @contextmanager
 def simulated_home(mosquitto: Mosquitto, tmp_path: Path, config: Path) -> Iterator[dict[str, str]]:
     """The environment for `companion ...` against the simulated devices of `config`."""
-    env = {**os.environ, "COMPANION_MQTT_URL": mosquitto.url, "COMPANION_DATA_DIR": str(tmp_path / "data"),
-           "COMPANION_CONFIG_DIR": str(tmp_path / "config")}  # fmt: skip
-    sim = subprocess.Popen([*EXE, "devices", "simulate", "--config", str(config), "--broker", mosquitto.url],
-                           env=env, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    env = {
+        **os.environ,
+        "COMPANION_MQTT_URL": mosquitto.url,
+        "COMPANION_DATA_DIR": str(tmp_path / "data"),
+        "COMPANION_CONFIG_DIR": str(tmp_path / "config"),
+    }
+    sim = subprocess.Popen(
+        [*EXE, "devices", "simulate", "--config", str(config), "--broker", mosquitto.url],
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     time.sleep(1.5)
     try:
         yield env

@@ -98,15 +98,28 @@ def test_pair_code_prints_the_code_and_a_qr_for_the_app(tmp_path: Path) -> None:
         ).stdout
     )
     assert again["code"] == record["code"]  # the same code until it is used or expires
-    qr = subprocess.run(
+    shown_qr = subprocess.run(
         [sys.executable, "-m", "cli", "hub", "pair-code", "--qr"],
         env=env,
         capture_output=True,
         text=True,
         timeout=60,
         check=True,
-    ).stdout
+    )
+    qr = shown_qr.stdout
     assert f"{record['code'][:3]} {record['code'][3:]}" in qr and "█" in qr and record["url"] in qr
+    # The default LAN API listens on loopback: a phone cannot open that link, and the hub says so.
+    assert "127.0.0.1" in record["url"] and "phone cannot reach" in " ".join(shown_qr.stderr.split())
+    assert "COMPANION_API_HOST" in record["warning"]
+    on_lan = subprocess.run(
+        [sys.executable, "-m", "cli", "hub", "pair-code", "--json"],
+        env={**env, "COMPANION_API_HOST": "0.0.0.0"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert "warning" not in json.loads(on_lan.stdout), on_lan.stdout
 
 
 def test_broken_files_wrong_addresses_and_strangers_get_clear_errors(tmp_path: Path) -> None:

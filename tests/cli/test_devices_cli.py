@@ -63,23 +63,29 @@ def test_errors_exit_2_with_a_code(home) -> None:  # type: ignore[no-untyped-def
     unknown = cli(home, "devices", "set", "Kitchen Ligth", "on=true")
     assert "Kitchen Light" in unknown.stderr  # the near miss is suggested
     # Garage Light drops half its commands: some tries may be unconfirmed, which is a clear error too.
-    outcomes = {cli(home, "devices", "set", "Garage Light", f"brightness={b}", "--timeout", "0.5").returncode
-                for b in range(10, 70, 10)}  # fmt: skip
+    outcomes = {
+        cli(home, "devices", "set", "Garage Light", f"brightness={b}", "--timeout", "0.5").returncode
+        for b in range(10, 70, 10)
+    }
     assert outcomes <= {0, 2} and 2 in outcomes
 
 
 def test_broker_down_is_a_clear_error(tmp_path: Path) -> None:
     from device_drivers.mosquitto import free_port
 
-    env = {**os.environ, "COMPANION_MQTT_URL": f"mqtt://127.0.0.1:{free_port()}",
-           "COMPANION_DATA_DIR": str(tmp_path)}  # fmt: skip
+    env = {**os.environ, "COMPANION_MQTT_URL": f"mqtt://127.0.0.1:{free_port()}", "COMPANION_DATA_DIR": str(tmp_path)}
     proc = cli(env, "devices", "list", "--wait", "1")
     assert proc.returncode == 2 and "MQTT_DISCONNECTED" in proc.stderr and "Traceback" not in proc.stderr
 
 
 def test_watch_streams_changes(home) -> None:  # type: ignore[no-untyped-def]
-    watcher = subprocess.Popen([*EXE, "devices", "watch", "--json", "--seconds", "4"], env=home,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    watcher = subprocess.Popen(
+        [*EXE, "devices", "watch", "--json", "--seconds", "4"],
+        env=home,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     time.sleep(1.5)
     assert cli(home, "devices", "set", "Hallway Switch", "on=true").returncode == 0
     out, _ = watcher.communicate(timeout=20)

@@ -19,14 +19,23 @@ EXE = [sys.executable, "-m", "cli"]
 
 @pytest.fixture
 def linked_cloud(tmp_path: Path):  # type: ignore[no-untyped-def]
-    with CloudServer(tmp_path / "cloud", services=["auth", "profile"], database_url=fresh_database(),
-                     device_code_interval_s="1", device_code_ttl_s="4") as server:  # fmt: skip
+    with CloudServer(
+        tmp_path / "cloud",
+        services=["auth", "profile"],
+        database_url=fresh_database(),
+        device_code_interval_s="1",
+        device_code_ttl_s="4",
+    ) as server:
         yield server
 
 
 def hub(tmp_path: Path, cloud_url: str, *args: str, timeout: int = 60) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "COMPANION_CONFIG_DIR": str(tmp_path / "hub" / "config"),
-           "COMPANION_DATA_DIR": str(tmp_path / "hub" / "data"), "COMPANION_CLOUD_URL": cloud_url}  # fmt: skip
+    env = {
+        **os.environ,
+        "COMPANION_CONFIG_DIR": str(tmp_path / "hub" / "config"),
+        "COMPANION_DATA_DIR": str(tmp_path / "hub" / "data"),
+        "COMPANION_CLOUD_URL": cloud_url,
+    }
     return subprocess.run([*EXE, *args], env=env, capture_output=True, text=True, timeout=timeout, check=False)
 
 

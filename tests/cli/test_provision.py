@@ -18,8 +18,13 @@ from tests.cloud.server import CloudServer, bearer, fresh_database, signup
 
 @pytest.fixture(scope="module")
 def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CloudServer]:
-    with CloudServer(tmp_path_factory.mktemp("cloud"), services=["auth", "profile"], database_url=fresh_database(),
-                     device_code_ttl_s="6", device_code_interval_s="1") as server:  # fmt: skip
+    with CloudServer(
+        tmp_path_factory.mktemp("cloud"),
+        services=["auth", "profile"],
+        database_url=fresh_database(),
+        device_code_ttl_s="6",
+        device_code_interval_s="1",
+    ) as server:
         yield server
 
 
@@ -63,10 +68,33 @@ def test_from_zero_to_linked_and_the_ways_it_fails(cloud: CloudServer, mosquitto
         refused(cli(operator, "hub", "provision", closed, "--code", code), "HUB_UNREACHABLE")
 
         operator["COMPANION_PROVISION_MQTT_PASSWORD"] = "broker-s3cret"  # never on the command line
-        done = ok(cli(operator, "hub", "provision", target, "--code", code, "--name", "Kitchen hub",
-                      "--mqtt-username", "hub", "--room", "Kitchen", "--locale", "de-DE",
-                      "--timezone", "Europe/Berlin", "--wake-word", "alexa",
-                      "--mqtt-url", mosquitto.url, "--cloud-url", cloud.url, "--json"))  # fmt: skip
+        done = ok(
+            cli(
+                operator,
+                "hub",
+                "provision",
+                target,
+                "--code",
+                code,
+                "--name",
+                "Kitchen hub",
+                "--mqtt-username",
+                "hub",
+                "--room",
+                "Kitchen",
+                "--locale",
+                "de-DE",
+                "--timezone",
+                "Europe/Berlin",
+                "--wake-word",
+                "alexa",
+                "--mqtt-url",
+                mosquitto.url,
+                "--cloud-url",
+                cloud.url,
+                "--json",
+            )
+        )
         assert done["ok"] is True and done["hub"]["hub_id"] == first["hub_id"]
         assert [s["step"] for s in done["steps"]] == [
             "reach the hub",
@@ -86,8 +114,9 @@ def test_from_zero_to_linked_and_the_ways_it_fails(cloud: CloudServer, mosquitto
 
         # login, then a device code that nobody approves expires with a clear error.
         user = signup(httpx.Client(base_url=cloud.url))
-        ok_login = cli(operator, "cloud", "login", "--email", user["email"], "--password", user["password"],
-                       "--cloud", cloud.url)  # fmt: skip
+        ok_login = cli(
+            operator, "cloud", "login", "--email", user["email"], "--password", user["password"], "--cloud", cloud.url
+        )
         assert ok_login.returncode == 0, ok_login.stderr
         refused(cli(operator, "hub", "link", "--host", target, "--json"), "LINK_EXPIRED")
 

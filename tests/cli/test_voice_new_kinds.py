@@ -46,8 +46,21 @@ def test_a_valve_a_list_and_the_whole_home_by_voice(voices, mosquitto, tmp_path:
             vdev.state["on"] = True  # every light on: the whole-home request has something to do
     env = {"COMPANION_MQTT_URL": mosquitto.url, "COMPANION_DATA_DIR": str(tmp_path / "data")}
     with Simulator(mosquitto.url, devices) as sim:
-        proc = run("--log-level", "INFO", "hub", "up", "--wav", str(wav), "--out", str(tmp_path / "out.wav"),
-                   "--no-realtime", "--no-api", env=env, tmp=tmp_path, timeout=600)  # fmt: skip
+        proc = run(
+            "--log-level",
+            "INFO",
+            "hub",
+            "up",
+            "--wav",
+            str(wav),
+            "--out",
+            str(tmp_path / "out.wav"),
+            "--no-realtime",
+            "--no-api",
+            env=env,
+            tmp=tmp_path,
+            timeout=600,
+        )
         states = {vdev.id: dict(vdev.state) for vdev in sim.devices.values()}
         received = {vdev.id: list(vdev.received) for vdev in sim.devices.values()}
     assert proc.returncode == 0, proc.stderr[-3000:]

@@ -31,8 +31,10 @@ def fresh_database() -> str:
         try:
             conn = await asyncpg.connect(PG_ADMIN, timeout=5)
         except (OSError, asyncpg.PostgresError) as err:
-            raise RuntimeError(f"PostgreSQL is needed at {PG_ADMIN} ({err}); start it, or point "
-                               "COMPANION_TEST_PG at one (Debian: apt-get install postgresql)") from err  # fmt: skip
+            raise RuntimeError(
+                f"PostgreSQL is needed at {PG_ADMIN} ({err}); start it, or point "
+                "COMPANION_TEST_PG at one (Debian: apt-get install postgresql)"
+            ) from err
         await conn.execute(f'CREATE DATABASE "{name}"')
         await conn.close()
 
@@ -47,18 +49,25 @@ def fresh_redis(db: int) -> str:
     try:
         redis.from_url(url).flushdb()
     except redis.ConnectionError as err:
-        raise RuntimeError(f"Redis is needed at {REDIS} ({err}); start it, or point COMPANION_TEST_REDIS "
-                           "at one (Debian: apt-get install redis-server)") from err  # fmt: skip
+        raise RuntimeError(
+            f"Redis is needed at {REDIS} ({err}); start it, or point COMPANION_TEST_REDIS "
+            "at one (Debian: apt-get install redis-server)"
+        ) from err
     return url
 
 
 class CloudServer:
-    def __init__(self, workdir: Path, *, services: list[str] | None = None, log_level: str = "INFO",
-                 **settings: str) -> None:  # fmt: skip
+    def __init__(
+        self, workdir: Path, *, services: list[str] | None = None, log_level: str = "INFO", **settings: str
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "COMPANION_CLOUD_DATA_DIR": str(workdir), "COMPANION_CLOUD_PORT": str(self.port),
-               "COMPANION_CLOUD_JWT_SECRET": "test-secret-" + "x" * 40}  # fmt: skip
+        env = {
+            **os.environ,
+            "COMPANION_CLOUD_DATA_DIR": str(workdir),
+            "COMPANION_CLOUD_PORT": str(self.port),
+            "COMPANION_CLOUD_JWT_SECRET": "test-secret-" + "x" * 40,
+        }
         env.update({f"COMPANION_CLOUD_{k.upper()}": v for k, v in settings.items()})
         args = [sys.executable, "-m", "cli", "--log-level", log_level, "cloud", "serve"]
         for name in services or []:

@@ -13,8 +13,13 @@ from tests.cloud.server import bearer, signup
 
 
 def event(hub: str, kind: str = "turn", **fields: Any) -> dict[str, Any]:
-    return {"event_id": uuid.uuid4().hex, "hub_id": hub, "type": kind,
-            "at": fields.pop("at", datetime.now(UTC)).isoformat(), **fields}  # fmt: skip
+    return {
+        "event_id": uuid.uuid4().hex,
+        "hub_id": hub,
+        "type": kind,
+        "at": fields.pop("at", datetime.now(UTC)).isoformat(),
+        **fields,
+    }
 
 
 def test_ingest_is_idempotent_and_rollups_add_up(client: httpx.Client) -> None:
@@ -23,8 +28,11 @@ def test_ingest_is_idempotent_and_rollups_add_up(client: httpx.Client) -> None:
     yesterday = datetime.now(UTC) - timedelta(days=1)
     turns = [event("kitchen", route="local-intent", latency_ms=float(ms)) for ms in range(100, 1100, 100)]
     turns += [event("kitchen", route="cloud", latency_ms=2000.0), event("kitchen", route="builtin", latency_ms=50.0)]
-    others = [event("kitchen", "error", error_code="STT_ERROR"), event("kitchen", "device", device="ha:lamp"),
-              event("bedroom", route="local-llm", latency_ms=300.0, at=yesterday)]  # fmt: skip
+    others = [
+        event("kitchen", "error", error_code="STT_ERROR"),
+        event("kitchen", "device", device="ha:lamp"),
+        event("bedroom", route="local-llm", latency_ms=300.0, at=yesterday),
+    ]
     batch = {"events": turns + others}
     first = client.post("/v1/analytics/events", json=batch, headers=headers).json()
     assert first == {"received": 15, "stored": 15, "duplicates": 0}
@@ -66,9 +74,20 @@ def test_bad_batches_get_a_code(client: httpx.Client) -> None:
         ({"events": [{**event("hall"), "latency_ms": -5}]}, 422),
         ({"events": [event("hall") for _ in range(1001)]}, 422),
         ({"events": [naive]}, 422),
+        ({"events": [{**event("hall"), "stages": {"stt": -1.0}}]}, 422),
+        ({"events": [{**event("hall"), "stages": {f"s{i}": 1.0 for i in range(17)}}]}, 422),
     ]
     for body, status in cases:
         response = client.post("/v1/analytics/events", json=body, headers=headers)
         assert response.status_code == status and response.json()["error"]["code"], response.text
     assert client.get("/v1/analytics/events", headers=headers).json() == []
     assert client.post("/v1/analytics/events", json={"events": [event("hall")]}).status_code == 401
+
+
+def test_a_turns_stages_are_kept(client: httpx.Client) -> None:
+    headers = bearer(signup(client)["access_token"])
+    stages = {"stt": 120.5, "brain": 3.0, "response": 640.0}
+    turn = event("hall", route="local-intent", latency_ms=640.0, stages=stages)
+    assert client.post("/v1/analytics/events", json={"events": [turn]}, headers=headers).json()["stored"] == 1
+    [stored] = client.get("/v1/analytics/events", headers=headers).json()
+    assert stored["stages"] == stages and stored["latency_ms"] == 640.0

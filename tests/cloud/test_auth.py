@@ -69,8 +69,11 @@ def test_device_authorization_grant(client: httpx.Client) -> None:
     assert pending.status_code == 400 and pending.json()["error"] == "authorization_pending"
     too_fast = client.post("/v1/auth/token", data=poll)
     assert too_fast.json()["error"] == "slow_down"
-    approved = client.post("/v1/auth/device/approve", json={"user_code": grant["user_code"].replace("-", "").lower()},
-                           headers=bearer(user["access_token"]))  # fmt: skip
+    approved = client.post(
+        "/v1/auth/device/approve",
+        json={"user_code": grant["user_code"].replace("-", "").lower()},
+        headers=bearer(user["access_token"]),
+    )
     assert approved.status_code == 200 and approved.json()["status"] == "approved"
     tokens = client.post("/v1/auth/token", data=poll)
     assert tokens.status_code == 200, tokens.text
@@ -88,8 +91,11 @@ def test_device_authorization_grant(client: httpx.Client) -> None:
 def test_denied_and_expired_device_codes(client: httpx.Client) -> None:
     user = signup(client)
     grant = client.post("/v1/auth/device/code", data={"client_id": "hub-2"}).json()
-    client.post("/v1/auth/device/approve", json={"user_code": grant["user_code"], "approve": False},
-                headers=bearer(user["access_token"]))  # fmt: skip
+    client.post(
+        "/v1/auth/device/approve",
+        json={"user_code": grant["user_code"], "approve": False},
+        headers=bearer(user["access_token"]),
+    )
     denied = client.post("/v1/auth/token", data={"grant_type": DEVICE_GRANT, "device_code": grant["device_code"]})
     assert denied.json()["error"] == "access_denied"
     unknown = client.post(
@@ -102,8 +108,11 @@ def test_denied_and_expired_device_codes(client: httpx.Client) -> None:
 
 def test_revoking_a_device_stops_its_tokens_at_once(client: httpx.Client) -> None:
     user = signup(client)
-    made = client.post("/v1/auth/devices", json={"kind": "app", "name": "Phone", "scopes": "chat profile:read"},
-                       headers=bearer(user["access_token"]))  # fmt: skip
+    made = client.post(
+        "/v1/auth/devices",
+        json={"kind": "app", "name": "Phone", "scopes": "chat profile:read"},
+        headers=bearer(user["access_token"]),
+    )
     assert made.status_code == 201
     app = made.json()
     assert client.get("/v1/profile", headers=bearer(app["tokens"]["access_token"])).status_code == 200
@@ -125,8 +134,11 @@ def test_unauthenticated_expired_forged_and_foreign(client: httpx.Client, cloud:
         missing = client.get(path)
         assert missing.status_code == 401 and missing.json()["error"]["code"] == "TOKEN_MISSING", path
     claims = jwt.decode(alice["access_token"], options={"verify_signature": False})
-    expired = jwt.encode({**claims, "iat": int(time.time()) - 7200, "exp": int(time.time()) - 3600},
-                         "test-secret-" + "x" * 40, algorithm="HS256")  # fmt: skip
+    expired = jwt.encode(
+        {**claims, "iat": int(time.time()) - 7200, "exp": int(time.time()) - 3600},
+        "test-secret-" + "x" * 40,
+        algorithm="HS256",
+    )
     gone = client.get("/v1/profile", headers=bearer(expired))
     assert gone.status_code == 401 and gone.json()["error"]["code"] == "TOKEN_EXPIRED"
     forged = jwt.encode({**claims}, "not-the-server-key-but-long-enough-to-sign", algorithm="HS256")

@@ -19,14 +19,23 @@ from cloud.notification.targets import check_webhook_url
 from tests.cloud.server import CloudServer, bearer, fresh_database, fresh_redis, signup
 from tests.cloud.webhook_receiver import WebhookReceiver
 
-FAST = {"notify_private_webhooks": "true", "notify_backoff_s": "0.3", "notify_webhook_attempts": "4",
-        "notify_poll_s": "0.1"}  # fmt: skip
+FAST = {
+    "notify_private_webhooks": "true",
+    "notify_backoff_s": "0.3",
+    "notify_webhook_attempts": "4",
+    "notify_poll_s": "0.1",
+}
 
 
 @pytest.fixture(scope="module")
 def notify_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CloudServer]:
-    with CloudServer(tmp_path_factory.mktemp("notify"), services=["auth", "notification"],
-                     database_url=fresh_database(), redis_url=fresh_redis(3), **FAST) as server:  # fmt: skip
+    with CloudServer(
+        tmp_path_factory.mktemp("notify"),
+        services=["auth", "notification"],
+        database_url=fresh_database(),
+        redis_url=fresh_redis(3),
+        **FAST,
+    ) as server:
         yield server
 
 
@@ -53,16 +62,20 @@ def test_webhook_is_signed_retried_with_backoff_then_delivered(api: httpx.Client
     assert channel.status_code == 201, channel.text
     secret = channel.json()["secret"]
     assert "secret" not in api.get("/v1/notify/channels", headers=headers).json()[0]  # shown once
-    sent = api.post("/v1/notify", json={"topic": "security", "title": "Front door opened", "data": {"door": "front"}},
-                    headers=headers)  # fmt: skip
+    sent = api.post(
+        "/v1/notify",
+        json={"topic": "security", "title": "Front door opened", "data": {"door": "front"}},
+        headers=headers,
+    )
     assert sent.status_code == 202 and sent.json()["webhooks"] == 1
     posts = receiver.wait_for(3)
     delivery_ids = {p.headers["X-Companion-Delivery"] for p in posts}
     assert len(delivery_ids) == 1  # the same delivery, retried: receivers dedupe by it
     for post in posts:
         assert verify(secret, post.headers["X-Companion-Timestamp"], post.body, post.headers["X-Companion-Signature"])
-        assert not verify("wrong-secret", post.headers["X-Companion-Timestamp"], post.body,
-                          post.headers["X-Companion-Signature"])  # fmt: skip
+        assert not verify(
+            "wrong-secret", post.headers["X-Companion-Timestamp"], post.body, post.headers["X-Companion-Signature"]
+        )
     body = json.loads(posts[0].body)
     assert (
         body["title"] == "Front door opened" and body["data"] == {"door": "front"} and body["id"] == sent.json()["id"]
@@ -120,10 +133,12 @@ def test_users_never_reach_each_others_channels_deliveries_or_inbox(api: httpx.C
     assert api.get("/v1/notify/channels", headers=mallory).json() == []
     assert api.get("/v1/notify/deliveries", headers=mallory).json() == []
     assert api.get("/v1/notify/notifications", headers=mallory).json() == []
-    for method, path, body in [("PATCH", f"/v1/notify/channels/{channel['id']}", {"enabled": False}),
-                               ("POST", f"/v1/notify/channels/{channel['id']}/rotate", None),
-                               ("DELETE", f"/v1/notify/channels/{channel['id']}", None),
-                               ("POST", f"/v1/notify/deliveries/{delivery['id']}/retry", None)]:  # fmt: skip
+    for method, path, body in [
+        ("PATCH", f"/v1/notify/channels/{channel['id']}", {"enabled": False}),
+        ("POST", f"/v1/notify/channels/{channel['id']}/rotate", None),
+        ("DELETE", f"/v1/notify/channels/{channel['id']}", None),
+        ("POST", f"/v1/notify/deliveries/{delivery['id']}/retry", None),
+    ]:
         answer = api.request(method, path, json=body, headers=mallory)
         assert answer.status_code == 404, (method, path, answer.text)
     assert api.get("/v1/notify/channels", headers=alice).json()[0]["enabled"] is True
@@ -150,8 +165,13 @@ def test_internal_webhook_addresses_are_refused_by_default() -> None:
             return str(err.code)
         return "allowed"
 
-    for url in ["http://127.0.0.1:8080/hook", "http://localhost/x", "http://10.1.2.3/x", "http://169.254.169.254/",
-                "http://[::1]:9000/"]:  # fmt: skip
+    for url in [
+        "http://127.0.0.1:8080/hook",
+        "http://localhost/x",
+        "http://10.1.2.3/x",
+        "http://169.254.169.254/",
+        "http://[::1]:9000/",
+    ]:
         assert asyncio.run(refused(url)) == "NOTIFY_PRIVATE_URL", url
     assert asyncio.run(refused("http://93.184.216.34/hook")) == "allowed"  # a public address, not contacted
 
@@ -178,13 +198,16 @@ def test_push_reaches_sockets_on_another_process(tmp_path: Path) -> None:
         ws_url = b.url.replace("http", "ws") + "/v1/notify/ws"
 
         async def scenario() -> tuple[dict[str, Any], list[Any], int | None]:
-            async with (websockets.connect(ws_url, additional_headers=bearer(alice)) as app,
-                        websockets.connect(f"{ws_url}?access_token={bob}") as other):  # fmt: skip
+            async with (
+                websockets.connect(ws_url, additional_headers=bearer(alice)) as app,
+                websockets.connect(f"{ws_url}?access_token={bob}") as other,
+            ):
                 assert json.loads(await app.recv())["type"] == "ready"
                 assert json.loads(await other.recv())["type"] == "ready"
                 async with httpx.AsyncClient(base_url=a.url) as http:
-                    sent = await http.post("/v1/notify", json={"topic": "timer", "title": "Pasta"},
-                                           headers=bearer(alice))  # fmt: skip
+                    sent = await http.post(
+                        "/v1/notify", json={"topic": "timer", "title": "Pasta"}, headers=bearer(alice)
+                    )
                     assert sent.status_code == 202
                 pushed = json.loads(await asyncio.wait_for(app.recv(), 5))
                 await app.send("not json")

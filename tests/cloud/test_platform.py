@@ -17,13 +17,17 @@ def test_profile_read_update_and_clients(client: httpx.Client) -> None:
     user = signup(client)
     auth = bearer(user["access_token"])
     assert client.get("/v1/profile", headers=auth).json()["name"] == "Ada"
-    changed = client.patch("/v1/profile", json={"language": "de", "timezone": "Europe/Berlin",
-                                                 "preferences": {"units": "metric"}}, headers=auth)  # fmt: skip
+    changed = client.patch(
+        "/v1/profile",
+        json={"language": "de", "timezone": "Europe/Berlin", "preferences": {"units": "metric"}},
+        headers=auth,
+    )
     assert changed.status_code == 200 and changed.json()["language"] == "de" and changed.json()["name"] == "Ada"
     bad_tz = client.patch("/v1/profile", json={"timezone": "Mars/Olympus"}, headers=auth)
     assert bad_tz.status_code == 422 and bad_tz.json()["error"]["code"] == "INVALID_TIMEZONE"
-    hub = client.post("/v1/auth/devices", json={"kind": "hub", "name": "Hall hub", "scopes": "profile:read"},
-                      headers=auth).json()  # fmt: skip
+    hub = client.post(
+        "/v1/auth/devices", json={"kind": "hub", "name": "Hall hub", "scopes": "profile:read"}, headers=auth
+    ).json()
     read_only = bearer(hub["tokens"]["access_token"])
     assert client.get("/v1/profile", headers=read_only).json()["language"] == "de"
     denied = client.patch("/v1/profile", json={"name": "Mallory"}, headers=read_only)
@@ -91,8 +95,10 @@ def test_embedded_default_sqlite_and_memory(tmp_path: Path) -> None:
     # Restarted on the same files: the account is still there (migrations are idempotent).
     again = CloudServer(tmp_path / "embedded", services=["auth"]).start()
     try:
-        login = httpx.post(f"{again.url}/v1/auth/token", data={"grant_type": "password", "username": user["email"],
-                                                                "password": user["password"]})  # fmt: skip
+        login = httpx.post(
+            f"{again.url}/v1/auth/token",
+            data={"grant_type": "password", "username": user["email"], "password": user["password"]},
+        )
         assert login.status_code == 200
     finally:
         again.stop()
@@ -106,23 +112,46 @@ def test_binds_to_loopback_by_default(cloud: CloudServer) -> None:
 
 def _schemathesis(url: str, token: str, *extra: str) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "schemathesis.cli", "run", f"{url}/openapi.json", "--checks", "not_a_server_error",
-         "--header", f"Authorization: Bearer {token}", "--request-timeout", "60", "--no-color", *extra],
-        capture_output=True, text=True, timeout=900, check=False,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "schemathesis.cli",
+            "run",
+            f"{url}/openapi.json",
+            "--checks",
+            "not_a_server_error",
+            "--header",
+            f"Authorization: Bearer {token}",
+            "--request-timeout",
+            "60",
+            "--no-color",
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
 
 
 def test_schemathesis_finds_no_server_errors(cloud: CloudServer, client: httpx.Client) -> None:
     """Property-based requests from the OpenAPI schema: no 5xx, whatever is sent."""
-    _schemathesis(cloud.url, signup(client)["access_token"], "--max-examples", "25",
-                  "--exclude-path-regex", "chat/completions|escalate")  # fmt: skip
+    _schemathesis(
+        cloud.url,
+        signup(client)["access_token"],
+        "--max-examples",
+        "25",
+        "--exclude-path-regex",
+        "chat/completions|escalate",
+    )
 
 
 def test_schemathesis_on_the_llm_routes(tmp_path: Path) -> None:
     """The same for chat and escalation, on a server that caps completions at 4 tokens to stay quick."""
-    server = CloudServer(tmp_path / "st", services=["auth", "chat", "escalation"], database_url=fresh_database(),
-                         llm_max_tokens="4").start()  # fmt: skip
+    server = CloudServer(
+        tmp_path / "st", services=["auth", "chat", "escalation"], database_url=fresh_database(), llm_max_tokens="4"
+    ).start()
     try:
         token = signup(httpx.Client(base_url=server.url))["access_token"]
         _schemathesis(

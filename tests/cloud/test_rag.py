@@ -21,8 +21,10 @@ def pdf(*pages: str) -> bytes:
     font = 3 + 2 * len(pages)
     for i, text in enumerate(pages):
         stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET"
-        objects.append(f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents {4 + 2 * i} 0 R "
-                       f"/Resources << /Font << /F1 {font} 0 R >> >> >>")  # fmt: skip
+        objects.append(
+            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents {4 + 2 * i} 0 R "
+            f"/Resources << /Font << /F1 {font} 0 R >> >> >>"
+        )
         objects.append(f"<< /Length {len(stream)} >>\nstream\n{stream}\nendstream")
     objects.append("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
     out, offsets = b"%PDF-1.4\n", []
@@ -38,14 +40,23 @@ def pdf(*pages: str) -> bytes:
 
 @pytest.fixture(scope="module")
 def cloud(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    with CloudServer(tmp_path_factory.mktemp("rag"), services=["auth", "sync", "rag"],
-                     database_url=fresh_database(), rag_answers="false") as server:  # fmt: skip
+    with CloudServer(
+        tmp_path_factory.mktemp("rag"),
+        services=["auth", "sync", "rag"],
+        database_url=fresh_database(),
+        rag_answers="false",
+    ) as server:
         yield server
 
 
 def add(url: str, token: str, data: bytes, kind: str, title: str) -> httpx.Response:
-    return httpx.post(f"{url}/v1/rag/documents", params={"title": title}, content=data,
-                      headers={**bearer(token), "Content-Type": kind}, timeout=60)  # fmt: skip
+    return httpx.post(
+        f"{url}/v1/rag/documents",
+        params={"title": title},
+        content=data,
+        headers={**bearer(token), "Content-Type": kind},
+        timeout=60,
+    )
 
 
 def test_documents_and_memory_are_searched_with_citations(cloud: CloudServer, tmp_path: Path) -> None:
@@ -64,8 +75,9 @@ def test_documents_and_memory_are_searched_with_citations(cloud: CloudServer, tm
     asyncio.run(sync_http(phone, cloud.url, token))
 
     def ask(question: str) -> list[dict[str, object]]:
-        reply = httpx.post(f"{cloud.url}/v1/rag/query", json={"question": question, "k": 3}, headers=bearer(token),
-                           timeout=60)  # fmt: skip
+        reply = httpx.post(
+            f"{cloud.url}/v1/rag/query", json={"question": question, "k": 3}, headers=bearer(token), timeout=60
+        )
         assert reply.status_code == 200, reply.text
         return list(reply.json()["results"])
 
@@ -109,8 +121,9 @@ def test_bad_files_get_a_code(cloud: CloudServer) -> None:
 
 
 def test_answers_are_grounded_through_the_gateway(tmp_path: Path) -> None:
-    server = CloudServer(tmp_path / "answers", services=["auth", "rag", "escalation"],
-                         database_url=fresh_database(), llm_max_tokens="48").start()  # fmt: skip
+    server = CloudServer(
+        tmp_path / "answers", services=["auth", "rag", "escalation"], database_url=fresh_database(), llm_max_tokens="48"
+    ).start()
     try:
         token = signup(httpx.Client(base_url=server.url))["access_token"]
         assert add(server.url, token, b"The wifi password is bluebird42.", "text/plain", "Wifi").status_code == 201

@@ -7,9 +7,14 @@ import httpx
 
 from tests.cloud.server import bearer, signup
 
-SAMPLES = {"en": "Where is the train station?", "de": "Wo ist der Bahnhof?", "fr": "Où est la gare ?",
-           "es": "¿Dónde está la estación de tren?", "it": "Dov'è la stazione dei treni?",
-           "pt": "Onde fica a estação de comboios?"}  # fmt: skip
+SAMPLES = {
+    "en": "Where is the train station?",
+    "de": "Wo ist der Bahnhof?",
+    "fr": "Où est la gare ?",
+    "es": "¿Dónde está la estación de tren?",
+    "it": "Dov'è la stazione dei treni?",
+    "pt": "Onde fica a estação de comboios?",
+}
 
 
 def test_detects_the_supported_languages(client: httpx.Client) -> None:
@@ -32,9 +37,11 @@ def test_translates_through_the_gateway(client: httpx.Client) -> None:
 
 def test_unsupported_pairs_and_unclear_text_get_a_code(client: httpx.Client) -> None:
     headers = bearer(signup(client)["access_token"])
-    cases = [({"text": "Hello", "from": "en", "to": "ja"}, "TRANSLATE_UNSUPPORTED_PAIR"),
-             ({"text": "Hello", "from": "xx", "to": "en"}, "TRANSLATE_UNSUPPORTED_PAIR"),
-             ({"text": "ok", "to": "de"}, "TRANSLATE_UNSURE_LANGUAGE")]  # fmt: skip
+    cases = [
+        ({"text": "Hello", "from": "en", "to": "ja"}, "TRANSLATE_UNSUPPORTED_PAIR"),
+        ({"text": "Hello", "from": "xx", "to": "en"}, "TRANSLATE_UNSUPPORTED_PAIR"),
+        ({"text": "ok", "to": "de"}, "TRANSLATE_UNSURE_LANGUAGE"),
+    ]
     for body, code in cases:
         response = client.post("/v1/translate", json=body, headers=headers)
         assert response.status_code == 422 and response.json()["error"]["code"] == code, response.text

@@ -26,8 +26,12 @@ FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
 
 @pytest.fixture(scope="module")
 def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CloudServer]:
-    with CloudServer(tmp_path_factory.mktemp("vision"), services=["auth", "vision"], database_url=fresh_database(),
-                     vision_max_bytes="2000000") as server:  # fmt: skip
+    with CloudServer(
+        tmp_path_factory.mktemp("vision"),
+        services=["auth", "vision"],
+        database_url=fresh_database(),
+        vision_max_bytes="2000000",
+    ) as server:
         yield server
 
 

@@ -23,8 +23,13 @@ COMMAND = "turn on the kitchen light"
 
 @pytest.fixture(scope="module")
 def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CloudServer]:
-    with CloudServer(tmp_path_factory.mktemp("voice"), services=["auth", "voice"], database_url=fresh_database(),
-                     voice_max_audio_s="10", voice_max_bytes="2000000") as server:  # fmt: skip
+    with CloudServer(
+        tmp_path_factory.mktemp("voice"),
+        services=["auth", "voice"],
+        database_url=fresh_database(),
+        voice_max_audio_s="10",
+        voice_max_bytes="2000000",
+    ) as server:
         yield server
 
 
@@ -44,8 +49,9 @@ def wav(audio: np.ndarray, rate: int) -> bytes:
 
 
 def stt(cloud: CloudServer, token: str, body: bytes, kind: str = "audio/wav") -> httpx.Response:
-    return httpx.post(f"{cloud.url}/v1/voice/stt", content=body, headers={**bearer(token), "Content-Type": kind},
-                      timeout=120)  # fmt: skip
+    return httpx.post(
+        f"{cloud.url}/v1/voice/stt", content=body, headers={**bearer(token), "Content-Type": kind}, timeout=120
+    )
 
 
 def speak(cloud: CloudServer, token: str, text: str) -> bytes:
@@ -137,6 +143,8 @@ def test_tts_refuses_unknown_voices_and_bad_text(cloud: CloudServer, token: str)
 
 def test_every_route_needs_a_token(cloud: CloudServer) -> None:
     silent = wav(np.zeros(1600, dtype=np.float32), 16000)
-    for reply in (httpx.post(f"{cloud.url}/v1/voice/stt", content=silent, headers={"Content-Type": "audio/wav"}),
-                  httpx.post(f"{cloud.url}/v1/voice/tts", json={"text": "hello"})):  # fmt: skip
+    for reply in (
+        httpx.post(f"{cloud.url}/v1/voice/stt", content=silent, headers={"Content-Type": "audio/wav"}),
+        httpx.post(f"{cloud.url}/v1/voice/tts", json={"text": "hello"}),
+    ):
         assert reply.status_code == 401 and reply.json()["error"]["code"] == "TOKEN_MISSING"

@@ -20,9 +20,21 @@ def _parse(component: str, config: dict[str, Any]) -> Device:
 
 
 def test_valve_with_its_own_payloads_and_state_words() -> None:
-    valve = _parse("valve", {"~": "shelly/valve", "name": "Water Valve", "uniq_id": "wv1", "cmd_t": "~/cmd",
-                             "stat_t": "~/status", "pl_open": "ON", "pl_cls": "OFF", "stat_open": "is_open",
-                             "stat_clsd": "is_closed", "stat_opening": "going"})  # fmt: skip
+    valve = _parse(
+        "valve",
+        {
+            "~": "shelly/valve",
+            "name": "Water Valve",
+            "uniq_id": "wv1",
+            "cmd_t": "~/cmd",
+            "stat_t": "~/status",
+            "pl_open": "ON",
+            "pl_cls": "OFF",
+            "stat_open": "is_open",
+            "stat_clsd": "is_closed",
+            "stat_opening": "going",
+        },
+    )
     codec = HomeAssistant()
     assert valve.kind is Kind.VALVE
     assert codec.encode(valve, {"state": valve.attributes["state"].validate("close")}) == [("shelly/valve/cmd", b"OFF")]
@@ -32,8 +44,18 @@ def test_valve_with_its_own_payloads_and_state_words() -> None:
 
 
 def test_valve_that_reports_a_position_takes_one() -> None:
-    valve = _parse("valve", {"name": "Irrigation", "uniq_id": "irr", "cmd_t": "irr/set", "stat_t": "irr/pos",
-                             "rpt_pos": True, "pos_open": 255, "pos_clsd": 0})  # fmt: skip
+    valve = _parse(
+        "valve",
+        {
+            "name": "Irrigation",
+            "uniq_id": "irr",
+            "cmd_t": "irr/set",
+            "stat_t": "irr/pos",
+            "rpt_pos": True,
+            "pos_open": 255,
+            "pos_clsd": 0,
+        },
+    )
     codec = HomeAssistant()
     assert set(valve.attributes) == {"position"}
     assert codec.encode(valve, {"position": 100}) == [("irr/set", b"255")]
@@ -41,8 +63,17 @@ def test_valve_that_reports_a_position_takes_one() -> None:
 
 
 def test_vacuum_state_schema_plain_commands_and_json_state() -> None:
-    vacuum = _parse("vacuum", {"name": "Robot", "uniq_id": "rb", "cmd_t": "rb/command", "stat_t": "rb/state",
-                               "pl_ret": "dock", "sup_feat": ["start", "stop", "return_home", "status"]})  # fmt: skip
+    vacuum = _parse(
+        "vacuum",
+        {
+            "name": "Robot",
+            "uniq_id": "rb",
+            "cmd_t": "rb/command",
+            "stat_t": "rb/state",
+            "pl_ret": "dock",
+            "sup_feat": ["start", "stop", "return_home", "status"],
+        },
+    )
     codec = HomeAssistant()
     assert codec.encode(vacuum, {"state": "return_to_base"}) == [("rb/command", b"dock")]
     assert codec.encode(vacuum, {"state": "start"}) == [("rb/command", b"start")]
@@ -69,8 +100,16 @@ def test_scenes_and_buttons_are_pressed_and_report_nothing(
 
 
 def test_select_keeps_its_options_spelling_and_needs_options() -> None:
-    select = _parse("select", {"name": "Heat Pump Mode", "uniq_id": "hp", "cmd_t": "hp/mode/set",
-                               "stat_t": "hp/mode", "ops": ["Eco", "Comfort", "Boost"]})  # fmt: skip
+    select = _parse(
+        "select",
+        {
+            "name": "Heat Pump Mode",
+            "uniq_id": "hp",
+            "cmd_t": "hp/mode/set",
+            "stat_t": "hp/mode",
+            "ops": ["Eco", "Comfort", "Boost"],
+        },
+    )
     codec = HomeAssistant()
     assert select.attributes["option"].validate("comfort") == "Comfort"
     assert codec.encode(select, {"option": "Comfort"}) == [("hp/mode/set", b"Comfort")]

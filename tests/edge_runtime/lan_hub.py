@@ -53,10 +53,17 @@ async def lan_hub(
     async with running_home(broker_url, tmp_path / "devices.sqlite3", **(home or {})) as running:
         context = HubContext.open(edge, "hub-test0000000000", devices=running.devices, brain=running.brain)
         if engines is not None:
-            from edge_runtime.api.webrtc_glue import webrtc_sessions
+            from edge_runtime.brain.device_skill import DeviceSkill
+            from edge_runtime.clock import SystemClock
+            from edge_runtime.webrtc import HubParts, WebRtcSessions, device_events
 
-            context.webrtc = webrtc_sessions(
-                edge, engines, registry, devices=running.devices, llm=None, cloud=None, memory=None, user_name=None
+            skill = DeviceSkill(running.devices)  # one intent engine, shared by every session (as HubApp does)
+            context.webrtc = WebRtcSessions(
+                edge,
+                engines,
+                SystemClock(),
+                registry=registry,
+                parts=lambda _: HubParts(devices=skill, device_events=device_events(running.devices)),
             )
         context.start()
         server = await ApiServer(context).start()

@@ -34,8 +34,9 @@ def _silence_lag(audio: np.ndarray, t_detect: float) -> float:
 async def _barge_in(settings, engines, interruption: np.ndarray):  # type: ignore[no-untyped-def]
     clock = FakeClock(datetime(2026, 11, 24, 12, 5, tzinfo=UTC))
     async with HubHarness(settings, engines, clock, realtime=True) as hub:
-        first = join(silence(0.5), hub_voice(engines, "Hey Jarvis."), silence(0.3),
-                     hub_voice(engines, "What's the date today?"))  # fmt: skip
+        first = join(
+            silence(0.5), hub_voice(engines, "Hey Jarvis."), silence(0.3), hub_voice(engines, "What's the date today?")
+        )
         # The reply ("Today is Tuesday, ...", ~3 s) starts ~0.4 s after the request ends;
         # the user talks over it 1.2 s later.
         await hub.feed(join(first, silence(1.2), interruption), tail_s=3.0)

@@ -34,8 +34,9 @@ async def _home(mosquitto: Mosquitto, tmp_path: Path) -> tuple[DeviceHub, Device
     return hub, DeviceSkill(hub)
 
 
-def ask(mosquitto: Mosquitto, tmp_path: Path, *sentences: str,
-        room: str | None = None) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:  # fmt: skip
+def ask(
+    mosquitto: Mosquitto, tmp_path: Path, *sentences: str, room: str | None = None
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     """Each sentence through the device skill, in order: (results, device states, commands received)."""
 
     async def scenario() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
@@ -53,10 +54,16 @@ def ask(mosquitto: Mosquitto, tmp_path: Path, *sentences: str,
 
 def test_the_example_sentences(mosquitto: Mosquitto, tmp_path: Path) -> None:
     results, states, _ = ask(
-        mosquitto, tmp_path, "turn on the kitchen light", "dim the bedroom lights to 30 percent",
-        "set the thermostat to 21 degrees", "turn off all the lights in the living room", "open the blinds halfway",
-        "lock the front door", "is the front door locked?",
-    )  # fmt: skip
+        mosquitto,
+        tmp_path,
+        "turn on the kitchen light",
+        "dim the bedroom lights to 30 percent",
+        "set the thermostat to 21 degrees",
+        "turn off all the lights in the living room",
+        "open the blinds halfway",
+        "lock the front door",
+        "is the front door locked?",
+    )
     assert results["turn on the kitchen light"].reply == "Turned on the Kitchen Light."
     assert states["Kitchen Light"]["on"] is True
     assert states["Bedroom Lamp"]["brightness"] == 30 and states["Bedroom Ceiling Light"]["brightness"] == 30
@@ -69,8 +76,9 @@ def test_the_example_sentences(mosquitto: Mosquitto, tmp_path: Path) -> None:
     living = results["turn off all the lights in the living room"]
     assert {a["name"] for a in living.data["actions"]} == {"Sofa Lamp", "Reading Light"}
     assert all(a["confirmed"] for r in results.values() if r.data.get("actions") for a in r.data["actions"])
-    # Each result reports its matching time (the figure itself is measured in bench/brain.py, not here).
-    assert all(r.data["intent_ms"] >= 0 for r in results.values() if r.data.get("actions"))
+    # Each result reports its matching time, a real one (the figure itself is measured in bench/brain.py, not here).
+    timed = [r.data["intent_ms"] for r in results.values() if r.data.get("actions")]
+    assert timed and all(isinstance(ms, float) and 0 < ms < 1000 for ms in timed), timed
 
 
 def test_the_lights_are_the_hubs_rooms_lights(mosquitto: Mosquitto, tmp_path: Path) -> None:
@@ -93,9 +101,12 @@ def test_several_commands_in_one_sentence(mosquitto: Mosquitto, tmp_path: Path) 
 
 def test_no_action_on_devices_not_named(mosquitto: Mosquitto, tmp_path: Path) -> None:
     results, _, received = ask(
-        mosquitto, tmp_path, "turn on the garage light", "tell me a story about dragons",
+        mosquitto,
+        tmp_path,
+        "turn on the garage light",
+        "tell me a story about dragons",
         "turn on the kitchen light and make me a sandwich",
-    )  # fmt: skip
+    )
     assert results["tell me a story about dragons"] is None  # not a device sentence: the router moves on
     assert results["turn on the kitchen light and make me a sandwich"] is None  # half a command does nothing
     unknown = results["turn on the garage light"]
@@ -114,16 +125,27 @@ def test_voice_turn_controls_a_device(mosquitto: Mosquitto, tmp_path: Path, sett
     from tests.fakes.clock import FakeClock
     from tests.speech import join, silence
 
-    audio = join(silence(0.5), voices.piper("Hey Jarvis."), silence(0.3), voices.piper("Turn on the kitchen light."),
-                 silence(1.0))  # fmt: skip
+    audio = join(
+        silence(0.5),
+        voices.piper("Hey Jarvis."),
+        silence(0.3),
+        voices.piper("Turn on the kitchen light."),
+        silence(1.0),
+    )
 
     async def scenario() -> tuple[Tracer, dict[str, Any]]:
         with Simulator(mosquitto.url, [device_from(d) for d in HOME]) as sim:
             devices, skill = await _home(mosquitto, tmp_path)
             tracer = Tracer()
             engines.wake.reset()
-            voice = build_hub(settings, engines, FakeClock(datetime(2026, 11, 24, 12, tzinfo=UTC)), tracer=tracer,
-                              devices=skill, keep_replies=True)  # fmt: skip
+            voice = build_hub(
+                settings,
+                engines,
+                FakeClock(datetime(2026, 11, 24, 12, tzinfo=UTC)),
+                tracer=tracer,
+                devices=skill,
+                keep_replies=True,
+            )
             await voice.start()
             loop = AudioLoop(voice, None, lockstep=True)
             await loop.run(ArraySource(audio).blocks(), until=lambda: tracer.last("turn_done") is not None)

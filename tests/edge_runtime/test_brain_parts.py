@@ -18,16 +18,19 @@ from edge_runtime.brain.tools import schema, validate
 from edge_runtime.devices.registry import DeviceRecord
 
 
-@pytest.mark.parametrize(("spoken", "digits"), [
-    ("dim the lights to thirty percent", "dim the lights to 30 percent"),
-    ("set the thermostat to twenty one degrees", "set the thermostat to 21 degrees"),
-    ("set it to one hundred percent", "set it to 100 percent"),
-    ("turn on a light", "turn on a light"),  # "a" is not one here
-    ("turn on the one lamp", "turn on the one lamp"),  # a name, not a value
-    ("dimme das licht auf dreißig prozent", "dimme das licht auf 30 prozent"),
-    ("stelle die heizung auf einundzwanzig grad", "stelle die heizung auf 21 grad"),
-    ("schalte das licht ein", "schalte das licht ein"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("spoken", "digits"),
+    [
+        ("dim the lights to thirty percent", "dim the lights to 30 percent"),
+        ("set the thermostat to twenty one degrees", "set the thermostat to 21 degrees"),
+        ("set it to one hundred percent", "set it to 100 percent"),
+        ("turn on a light", "turn on a light"),  # "a" is not one here
+        ("turn on the one lamp", "turn on the one lamp"),  # a name, not a value
+        ("dimme das licht auf dreißig prozent", "dimme das licht auf 30 prozent"),
+        ("stelle die heizung auf einundzwanzig grad", "stelle die heizung auf 21 grad"),
+        ("schalte das licht ein", "schalte das licht ein"),
+    ],
+)
 def test_numbers_become_digits_only_where_they_set_a_value(spoken: str, digits: str) -> None:
     assert numbers_to_digits(spoken) == digits
 
@@ -77,11 +80,15 @@ def _record(name: str, kind: Kind, attrs: dict[str, Attribute], area: str = "", 
     return DeviceRecord(device, area=area or None)
 
 
-LAMP = _record("Desk Lamp", Kind.LIGHT, {"on": Attribute("on", "bool"),
-                                         "brightness": Attribute("brightness", "int", min=0, max=100)})  # fmt: skip
+LAMP = _record(
+    "Desk Lamp",
+    Kind.LIGHT,
+    {"on": Attribute("on", "bool"), "brightness": Attribute("brightness", "int", min=0, max=100)},
+)
 DOOR = _record("Front Door", Kind.LOCK, {"locked": Attribute("locked", "bool")})
-GARAGE = _record("Big Door", Kind.COVER, {"state": Attribute("state", "enum", options=("open", "close"))},
-                 device_class="garage")  # fmt: skip
+GARAGE = _record(
+    "Big Door", Kind.COVER, {"state": Attribute("state", "enum", options=("open", "close"))}, device_class="garage"
+)
 
 
 def test_tool_schema_offers_only_the_candidates_and_their_writable_attributes() -> None:

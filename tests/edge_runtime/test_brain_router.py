@@ -8,11 +8,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
+from common.escalation import ReplyDelta, StreamDone
 from device_drivers.mosquitto import Mosquitto, free_port
 from edge_runtime.brain.context import Conversation
-from edge_runtime.brain.escalate import Escalator
+from edge_runtime.brain.escalate import CloudUnavailable, Escalator
 from edge_runtime.brain.factory import escalator_from
 from edge_runtime.cloud_client import CloudClient
 from edge_runtime.identity import HubFiles
@@ -35,8 +37,9 @@ def _speaker() -> tuple[Spoken, Any]:
     return spoken, speak
 
 
-def run_brain(mosquitto: Mosquitto, tmp_path: Path, text: str, *, llm: LLM | None = None,
-              cloud: Escalator | None = None) -> tuple[Any, Spoken, dict[str, list[Any]]]:  # fmt: skip
+def run_brain(
+    mosquitto: Mosquitto, tmp_path: Path, text: str, *, llm: LLM | None = None, cloud: Escalator | None = None
+) -> tuple[Any, Spoken, dict[str, list[Any]]]:
     async def scenario() -> tuple[Any, Spoken, dict[str, list[Any]]]:
         spoken, speak = _speaker()
         async with running_home(mosquitto.url, tmp_path / "d.sqlite3", llm=llm, cloud=cloud) as home:
@@ -80,7 +83,10 @@ def test_small_talk_streams_sentence_by_sentence(mosquitto: Mosquitto, tmp_path:
     result, spoken, _ = run_brain(mosquitto, tmp_path, "good morning", llm=llm)
     assert result.route == "local-llm" and result.intent == "small-talk"
     assert [(s, final) for s, final, _ in spoken] == [
-        ("Good morning to you.", False), ("I hope you slept well.", False), ("", True)]  # fmt: skip
+        ("Good morning to you.", False),
+        ("I hope you slept well.", False),
+        ("", True),
+    ]
     # The first sentence went to TTS while the model was still writing the second.
     assert spoken[0][2] < llm.piece_times[-1]
 
@@ -93,14 +99,23 @@ def test_small_talk_with_the_real_model(mosquitto: Mosquitto, tmp_path: Path, ll
 
 @pytest.fixture(scope="module")
 def cloud(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    with CloudServer(tmp_path_factory.mktemp("cloud"), services=["auth", "profile", "escalation"],
-                     database_url=fresh_database(), device_code_interval_s="1") as server:  # fmt: skip
+    with CloudServer(
+        tmp_path_factory.mktemp("cloud"),
+        services=["auth", "profile", "escalation"],
+        database_url=fresh_database(),
+        device_code_interval_s="1",
+    ) as server:
         yield server
 
 
 def linked_hub(cloud: CloudServer, tmp_path: Path, **overrides: Any) -> EdgeSettings:
-    settings = EdgeSettings(config_dir=tmp_path / "config", data_dir=tmp_path / "data", cloud_url=cloud.url,
-                            cloud_first_reply_s=30, **overrides)  # fmt: skip
+    settings = EdgeSettings(
+        config_dir=tmp_path / "config",
+        data_dir=tmp_path / "data",
+        cloud_url=cloud.url,
+        cloud_first_reply_s=30,
+        **overrides,
+    )
     link_hub(cloud.url, HubFiles(settings.config_dir, settings.data_dir))
     return settings
 
@@ -149,3 +164,38 @@ def test_a_revoked_hub_is_told_so(mosquitto: Mosquitto, tmp_path: Path, cloud: C
     result, _, _ = run_brain(mosquitto, tmp_path, "who wrote hamlet", cloud=escalator)
     assert result.route == "cloud" and result.data["fallback"] == "CLOUD_NOT_LINKED"
     assert result.reply.startswith("I'm not linked to the cloud")
+
+
+def test_the_clouds_stream_is_read_with_the_clouds_own_models() -> None:
+    """SSE framing (comments, a `data` split over lines) is the library's; an event the wire's models
+    do not describe is a coded error the brain answers locally, never a crash or a silent drop."""
+
+    def stream(events: list[str]) -> httpx.MockTransport:
+        body = "".join(events).encode()
+        sse = {"content-type": "text/event-stream"}
+        return httpx.MockTransport(lambda _: httpx.Response(200, content=body, headers=sse))
+
+    async def token() -> str:
+        return "t"
+
+    async def heard(events: list[str]) -> list[str]:
+        escalator = Escalator("http://cloud.test", "hub-1", token, transport=stream(events))
+        try:
+            return [piece async for piece in escalator.stream([{"role": "user", "text": "hi"}], {"language": "en"})]
+        finally:
+            await escalator.close()
+
+    good = [
+        ": keep-alive\n\n",
+        f"data: {ReplyDelta(text='Hello').model_dump_json()}\n\n",
+        'data: {"type": "reply.delta",\ndata:  "text": " there"}\n\n',
+        f"data: {StreamDone(reply='Hello there').model_dump_json()}\n\n",
+        'data: {"type": "reply.delta", "text": "late"}\n\n',
+    ]
+    assert asyncio.run(heard(good)) == ["Hello", " there"]  # nothing after `done`
+    with pytest.raises(CloudUnavailable) as bad:
+        asyncio.run(heard(['data: {"type": "reply.delta"}\n\n']))  # no text: not an event of the wire
+    assert bad.value.code == "CLOUD_ERROR"
+    with pytest.raises(CloudUnavailable) as failed:
+        asyncio.run(heard(['data: {"type": "error", "code": "UPSTREAM_DOWN", "message": "no model"}\n\n']))
+    assert (failed.value.code, failed.value.message) == ("CLOUD_ERROR", "no model")

@@ -18,8 +18,14 @@ def test_streamed_small_talk_reaches_tts_sentence_by_sentence(settings, engines)
 
     async def scenario() -> Tracer:
         tracer = Tracer()
-        hub = build_hub(settings, engines, FakeClock(datetime(2026, 11, 25, 8, tzinfo=UTC)), tracer=tracer,
-                        keep_replies=True, llm=llm)  # fmt: skip
+        hub = build_hub(
+            settings,
+            engines,
+            FakeClock(datetime(2026, 11, 25, 8, tzinfo=UTC)),
+            tracer=tracer,
+            keep_replies=True,
+            llm=llm,
+        )
         await hub.start()
         try:
             await hub.pipeline.push(Transcript("good morning"))

@@ -21,8 +21,9 @@ def test_credentials_are_required_and_used(tmp_path: Path) -> None:
         with Simulator(url, [device_from({"id": "plug", "name": "Plug", "kind": "switch", "convention": "ha"})]):
 
             async def scenario() -> None:
-                settings = EdgeSettings(mqtt_url=broker.url, mqtt_username="hub", mqtt_password="s3cret-hub",
-                                        data_dir=tmp_path / "data")  # type: ignore[arg-type]  # fmt: skip
+                settings = EdgeSettings(
+                    mqtt_url=broker.url, mqtt_username="hub", mqtt_password="s3cret-hub", data_dir=tmp_path / "data"
+                )  # type: ignore[arg-type]
                 hub = await device_hub_from(settings).start()
                 await hub.settle(quiet_s=0.3)
                 await hub.set("Plug", {"on": True})
@@ -48,13 +49,41 @@ def _certificates(folder: Path) -> tuple[Path, Path, Path]:
     def openssl(*args: str) -> None:
         subprocess.run(["openssl", *args], check=True, capture_output=True)
 
-    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(ca_key), "-out", str(ca), "-days", "2",
-            "-subj", "/CN=companion-test-ca")  # fmt: skip
+    openssl(
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        str(ca_key),
+        "-out",
+        str(ca),
+        "-days",
+        "2",
+        "-subj",
+        "/CN=companion-test-ca",
+    )
     openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(csr), "-subj", "/CN=127.0.0.1")
     ext = folder / "san.ext"
     ext.write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
-    openssl("x509", "-req", "-in", str(csr), "-CA", str(ca), "-CAkey", str(ca_key), "-CAcreateserial", "-out",
-            str(cert), "-days", "2", "-extfile", str(ext))  # fmt: skip
+    openssl(
+        "x509",
+        "-req",
+        "-in",
+        str(csr),
+        "-CA",
+        str(ca),
+        "-CAkey",
+        str(ca_key),
+        "-CAcreateserial",
+        "-out",
+        str(cert),
+        "-days",
+        "2",
+        "-extfile",
+        str(ext),
+    )
     return ca, cert, key
 
 

@@ -16,6 +16,7 @@ import websockets
 
 from device_drivers.mosquitto import Mosquitto
 from edge_runtime.api.pairing import PairingStore
+from edge_runtime.app_events import TURN_EVENTS
 from edge_runtime.settings import EdgeSettings
 from tests.edge_runtime.lan_hub import bearer, lan_hub
 
@@ -91,6 +92,24 @@ def test_every_route_needs_a_token_except_health_and_pairing(mosquitto: Mosquitt
                         assert code in wanted, (method, path, code)
                     checked += 1
             assert checked >= 10
+            # The event stream's messages are in the schema too: every kind of event a turn can send.
+            event = spec["components"]["schemas"]["HubEvent"]
+            kinds = {
+                "state",
+                "transcript",
+                "route",
+                "action",
+                "sentence",
+                "reply",
+                "turn_done",
+                "timer",
+                "error",
+                "camera",
+                "device",
+            }
+            assert set(event["discriminator"]["mapping"]) == kinds
+            reply = spec["components"]["schemas"]["ReplyEvent"]
+            assert {"text", "heard", "route", "intent"} <= set(reply["properties"]) and "text" in reply["required"]
 
     run(scenario())
 
@@ -136,8 +155,11 @@ async def _closed(ws: Any) -> tuple[int | None, str | None]:
 def test_oversized_and_strange_requests_get_coded_errors(mosquitto: Mosquitto, tmp_path: Path) -> None:
     async def scenario() -> None:
         async with lan_hub(mosquitto.url, tmp_path) as hub, httpx.AsyncClient(base_url=hub.url) as http:
-            huge = await http.post("/v1/devices/kitchen_light", content=b"[" + b"1," * 400_000 + b"1]",
-                                   headers={"content-type": "application/json"})  # fmt: skip
+            huge = await http.post(
+                "/v1/devices/kitchen_light",
+                content=b"[" + b"1," * 400_000 + b"1]",
+                headers={"content-type": "application/json"},
+            )
             assert huge.status_code == 413 and huge.json()["error"]["code"] == "PAYLOAD_TOO_LARGE"  # before auth
 
             async def chunks() -> Any:  # streamed, no length declared
@@ -151,8 +173,10 @@ def test_oversized_and_strange_requests_get_coded_errors(mosquitto: Mosquitto, t
             nowhere = await http.get("/v1/nothing-here")
             assert nowhere.status_code == 404 and nowhere.json()["error"]["code"] == "NOT_FOUND"
             token = (await hub.pair(http))["token"]
-            streams = [await websockets.connect(hub.url.replace("http", "ws") + f"/v1/events?access_token={token}")
-                       for _ in range(9)]  # fmt: skip
+            streams = [
+                await websockets.connect(hub.url.replace("http", "ws") + f"/v1/events?access_token={token}")
+                for _ in range(9)
+            ]
             try:
                 assert [json.loads(await ws.recv())["type"] for ws in streams[:8]] == ["ready"] * 8
                 assert await _closed(streams[8]) == (4429, "TOO_MANY_STREAMS")  # one app's share of streams
@@ -188,8 +212,10 @@ def test_asking_streams_events_and_keeps_each_apps_conversation(mosquitto: Mosqu
             pa, pb = await hub.pair(http, "a"), await hub.pair(http, "b")
             a, b = bearer(pa["token"]), bearer(pb["token"])
             ws_url = hub.url.replace("http", "ws") + "/v1/events"
-            async with (websockets.connect(ws_url, additional_headers=a) as ws,
-                        websockets.connect(ws_url, additional_headers=b) as ws_b):  # fmt: skip
+            async with (
+                websockets.connect(ws_url, additional_headers=a) as ws,
+                websockets.connect(ws_url, additional_headers=b) as ws_b,
+            ):
                 assert json.loads(await ws.recv())["type"] == "ready"
                 assert json.loads(await ws_b.recv())["type"] == "ready"
                 on = (await http.post("/v1/ask", json={"text": "turn on the kitchen light"}, headers=a)).json()
@@ -214,6 +240,15 @@ def test_asking_streams_events_and_keeps_each_apps_conversation(mosquitto: Mosqu
     events, seen = run(scenario())
     kinds = [e["type"] for e in events]
     assert "transcript" in kinds and "device" in kinds and kinds[-1] == "reply"
+    for e in events:  # the same models the WebRTC data channel sends, as /openapi.json publishes them
+        TURN_EVENTS.validate_python(e)
+    decided = [e for e in events if e["type"] in ("route", "action")]
+    assert [e["type"] for e in decided] == ["route", "action"] and decided[0]["route"] == "local-intent"
+    assert (decided[1]["name"], decided[1]["outcome"], decided[1]["values"]) == (
+        "Kitchen Light",
+        "confirmed",
+        {"on": True},
+    )
     device = next(e for e in events if e["type"] == "device")
     assert device["device"] == "ha:kitchen_light" and device["event"] == "state" and device["values"]["on"] is True
     # Each app sees its own conversation, in history and on the stream; never the other's.
@@ -234,10 +269,17 @@ def test_settings_are_provisioned_to_a_private_file_and_reloaded(mosquitto: Mosq
             assert tz.status_code == 422 and tz.json()["error"]["code"] == "SETTINGS_UNKNOWN_TIMEZONE"
             userinfo = await http.patch("/v1/settings", json={"mqtt_url": "mqtt://hub:pw@10.0.0.2"}, headers=headers)
             assert userinfo.status_code == 422  # credentials have their own (write-only) fields
-            body = {"hub_name": "Kitchen hub", "room": 'Ada\'s "Küche" 🍳', "language": "de",
-                    "timezone": "Europe/Berlin", "wake_word": "alexa", "mqtt_url": "mqtt://10.0.0.2:1883",
-                    "mqtt_username": "hub",
-                    "mqtt_password": "s3cret-pw\\\u007f", "cloud_url": "https://cloud.example.org"}  # fmt: skip
+            body = {
+                "hub_name": "Kitchen hub",
+                "room": 'Ada\'s "Küche" 🍳',
+                "language": "de",
+                "timezone": "Europe/Berlin",
+                "wake_word": "alexa",
+                "mqtt_url": "mqtt://10.0.0.2:1883",
+                "mqtt_username": "hub",
+                "mqtt_password": "s3cret-pw\\\u007f",
+                "cloud_url": "https://cloud.example.org",
+            }
             done = (await http.patch("/v1/settings", json=body, headers=headers)).json()
             assert "mqtt_url" in done["restart_required"] and "hub_name" not in done["restart_required"]
             assert done["overridden_by_environment"] == []
@@ -300,8 +342,9 @@ def test_the_hub_is_found_over_mdns_by_another_process() -> None:
         advertiser = Advertiser("hub-mdns0000test", "Hall hub", 48765, addresses)
         assert await advertiser.start()
         try:
-            found = await asyncio.create_subprocess_exec(sys.executable, "-m", "cli", "hub", "discover", "--json",
-                                                         "--wait", "2", stdout=subprocess.PIPE)  # fmt: skip
+            found = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "cli", "hub", "discover", "--json", "--wait", "2", stdout=subprocess.PIPE
+            )
             out, _ = await found.communicate()
             return list(json.loads(out))
         finally:

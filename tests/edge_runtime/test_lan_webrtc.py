@@ -31,8 +31,9 @@ class HttpSignalling:
         return SimpleNamespace(sdp=body["sdp"], session_id=body["session"])
 
 
-def test_an_app_talks_over_webrtc_through_the_lan_api(mosquitto: Mosquitto, tmp_path: Path, engines: Any,
-                                                       registry: Registry) -> None:  # fmt: skip
+def test_an_app_talks_over_webrtc_through_the_lan_api(
+    mosquitto: Mosquitto, tmp_path: Path, engines: Any, registry: Registry
+) -> None:
     async def scenario() -> dict[str, Any]:
         async with (
             lan_hub(mosquitto.url, tmp_path, engines=engines, registry=registry) as hub,
@@ -68,10 +69,21 @@ def test_an_app_talks_over_webrtc_through_the_lan_api(mosquitto: Mosquitto, tmp_
             finally:
                 for live in list(Phone.live):
                     await live.close()
-            return {"config": config, "bad": bad, "anonymous": anonymous, "reply": reply, "lan": lan,
-                    "other": other, "closed": mine_closed, "history": history, "left": left, "third": third,
-                    "held": held, "after_revoke": after_revoke,
-                    "light": hub.home.states()["Kitchen Light"]}  # fmt: skip
+            return {
+                "config": config,
+                "bad": bad,
+                "anonymous": anonymous,
+                "reply": reply,
+                "lan": lan,
+                "other": other,
+                "closed": mine_closed,
+                "history": history,
+                "left": left,
+                "third": third,
+                "held": held,
+                "after_revoke": after_revoke,
+                "light": hub.home.states()["Kitchen Light"],
+            }
 
     seen = asyncio.run(scenario())
     assert seen["config"] == {"iceServers": []}  # empty on a LAN

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from edge_runtime.app_events import TURN_EVENTS
 from edge_runtime.clock import Clock, SystemClock
 from edge_runtime.devices.hub import DeviceEvent
 from edge_runtime.pipeline.gate import WakeGate
@@ -29,12 +30,21 @@ from tests.webrtc_peer import Phone
 Scenario = Callable[[WebRtcSessions], Awaitable[None]]
 
 
-def run(settings, engines, registry, scenario: Scenario, *, clock: Clock | None = None,  # type: ignore[no-untyped-def]
-        parts: Any = None, **config: Any) -> None:  # fmt: skip
+def run(
+    settings,
+    engines,
+    registry,
+    scenario: Scenario,
+    *,
+    clock: Clock | None = None,  # type: ignore[no-untyped-def]
+    parts: Any = None,
+    **config: Any,
+) -> None:
     async def main() -> None:
         before = asyncio.all_tasks()
-        sessions = WebRtcSessions(settings, engines, clock or SystemClock(), registry=registry, parts=parts,
-                                  config=WebRtcConfig(**config))  # fmt: skip
+        sessions = WebRtcSessions(
+            settings, engines, clock or SystemClock(), registry=registry, parts=parts, config=WebRtcConfig(**config)
+        )
         try:
             await scenario(sessions)
         finally:
@@ -72,7 +82,14 @@ def test_voice_turn_over_webrtc(settings, engines, registry, request_audio) -> N
         asked = time.perf_counter()
         await phone.wait_for(lambda e: e == {"type": "state", "state": "idle", "reason": "done"})
         states = [e["state"] for e in phone.of("state")]
-        assert states == ["listening", "hearing", "thinking", "speaking", "idle"]
+        assert states == ["listening", "hearing", "thinking", "speaking", "idle"], phone.of("state")
+        turn = [e for e in phone.events if e["type"] not in ("session", "pong")]
+        for e in turn:  # the same models the LAN API's /v1/events sends (edge_runtime.app_events)
+            TURN_EVENTS.validate_python(e)
+        order = [e["type"] for e in turn if e["type"] in ("transcript", "sentence", "route", "reply")]
+        assert order[0] == "transcript" and order[-2:] == ["route", "reply"] and "sentence" in order, order
+        spoken = " ".join(e["text"] for e in phone.of("sentence"))
+        assert spoken == reply["text"], (spoken, reply["text"])  # each sentence went out before the whole reply
         await asyncio.sleep(0.2)  # the last frames are still in flight
         voiced = phone.loud_frames(since=asked)
         assert len(voiced) >= 25, f"only {len(voiced)} loud 20 ms frames of reply audio arrived"
@@ -145,8 +162,14 @@ def test_bad_offers_are_coded_errors_and_leak_nothing(settings, engines, registr
         phone = Phone()
         good = await phone.offer()
         no_ice = "\r\n".join(line for line in good.split("\r\n") if not line.startswith("a=ice-"))
-        bad = [("", "offer"), ("hello", "offer"), ("v=0\r\nm=audio x y\r\n", "offer"), (good, "answer"),
-               (re.sub(r"m=audio \d+", "m=audio nine", good), "offer"), (no_ice, "offer")]  # fmt: skip
+        bad = [
+            ("", "offer"),
+            ("hello", "offer"),
+            ("v=0\r\nm=audio x y\r\n", "offer"),
+            (good, "answer"),
+            (re.sub(r"m=audio \d+", "m=audio nine", good), "offer"),
+            (no_ice, "offer"),
+        ]
         for sdp, kind in bad:
             with pytest.raises(WebRtcError) as caught:
                 await sessions.answer(sdp, kind)
@@ -174,11 +197,15 @@ def test_bad_messages_get_coded_errors(settings, engines, registry) -> None:  # 
     async def scenario(sessions: WebRtcSessions) -> None:
         phone = Phone()
         await phone.connect(sessions)
-        cases = [("not json", "WEBRTC_BAD_MESSAGE"), ("[1, 2]", "WEBRTC_BAD_MESSAGE"),
-                 ('{"type": "dance"}', "WEBRTC_UNKNOWN_MESSAGE"), ('{"type": "chat"}', "WEBRTC_BAD_MESSAGE"),
-                 ('{"type": "ptt", "pressed": "maybe"}', "WEBRTC_BAD_MESSAGE"),
-                 ('{"type": "chat", "text": "' + "x" * 5000 + '"}', "WEBRTC_MESSAGE_TOO_LARGE"),
-                 ("[" * 1500 + "]" * 1500, "WEBRTC_BAD_MESSAGE")]  # fmt: skip
+        cases = [
+            ("not json", "WEBRTC_BAD_MESSAGE"),
+            ("[1, 2]", "WEBRTC_BAD_MESSAGE"),
+            ('{"type": "dance"}', "WEBRTC_UNKNOWN_MESSAGE"),
+            ('{"type": "chat"}', "WEBRTC_BAD_MESSAGE"),
+            ('{"type": "ptt", "pressed": "maybe"}', "WEBRTC_BAD_MESSAGE"),
+            ('{"type": "chat", "text": "' + "x" * 5000 + '"}', "WEBRTC_MESSAGE_TOO_LARGE"),
+            ("[" * 1500 + "]" * 1500, "WEBRTC_BAD_MESSAGE"),
+        ]
         for raw, _ in cases:
             phone.send(raw)
         phone.channel.send(b"\x00\x01")

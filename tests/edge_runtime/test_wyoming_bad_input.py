@@ -48,13 +48,20 @@ async def raw(port: int, data: bytes, *, read_s: float = 5.0) -> tuple[list[dict
     return events, closed
 
 
+async def drained(server: WyomingServer, within_s: float = 5.0) -> None:
+    """Until every connection has ended (a hang-up stops its work at the next await), at most `within_s`."""
+    deadline = asyncio.get_running_loop().time() + within_s
+    while server.connections and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.05)
+
+
 def serve(services: Services, scenario: Any, **options: Any) -> Any:
     async def main() -> Any:
         async with WyomingServer(services, port=0, **options) as server:
             result = await scenario(server)
             info = await ha.describe(server.port)  # the server still serves the next client
             assert info.asr and info.tts
-            await asyncio.sleep(0.2)
+            await drained(server)
             assert not server.connections, "a connection was left running"
             return result
 
@@ -140,7 +147,7 @@ def test_clients_that_leave_mid_stream(services: Services, voices: Voices) -> No
             _, writer = await asyncio.open_connection("127.0.0.1", server.port)
             writer.write(b'{"type": "audio-chunk", "payload_length": 4000}\n' + b"\x00" * 100)
             writer.close()  # in the middle of a payload
-        await asyncio.sleep(1.0)
+        await drained(server)
         return len(server.connections)
 
     assert serve(services, scenario) == 0

@@ -10,8 +10,14 @@ from models.llm import LLM, Messages
 
 
 class FakeLLM(LLM):
-    def __init__(self, *, fake_text: str = "Hello!", fake_tool_call: dict[str, Any] | None = None,
-                 fake_exception: Exception | None = None, piece_delay_s: float = 0.0) -> None:  # fmt: skip
+    def __init__(
+        self,
+        *,
+        fake_text: str = "Hello!",
+        fake_tool_call: dict[str, Any] | None = None,
+        fake_exception: Exception | None = None,
+        piece_delay_s: float = 0.0,
+    ) -> None:
         super().__init__()
         self.fake_text = fake_text
         self.fake_tool_call = fake_tool_call or {}

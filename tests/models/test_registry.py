@@ -90,9 +90,13 @@ def _fake_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: byte
 def _entry(sha: str, size: int, import_name: str = "companion_fake_models"):  # type: ignore[no-untyped-def]
     base = load_manifest()[0]
     return replace(
-        base, id="fake-model", import_name=import_name, package="companion-fake-models", path="data/model.onnx",
+        base,
+        id="fake-model",
+        import_name=import_name,
+        package="companion-fake-models",
+        path="data/model.onnx",
         files=(ModelFile("data/model.onnx", sha, size),),
-    )  # fmt: skip
+    )
 
 
 def test_altered_file_is_named_with_the_fix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

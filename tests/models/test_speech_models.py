@@ -95,8 +95,9 @@ def test_piper_streams_one_chunk_per_sentence(engines) -> None:  # type: ignore[
 def test_vad_separates_speech_from_silence(engines, voices: Voices) -> None:  # type: ignore[no-untyped-def]
     speech = voices.piper("This is a sentence with plenty of voiced sound in it.")
     engines.vad.reset()
-    probs = [engines.vad.probability(np.ascontiguousarray(speech[i : i + 512]))
-             for i in range(0, len(speech) - 511, 512)]  # fmt: skip
+    probs = [
+        engines.vad.probability(np.ascontiguousarray(speech[i : i + 512])) for i in range(0, len(speech) - 511, 512)
+    ]
     engines.vad.reset()
     quiet = [engines.vad.probability(np.zeros(512, np.float32)) for _ in range(30)]
     assert np.mean(np.array(probs) > 0.5) > 0.5
@@ -112,3 +113,23 @@ def test_vosk_engine_with_a_grammar_on_the_korean_model(registry, voices: Voices
         assert stt.transcribe(voices.espeak(phrase, voice="ko", speed=130)).text == phrase
     free = VoskSTT(registry, "stt-vosk-ko", language="ko")  # open vocabulary still decodes
     assert free.transcribe(voices.espeak("안녕하세요", voice="ko", speed=130)).text
+
+
+def test_a_short_reply_said_again_is_replayed_not_synthesized(registry) -> None:  # type: ignore[no-untyped-def]
+    from models.tts import PiperTTS
+
+    tts = PiperTTS(registry)  # its own cache: the shared engine's would count other tests' replies
+    first = tts.synthesize_all("Turned on the Kitchen Light.")
+    calls = tts.metrics.calls
+    again = tts.synthesize_all("Turned on the Kitchen Light.")
+    assert tts.cache_hits == 1 and tts.metrics.calls == calls  # the model did not run again
+    assert np.array_equal(first, again) and len(first) > tts.sample_rate // 2
+    long = "This reply is long enough that nobody says it twice, so the hub does not keep its audio around."
+    tts.synthesize_all(long)
+    tts.synthesize_all(long)
+    assert tts.cache_hits == 1  # long texts are synthesized each time
+    cut = tts.synthesize("Turned off the Hallway Switch. Then something else entirely.")
+    next(cut)
+    cut.close()  # interrupted after its first sentence: what was not finished is not kept
+    tts.synthesize_all("Turned off the Hallway Switch. Then something else entirely.")
+    assert tts.cache_hits == 1

@@ -68,8 +68,9 @@ OPS = st.lists(
         st.sampled_from(["profile", "add", "edit", "delete", "alias", "unalias", "room", "gossip", "net", "cut"]),
         st.integers(0, 5),  # which field / item / value
     ),
-    min_size=5, max_size=60,
-)  # fmt: skip
+    min_size=5,
+    max_size=60,
+)
 
 
 def apply_op(peer: Peer, kind: str, n: int, serial: int) -> None:
@@ -105,8 +106,9 @@ def apply_op(peer: Peer, kind: str, n: int, serial: int) -> None:
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(ops=OPS, seed=st.integers(0, 2**16), late=st.booleans())
-def test_replicas_converge_and_keep_every_acknowledged_write(ops: list[tuple[int, str, int]], seed: int,
-                                                            late: bool) -> None:  # fmt: skip
+def test_replicas_converge_and_keep_every_acknowledged_write(
+    ops: list[tuple[int, str, int]], seed: int, late: bool
+) -> None:
     rng = random.Random(seed)
     peers = [Peer(SyncedDoc(client_id=i + 1)) for i in range(4)]
     net = Network(rng)
@@ -139,8 +141,9 @@ def test_replicas_converge_and_keep_every_acknowledged_write(ops: list[tuple[int
                 assert what in final["memory"], f"memory item {what} was lost"
             if kind == "profile":
                 field_name, _ = what
-                written = {v for p in peers for k, (f, v) in ((k, w) for k, w in p.writes if k == "profile")
-                           if f == field_name}  # fmt: skip
+                written = {
+                    v for p in peers for k, (f, v) in ((k, w) for k, w in p.writes if k == "profile") if f == field_name
+                }
                 assert final["profile"][field_name] in written  # one of the writes won, none was invented
     removed = {w for p in peers for k, w in p.writes if k == "unalias"}
     for peer in peers:

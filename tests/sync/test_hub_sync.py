@@ -28,8 +28,12 @@ EXE = [sys.executable, "-m", "cli"]
 
 @pytest.fixture(scope="module")
 def cloud(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    with CloudServer(tmp_path_factory.mktemp("cloud"), services=["auth", "sync"], database_url=fresh_database(),
-                     device_code_interval_s="1") as server:  # fmt: skip
+    with CloudServer(
+        tmp_path_factory.mktemp("cloud"),
+        services=["auth", "sync"],
+        database_url=fresh_database(),
+        device_code_interval_s="1",
+    ) as server:
         yield server
 
 
@@ -40,8 +44,12 @@ def test_sync_cli_now_status_log(cloud: CloudServer, tmp_path: Path) -> None:
     replica.doc.add_memory("the wifi password is on the fridge", source="hub")
     replica.doc.set_profile("name", "Ada")
     replica.store.close()
-    env = {**os.environ, "COMPANION_CONFIG_DIR": str(settings.config_dir), "COMPANION_DATA_DIR": str(settings.data_dir),
-           "COMPANION_CLOUD_URL": cloud.url}  # fmt: skip
+    env = {
+        **os.environ,
+        "COMPANION_CONFIG_DIR": str(settings.config_dir),
+        "COMPANION_DATA_DIR": str(settings.data_dir),
+        "COMPANION_CLOUD_URL": cloud.url,
+    }
 
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([*EXE, "sync", *args], env=env, capture_output=True, text=True, timeout=60, check=False)
@@ -61,8 +69,14 @@ def test_sync_cli_now_status_log(cloud: CloudServer, tmp_path: Path) -> None:
     assert phone.doc.to_py()["profile"]["name"] == "Ada"
     plain = cli("status")
     assert plain.returncode == 0 and "waiting to be sent" in plain.stderr
-    unlinked = subprocess.run([*EXE, "sync", "now"], capture_output=True, text=True, timeout=60, check=False,
-                              env={**env, "COMPANION_CONFIG_DIR": str(tmp_path / "nowhere")})  # fmt: skip
+    unlinked = subprocess.run(
+        [*EXE, "sync", "now"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={**env, "COMPANION_CONFIG_DIR": str(tmp_path / "nowhere")},
+    )
     assert unlinked.returncode == 2 and "CLOUD_NOT_SIGNED_IN" in unlinked.stderr and "Traceback" not in unlinked.stderr
     assert httpx.get(f"{cloud.url}/v1/sync/main", headers=bearer(user["access_token"])).status_code == 200
 
@@ -101,8 +115,11 @@ def test_memory_is_kept_and_recalled_offline(tmp_path: Path) -> None:
 
     async def scenario() -> list[tuple[str, str]]:
         out = []
-        for text in ("Remember that the spare key is under the blue pot.", "what do you remember about the spare key?",
-                     "what is my favourite colour"):  # fmt: skip
+        for text in (
+            "Remember that the spare key is under the blue pot.",
+            "what do you remember about the spare key?",
+            "what is my favourite colour",
+        ):
             result = await brain.handle(text)
             out.append((result.route, result.reply))
         return out

@@ -34,8 +34,13 @@ T0 = 1767225600.25  # fixed timestamps, so the documents compare exactly
 @pytest.fixture(scope="module")
 def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CloudServer]:
     """Compaction every 4 updates: fresh clients also read a snapshot that pycrdt squashed."""
-    with CloudServer(tmp_path_factory.mktemp("cloud"), services=["auth", "sync"], database_url=fresh_database(),
-                     redis_url=fresh_redis(3), sync_compact_every="4") as server:  # fmt: skip
+    with CloudServer(
+        tmp_path_factory.mktemp("cloud"),
+        services=["auth", "sync"],
+        database_url=fresh_database(),
+        redis_url=fresh_redis(3),
+        sync_compact_every="4",
+    ) as server:
         yield server
 
 
@@ -43,8 +48,10 @@ def node_binary() -> str:
     """The `node` to run, or a failure that says how to get it: this test is never skipped."""
     node = shutil.which("node")
     if node is None:
-        pytest.fail("Node.js is needed for the Yjs interop test: install it (Debian: apt-get install nodejs npm, "
-                    f"or `bash scripts/system-deps.sh`), then {INSTALL}")  # fmt: skip
+        pytest.fail(
+            "Node.js is needed for the Yjs interop test: install it (Debian: apt-get install nodejs npm, "
+            f"or `bash scripts/system-deps.sh`), then {INSTALL}"
+        )
     pins = json.loads((NODE_DIR / "package.json").read_text())["dependencies"]
     for name, version in pins.items():
         installed = NODE_DIR / "node_modules" / name / "package.json"
@@ -62,8 +69,13 @@ class NodeClient:
         url = cloud.url.replace("http://", "ws://") + "/v1/sync/main/ws"
         self.out = out
         self.started = time.monotonic()
-        self.proc = subprocess.Popen([node_binary(), str(SCRIPT), url, token, json.dumps(command)], cwd=NODE_DIR,
-                                     stdout=out.open("w"), stderr=subprocess.PIPE, text=True)  # fmt: skip
+        self.proc = subprocess.Popen(
+            [node_binary(), str(SCRIPT), url, token, json.dumps(command)],
+            cwd=NODE_DIR,
+            stdout=out.open("w"),
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         self.lines: queue.Queue[str] = queue.Queue()
         self.stderr: list[str] = []
         threading.Thread(target=self._read, daemon=True).start()
@@ -112,9 +124,15 @@ def normalised(node_doc: dict[str, Any]) -> dict[str, Any]:
     for key in node_doc["aliases"]:
         device, _, alias = key.partition("\t")
         aliases.setdefault(device, []).append(alias)
-    return {"profile": node_doc["profile"], "preferences": node_doc["preferences"], "memory": memory,
-            "aliases": {device: sorted(names) for device, names in aliases.items()},
-            "rooms": node_doc["rooms"], "lists": node_doc["lists"], "list_items": node_doc["list_items"]}  # fmt: skip
+    return {
+        "profile": node_doc["profile"],
+        "preferences": node_doc["preferences"],
+        "memory": memory,
+        "aliases": {device: sorted(names) for device, names in aliases.items()},
+        "rooms": node_doc["rooms"],
+        "lists": node_doc["lists"],
+        "list_items": node_doc["list_items"],
+    }
 
 
 def user_token(cloud: CloudServer) -> str:
@@ -143,20 +161,31 @@ def test_a_yjs_client_and_a_python_replica_converge(cloud: CloudServer, tmp_path
     # The Node client sees the hub's writes (it tags and deletes its items), adds its own, gets an
     # ACK for each (the delete is delete-only: no state vector shows it), then waits, connected,
     # for a memory the hub writes meanwhile: it reaches Node through the server's fan-out.
-    node = NodeClient(cloud, token, {
-        "ops": [
-            {"op": "set_profile", "field": "language", "value": "de"},
-            {"op": "add_memory", "id": "app-1", "text": "Ada's sister is called Grace", "source": "app",
-             "created": T0 + 2, "tags": ["family", "people"]},
-            {"op": "tag_memory", "id": "py-tea", "tag": "from-app"},
-            {"op": "delete_memory", "id": "py-key"},
-            {"op": "add_alias", "device": "light.kitchen", "alias": "Ceiling"},
-            {"op": "add_alias", "device": "media.tv", "alias": "the telly"},
-            {"op": "name_room", "area": "Living", "name": "Lounge"},
-            {"op": "set_preference", "key": "speech_rate", "value": 1.25},
-        ],
-        "wait_for": [{"path": ["memory", "py-later", "text"], "equals": "Written while the app was connected"}],
-    }, tmp_path / "node.json")  # fmt: skip
+    node = NodeClient(
+        cloud,
+        token,
+        {
+            "ops": [
+                {"op": "set_profile", "field": "language", "value": "de"},
+                {
+                    "op": "add_memory",
+                    "id": "app-1",
+                    "text": "Ada's sister is called Grace",
+                    "source": "app",
+                    "created": T0 + 2,
+                    "tags": ["family", "people"],
+                },
+                {"op": "tag_memory", "id": "py-tea", "tag": "from-app"},
+                {"op": "delete_memory", "id": "py-key"},
+                {"op": "add_alias", "device": "light.kitchen", "alias": "Ceiling"},
+                {"op": "add_alias", "device": "media.tv", "alias": "the telly"},
+                {"op": "name_room", "area": "Living", "name": "Lounge"},
+                {"op": "set_preference", "key": "speech_rate", "value": 1.25},
+            ],
+            "wait_for": [{"path": ["memory", "py-later", "text"], "equals": "Written while the app was connected"}],
+        },
+        tmp_path / "node.json",
+    )
     node.wait_ready()
     hub.doc.add_memory("Written while the app was connected", source="hub", item_id="py-later", now=T0 + 3)
     synced(hub, cloud, token)  # up: py-later; down: everything Node wrote (acknowledged, so stored)
@@ -167,18 +196,33 @@ def test_a_yjs_client_and_a_python_replica_converge(cloud: CloudServer, tmp_path
         "profile": {"name": "Ada", "language": "de"},
         "preferences": {"units": "metric", "speech_rate": 1.25},
         "memory": {
-            "py-tea": {"text": "Ada likes green tea", "source": "hub", "created": T0, "updated": T0,
-                       "tags": ["drinks", "from-app", "likes"]},
-            "app-1": {"text": "Ada's sister is called Grace", "source": "app", "created": T0 + 2, "updated": T0 + 2,
-                      "tags": ["family", "people"]},
-            "py-later": {"text": "Written while the app was connected", "source": "hub", "created": T0 + 3,
-                         "updated": T0 + 3, "tags": []},
+            "py-tea": {
+                "text": "Ada likes green tea",
+                "source": "hub",
+                "created": T0,
+                "updated": T0,
+                "tags": ["drinks", "from-app", "likes"],
+            },
+            "app-1": {
+                "text": "Ada's sister is called Grace",
+                "source": "app",
+                "created": T0 + 2,
+                "updated": T0 + 2,
+                "tags": ["family", "people"],
+            },
+            "py-later": {
+                "text": "Written while the app was connected",
+                "source": "hub",
+                "created": T0 + 3,
+                "updated": T0 + 3,
+                "tags": [],
+            },
         },
         "aliases": {"light.kitchen": ["big lamp", "ceiling"], "media.tv": ["the telly"]},
         "rooms": {"kitchen": "Kitchen", "living": "Lounge"},
         "lists": {},
         "list_items": {},
-    }  # fmt: skip
+    }
     assert hub.doc.to_py() == expected
     assert node_doc == expected
     # what the server holds is the same (folded into a squashed snapshot by now): a third replica,
@@ -208,11 +252,18 @@ def test_concurrent_profile_names_settle_on_one(cloud: CloudServer, tmp_path: Pa
 
     # Node writes offline, connects (its write goes up in its SyncStep2 and is acknowledged), and
     # waits until it has seen the hub's write, which the hub sends only after Node's is stored.
-    node = NodeClient(cloud, token, {
-        "client_id": node_id,
-        "offline": [{"op": "set_profile", "field": "name", "value": "Ada (app)"}],
-        "wait_for": [{"seen": {str(c): clock for c, clock in protocol.state_vector(hub.doc.state_vector()).items()}}],
-    }, tmp_path / "node.json")  # fmt: skip
+    node = NodeClient(
+        cloud,
+        token,
+        {
+            "client_id": node_id,
+            "offline": [{"op": "set_profile", "field": "name", "value": "Ada (app)"}],
+            "wait_for": [
+                {"seen": {str(c): clock for c, clock in protocol.state_vector(hub.doc.state_vector()).items()}}
+            ],
+        },
+        tmp_path / "node.json",
+    )
     node.wait_ready()
     assert hub.doc.to_py()["profile"] == {"name": "Ada (hub)"}  # it has not seen Node's yet
     synced(hub, cloud, token)
@@ -232,13 +283,15 @@ def test_the_node_client_fails_clearly(cloud: CloudServer, tmp_path: Path) -> No
     """A refused token and a condition that never holds end the script non-zero, with the reason."""
     node = node_binary()
     url = cloud.url.replace("http://", "ws://") + "/v1/sync/main/ws"
-    refused = subprocess.run([node, str(SCRIPT), url, "not-a-token", "{}"], cwd=NODE_DIR, capture_output=True,
-                             text=True, timeout=30)  # fmt: skip
+    refused = subprocess.run(
+        [node, str(SCRIPT), url, "not-a-token", "{}"], cwd=NODE_DIR, capture_output=True, text=True, timeout=30
+    )
     # the server accepts, then closes with 4401 (a refused handshake would read "HTTP 403" here)
     assert refused.returncode == 1 and "closed the connection: 4401" in refused.stderr, refused.stderr
     token = user_token(cloud)
     never = {"wait_for": [{"path": ["profile", "name"], "equals": "nobody"}], "timeout_ms": 1000}
-    waited = subprocess.run([node, str(SCRIPT), url, token, json.dumps(never)], cwd=NODE_DIR, capture_output=True,
-                            text=True, timeout=30)  # fmt: skip
+    waited = subprocess.run(
+        [node, str(SCRIPT), url, token, json.dumps(never)], cwd=NODE_DIR, capture_output=True, text=True, timeout=30
+    )
     assert waited.returncode == 1 and "timed out after 1000 ms" in waited.stderr, waited.stderr
     assert waited.stdout == ""

@@ -208,9 +208,12 @@ def test_kill_9_of_the_hub_loses_nothing(clouds: tuple[CloudServer, CloudServer]
     cloud, _ = clouds
     user = signup(httpx.Client(base_url=cloud.url))
     db = tmp_path / "hub.db"
-    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(db), cloud.url, user["access_token"]],
-                              stdout=subprocess.PIPE, text=True,
-                              env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])})  # fmt: skip
+    writer = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(db), cloud.url, user["access_token"]],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
+    )
     assert writer.stdout is not None
     acknowledged = -1
     while acknowledged < 150:

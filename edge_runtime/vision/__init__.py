@@ -1,0 +1,74 @@
+"""Vision on the hub (#20): cameras as sources, motion with zones, people, QR codes and text,
+answered by voice and shown in Home Assistant, with no frame leaving the hub by default.
+See docs/VISION.md.
+
+    vision = await start_vision(settings, presence=presence, registry=registry)
+    vision.attach(brain)        # each Brain the hub builds: the vision route after the built-in skills
+    ...
+    await vision.stop()
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from edge_runtime.vision.config import CameraConfig, load
+from edge_runtime.vision.events import VisionEvent, notification
+from edge_runtime.vision.service import Notify, VisionService
+from edge_runtime.vision.skill import VisionSkill
+from models.vision import Ocr
+
+if TYPE_CHECKING:
+    from edge_runtime.brain.router import Brain
+    from edge_runtime.ha_presence import HaPresence
+    from edge_runtime.settings import EdgeSettings
+    from models.registry import Registry
+
+
+@dataclass
+class Vision:
+    service: VisionService
+    skill: VisionSkill
+
+    def attach(self, brain: Brain) -> None:
+        """Put the vision route into a brain's routes, right after the built-in skills (once)."""
+        from edge_runtime.vision.route import routes_with_vision
+
+        if not any(getattr(r, "__name__", "") == "vision" for r in brain.routes):
+            brain.routes = routes_with_vision(self.skill, brain.routes)
+
+    async def stop(self) -> None:
+        await self.service.stop()
+
+
+async def start_vision(
+    settings: EdgeSettings,
+    *,
+    presence: HaPresence | None = None,
+    on_event: Callable[[VisionEvent], None] | None = None,
+    notify: Notify | None = None,
+    registry: Registry | None = None,
+    cameras: list[CameraConfig] | None = None,
+) -> Vision:
+    """The cameras of <config_dir>/cameras.toml, started; with none, the skill still declines clearly.
+
+    `presence` adds a motion binary sensor per camera to the hub's Home Assistant device; `on_event`
+    gets every VisionEvent on the loop (for the hub's event stream); `notify` (edge_runtime.vision.
+    notify.cloud_notifier, when linked) gets the text-only notification of motion and people.
+    """
+    configs = load(settings.config_dir) if cameras is None else cameras
+    service = VisionService(configs, presence=presence, on_event=on_event, notify=notify)
+    await service.start()
+
+    def ocr() -> Ocr:
+        from models.registry import Registry
+
+        return Ocr(registry or Registry())
+
+    skill = VisionSkill(service, here=settings.room, ocr=ocr)
+    return Vision(service, skill)
+
+
+__all__ = ["CameraConfig", "Vision", "VisionEvent", "VisionService", "VisionSkill", "notification", "start_vision"]

@@ -1,0 +1,54 @@
+"""Real photos and honest generated frames for the hub's vision tests and bench/vision.py.
+
+The photos are scikit-image's own (shipped in its wheel, freely licensed: see skimage/data/README),
+so nothing is fetched at run time. The labels are ours, by looking: whether a person is in view.
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+
+INSTALL = "scikit-image is not installed: pip install -e '.[dev]' (its wheel ships the test photos)"
+# name -> a person in view? ("camera" is the cameraman, seen side-on at a tripod: a known HOG miss)
+LABELLED = {
+    "astronaut": True,
+    "camera": True,
+    "coffee": False,
+    "chelsea": False,
+    "rocket": False,
+    "horse": False,
+    "coins": False,
+    "grass": False,
+    "brick": False,
+    "logo": False,
+}
+
+
+def photo(name: str) -> np.ndarray:
+    """A BGR uint8 frame of one of scikit-image's photos."""
+    try:
+        from skimage import data
+    except ImportError as err:
+        raise RuntimeError(INSTALL) from err
+    image = np.asarray(getattr(data, name)())
+    if image.dtype != np.uint8:
+        image = (image * 255).astype(np.uint8) if image.max() <= 1 else image.astype(np.uint8)
+    if image.ndim == 2:
+        image = np.stack([image] * 3, axis=-1)
+    return np.ascontiguousarray(image[:, :, :3][:, :, ::-1])
+
+
+def sign(qr_text: str, line: str, size: tuple[int, int] = (640, 480)) -> np.ndarray:
+    """A card held up to a camera: a QR code (segno) and a line of text (Pillow's font), BGR."""
+    import segno
+    from PIL import Image, ImageDraw, ImageFont
+
+    frame = Image.new("RGB", size, (200, 200, 190))
+    buf = io.BytesIO()
+    segno.make(qr_text, error="m").save(buf, kind="png", scale=6, border=4)
+    buf.seek(0)
+    frame.paste(Image.open(buf).convert("RGB"), (30, 40))
+    ImageDraw.Draw(frame).text((30, size[1] - 100), line, fill=(20, 20, 20), font=ImageFont.load_default(size=40))
+    return np.ascontiguousarray(np.asarray(frame)[:, :, ::-1])

@@ -60,6 +60,8 @@ class Metrics:
             registry=r,
         )
         self.db_errors = Counter("companion_db_errors_total", "Database errors answered as 5xx", ["kind"], registry=r)
+        for kind in DB_ERROR_KINDS:  # exported at 0 from the start, so an alert on its rate sees the first error
+            self.db_errors.labels(kind)
         self.cache_errors = Counter(
             "companion_cache_errors_total", "Redis errors (unreachable or timed out)", registry=r
         )
@@ -71,6 +73,9 @@ class Metrics:
         if isinstance(exc, CacheUnavailable):
             return  # counted where Redis failed (the store), once per failure
         self.db_errors.labels("unavailable").inc()
+
+
+DB_ERROR_KINDS = ("unavailable", "internal", "scrape")
 
 
 class SyncBacklog(Collector):

@@ -115,4 +115,6 @@ def test_hub_and_cloud_export_turn_and_llm_histograms(
     assert count(cloud_text, "companion_llm_first_token_seconds_count", upstream="builtin") >= 1
     assert count(cloud_text, "companion_llm_tokens_per_second_count", upstream="builtin") >= 1
     assert "companion_http_request_seconds_bucket" in cloud_text and "companion_sync_backlog_updates" in cloud_text
-    assert "# TYPE companion_db_errors counter" in cloud_text  # exported before the first error, so alerts can watch it
+    # Exported at 0 before the first error, so an alert on its rate sees the first one.
+    for kind in ("unavailable", "internal"):
+        assert re.search(rf'^companion_db_errors_total\{{kind="{kind}"\}} 0\.0$', cloud_text, re.M), kind

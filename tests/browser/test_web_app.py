@@ -124,4 +124,6 @@ def test_barge_in_from_the_browser_stops_the_reply(hub: HubProcess, voices: Voic
     energy = result["energy"]
     spoken = energy["before"] - energy["speaking"]  # 0.6 s of the reply
     assert spoken > 0.001, energy
-    assert energy["after"] - energy["at_stop"] < 0.25 * spoken, energy  # 1.5 s after the barge-in: silence
+    # 1.5 s after the barge-in: next to silence. Chromium's stats are sampled, so `at_stop` can lag the stop by a
+    # sample (seen in CI: no change from `before`); a reply that went on would add about 2.5x `spoken`.
+    assert energy["after"] - energy["at_stop"] < 0.5 * spoken, energy

@@ -2,7 +2,7 @@
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup setup-dev demo test lint bench bench-devices bench-cloud bench-brain bench-sync bench-webrtc bench-wyoming bench-faults bench-vision eval clean
+.PHONY: setup setup-dev demo test lint bench bench-devices bench-cloud bench-brain bench-sync bench-webrtc bench-wyoming bench-faults bench-vision bench-multihub eval clean
 
 setup:
 	@bash scripts/system-deps.sh demo
@@ -62,6 +62,10 @@ bench-faults: setup-dev
 # Motion CPU per camera at 5 fps 640x480 (ours against bare OpenCV), people detection ms/frame and accuracy.
 bench-vision: setup-dev
 	$(BIN)/python -m bench.vision
+
+# Three hubs of one home: wake arbitration (real wake model, 100 trials) and broadcast latency.
+bench-multihub: setup-dev
+	$(BIN)/python -m bench.multihub --trials 100
 
 eval: setup-dev
 	$(BIN)/python -m tests.eval.run --json bench/results/eval.json

@@ -87,7 +87,7 @@ async def _serve(app: HubApp, source: AudioSource, sink: AudioSink, *, realtime:
                 aio.add_signal_handler(sig, stop.set)
             log.info("hub.up", extra={"wake_word": app.settings.wake_word, "stt": app.settings.stt_engine})
             typer.echo(ready_line(app.settings, source, app.lan), err=True)
-            logged = ("wake", "stt", "skill", "interrupt", "timer_alert")
+            logged = ("wake", "stt", "skill", "interrupt", "timer_alert", "announcement", "yielded")
             voice.tracer.listeners.append(
                 lambda m: (
                     log.info(f"hub.{m.event}", extra=fields({k: v for k, v in m.data.items() if k != "data"}))

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from edge_runtime.api.server import ApiServer
     from edge_runtime.brain.escalate import Escalator
     from edge_runtime.ha_presence import Controls, HaPresence
+    from edge_runtime.peers import HomePeers
     from edge_runtime.vision import Vision
     from edge_runtime.webrtc import HubParts, SessionOptions
     from sync import Replica
@@ -95,6 +96,7 @@ class HubApp(Surfaces):
         self.presence: HaPresence | None = None
         self.telemetry: Telemetry | None = None
         self.vision: Vision | None = None
+        self.peers: HomePeers | None = None
         self.lan: ApiServer | None = None
         self._context: ApiContext | None = None
 
@@ -124,6 +126,9 @@ class HubApp(Surfaces):
         options, stack = self.options, self._stack
         if options.devices or self.settings.ha_presence_enabled or self.settings.wyoming_enabled:
             self.hub_id = hub_id(self.settings, create=options.identity)
+            if self.hub_id and "mqtt_client_id" not in self.settings.model_fields_set:
+                # Several hubs share a broker: each needs its own client ids, or the broker drops one for the other.
+                self.settings = self.settings.model_copy(update={"mqtt_client_id": f"companion-{self.hub_id}"})
         # The user's synced profile and memory: their language, timezone and name; aliases and rooms.
         self.replica = replica = open_replica(self.settings)
         stack.callback(replica.store.close)
@@ -133,18 +138,23 @@ class HubApp(Surfaces):
             await self._start_sync(replica)
         if options.devices:
             await self._start_devices(replica)
+        if options.devices and self.settings.peers_enabled and self.hub_id:
+            await self._start_peers()
         self.cloud = escalator_from(self.settings)
         if self.cloud is not None:
             stack.push_async_callback(self.cloud.close)
         if self.engines is not None:
-            self.voice = self.voice_hub(self.engines, clock=self.clock)
+            arbiter = self.peers.arbiter if self.peers is not None else None
+            self.voice = self.voice_hub(self.engines, clock=self.clock, arbiter=arbiter)
             self.brain = self.voice.responder.brain
+            self._hear_peers(self.voice)
             await self.voice.start()
             stack.push_async_callback(self.voice.stop)
             # Its turns into the durable outbox, then to the cloud's analytics (stopped before the pipeline).
             self.telemetry = await start_telemetry(self.settings, self.voice, stack)
         else:
             self.brain = self._text_brain()
+        self.brain.peers = self.peers
         if self.settings.ha_presence_enabled and self.voice is not None:
             await self._start_presence(self.voice)
         if self.settings.wyoming_enabled and self.engines is not None:

@@ -97,6 +97,15 @@ class TimerEvent(_Event):
     repeat: int = 0
 
 
+class AnnouncementEvent(_Event):
+    """Another hub of the home asked this one to say something ("tell everyone dinner is ready")."""
+
+    type: Literal["announcement"] = "announcement"
+    text: str
+    from_hub: str
+    from_room: str | None = None
+
+
 class ErrorEvent(_Event):
     type: Literal["error"] = "error"
     code: str
@@ -132,6 +141,7 @@ TurnEvent = Annotated[
     | ReplyEvent
     | TurnDoneEvent
     | TimerEvent
+    | AnnouncementEvent
     | ErrorEvent
     | CameraEvent
     | DeviceChange,

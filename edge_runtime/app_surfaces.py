@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from edge_runtime.clock import Clock
     from edge_runtime.devices import DeviceHub
     from edge_runtime.ha_presence import Controls, HaPresence
+    from edge_runtime.peers import HomePeers
     from edge_runtime.vision import Vision, VisionEvent
     from edge_runtime.webrtc import HubParts, SessionOptions
 
@@ -41,6 +42,7 @@ class Surfaces:
     controls: Controls | None
     presence: HaPresence | None
     vision: Vision | None
+    peers: HomePeers | None
     lan: ApiServer | None
     _context: ApiContext | None
     _stack: AsyncExitStack
@@ -54,6 +56,30 @@ class Surfaces:
 
     def session_parts(self, options: SessionOptions) -> HubParts:
         raise NotImplementedError
+
+    async def _start_peers(self) -> None:
+        """The home's other hubs on the broker: wake arbitration, announcements, "stop" anywhere."""
+        from edge_runtime.peers import Arbiter, HomePeers, PeerLink, home_file, load_home
+
+        settings = self.settings
+        link = PeerLink(
+            load_home(home_file(settings.config_dir)),
+            self.hub_id,
+            settings.mqtt_url,
+            room=settings.room,
+            name=settings.hub_name,
+            credentials=mqtt_credentials(settings),
+        )
+        await link.start()
+        self._stack.push_async_callback(link.stop)
+        self.peers = HomePeers(link, Arbiter(link, window_s=settings.peer_window_s, wait_s=settings.peer_wait_s))
+
+    def _hear_peers(self, voice: VoiceHub) -> None:
+        """What the other hubs ask of this one's voice: say an announcement, silence a ringing timer."""
+        if self.peers is None:
+            return
+        self.peers.on_announce.append(voice.responder.announce)
+        self.peers.on_stop.append(voice.timers.silence)
 
     async def _start_presence(self, voice: VoiceHub) -> None:
         """The hub in Home Assistant over MQTT: its controls (mute, volume, wake word) and its presence."""
@@ -145,3 +171,14 @@ class Surfaces:
         return WebRtcSessions(
             self.settings, engines, self.clock, registry=self.model_registry(), parts=self.session_parts
         )
+
+
+def mqtt_credentials(settings: EdgeSettings) -> dict[str, Any]:
+    password = settings.mqtt_password.get_secret_value() if settings.mqtt_password else None
+    return {
+        "username": settings.mqtt_username,
+        "password": password,
+        "ca_file": settings.mqtt_ca_file,
+        "cert_file": settings.mqtt_cert_file,
+        "key_file": settings.mqtt_key_file,
+    }

@@ -11,6 +11,8 @@ from edge_runtime.brain.factory import brain_from
 from edge_runtime.brain.memory import LocalMemory
 from edge_runtime.clock import Clock
 from edge_runtime.engines import Engines
+from edge_runtime.peers.arbiter import Arbiter
+from edge_runtime.pipeline.arbitrate import TurnOwner, WakeClaims
 from edge_runtime.pipeline.bargein import SpeechBargeIn
 from edge_runtime.pipeline.endpoint import Endpointer
 from edge_runtime.pipeline.gate import WakeGate
@@ -57,7 +59,9 @@ def build_hub(
     cloud: Escalator | None = None,
     memory: LocalMemory | None = None,
     user_name: str | None = None,
+    arbiter: Arbiter | None = None,
 ) -> VoiceHub:
+    """`arbiter`: the home's other hubs hear the same wake word; only the one it picks answers."""
     tracer = tracer or Tracer()
     rate = output_rate or settings.output_rate
 
@@ -79,6 +83,7 @@ def build_hub(
             enabled=settings.barge_in_on_speech,
         ),
         WakeGate(engines.wake, tracer, barge_in=settings.barge_in_on_wake),
+        *([WakeClaims(arbiter, tracer)] if arbiter is not None else []),
         Endpointer(
             engines.vad,
             tracer,
@@ -98,6 +103,7 @@ def build_hub(
             if settings.commit_on_meaning
             else None,
         ),
+        *([TurnOwner(arbiter, events, tracer)] if arbiter is not None else []),
         responder,
         TtsProcessor(engines.tts, tracer, output_rate=rate),
         output,

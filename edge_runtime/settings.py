@@ -89,6 +89,12 @@ class EdgeSettings(BaseSettings):
     ha_discovery_prefix: str = "homeassistant"
     z2m_base_topic: str = "zigbee2mqtt"
     homie_prefix: str = "homie"
+
+    # Several hubs in one home (edge_runtime/peers): they share a home key and the broker
+    peers_enabled: bool = True
+    peer_window_s: float = Field(0.1, ge=0.0, le=1.0)  # how long claims may take to arrive after a wake
+    peer_wait_s: float = Field(2.0, gt=0.0, le=10.0)  # how long a silent winner is waited for
+
     device_command_timeout_s: float = Field(3.0, gt=0.05, le=60.0)
 
     # The cloud this hub is linked to (`companion cloud login`, `companion hub link`)

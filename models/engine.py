@@ -1,17 +1,15 @@
-"""What every engine shares: metrics, timeouts and error wrapping (the policy, not the I/O)."""
+"""What every engine shares: its lane, timeouts, metrics and error wrapping (the policy, not the I/O)."""
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
-import threading
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
-from models.errors import CompanionError, EngineError, EngineTimeout
+from models.errors import CompanionError, EngineError
+from models.lane import Lane
 
 T = TypeVar("T")
 
@@ -39,20 +37,27 @@ class EngineMetrics:
 
 
 class Engine:
-    """Base of every model runtime. Subclasses implement only their `_impl` methods."""
+    """Base of every model runtime: it owns the policy (the lane its work runs on, a timeout, how
+    many calls may wait, metrics, coded errors); subclasses implement only their `_impl` methods.
+    Per-frame engines (wake, VAD, vision) run inline on their caller; slow ones use `_run`/`_arun`."""
 
     error_type: ClassVar[type[EngineError]] = EngineError
     kind: ClassVar[str] = "engine"
 
-    def __init__(self, *, timeout_s: float | None = None) -> None:
-        self.timeout_s = timeout_s
+    def __init__(
+        self, *, timeout_s: float | None = None, max_waiting: int | None = None, lane: Lane | None = None
+    ) -> None:
+        """`lane`: run on one already shared (a cloud model worker's), with its timeout and bound."""
         self.metrics = EngineMetrics()
-        self._executor: concurrent.futures.ThreadPoolExecutor | None = None
-        self._executor_lock = threading.Lock()
+        self.lane = lane or Lane(self.kind, timeout_s=timeout_s, max_waiting=max_waiting)
 
     @property
     def name(self) -> str:
         return type(self).__name__
+
+    @property
+    def timeout_s(self) -> float | None:
+        return self.lane.timeout_s
 
     def _fail(self, err: Exception, what: str) -> CompanionError:
         self.metrics.errors += 1
@@ -60,21 +65,13 @@ class Engine:
             return err
         return self.error_type(f"{self.name} failed to {what}: {err}")
 
-    def _call_with_timeout(self, fn: Callable[..., T], *args: Any, what: str) -> T:
-        """Run a slow call on the engine's own thread, so a stuck model cannot hang the hub."""
-        if self.timeout_s is None:
-            return fn(*args)
-        with self._executor_lock:  # two sessions' first calls must not make two engine threads
-            if self._executor is None:
-                self._executor = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix=self.kind)
-        future = self._executor.submit(fn, *args)
-        try:
-            return future.result(timeout=self.timeout_s)
-        except concurrent.futures.TimeoutError:
-            raise EngineTimeout(f"{self.name} did not {what} within {self.timeout_s:g} s") from None
+    def _run(self, fn: Callable[..., T], *args: Any, what: str) -> T:
+        """fn(*args) on the engine's lane, so a stuck model cannot hang its caller past the timeout."""
+        return self.lane.call(fn, *args, what=what, who=self.name)
 
-    async def _acall(self, fn: Callable[..., T], *args: Any) -> T:
-        return await asyncio.to_thread(fn, *args)
+    async def _arun(self, fn: Callable[..., T], *args: Any, what: str) -> T:
+        """The same, awaited: the call takes the lane's thread only, not one more to wait on it."""
+        return await self.lane.acall(fn, *args, what=what, who=self.name)
 
     def _timed(self, started: float) -> None:
         self.metrics.record(time.perf_counter() - started)

@@ -29,6 +29,12 @@ class EngineTimeout(EngineError):
     code = "ENGINE_TIMEOUT"
 
 
+class EngineBusy(EngineError):
+    """More calls already wait for this engine than it takes: refused at once, retry shortly."""
+
+    code = "ENGINE_BUSY"
+
+
 class WakeError(EngineError):
     code = "WAKE_ERROR"
 

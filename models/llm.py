@@ -9,11 +9,11 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import AsyncIterator, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from models.engine import Engine
 from models.errors import LlmError
+from models.lane import Lane
 from models.registry import Registry
 from models.threads import iterate_in_thread
 
@@ -24,12 +24,15 @@ class LLM(Engine):
     error_type = LlmError
     kind = "llm"
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, *, max_waiting: int | None = None, lane: Lane | None = None) -> None:
+        super().__init__(max_waiting=max_waiting, lane=lane)
         self.tokens_out = 0
         self.generate_s = 0.0
-        # Every call runs on this one thread (see models/threads.py for why it matters).
-        self.thread = ThreadPoolExecutor(1, thread_name_prefix=self.kind)
+
+    @property
+    def thread(self) -> Lane:
+        """Every call runs on the lane's one thread (see models/threads.py for why it matters)."""
+        return self.lane
 
     @property
     def tokens_per_s(self) -> float:
@@ -41,13 +44,13 @@ class LLM(Engine):
         """Text pieces as the model makes them, generated on the engine's thread."""
         return iterate_in_thread(
             lambda: self.stream(messages, max_tokens=max_tokens, temperature=temperature, stop=stop),
-            executor=self.thread,
+            executor=self.lane,
         )
 
     def stream(
         self, messages: Messages, *, max_tokens: int = 96, temperature: float = 0.3, stop: list[str] | None = None
     ) -> Iterator[str]:
-        """Text pieces as the model makes them, on the calling thread: call it from `self.thread`
+        """Text pieces as the model makes them, on the calling thread: call it from the engine's lane
         (as `astream` does), or the model runs at half speed."""
         started = time.perf_counter()
         try:
@@ -65,7 +68,7 @@ class LLM(Engine):
         Blocks; runs on the engine's thread."""
         started = time.perf_counter()
         try:
-            text = self.thread.submit(self._json, messages, schema, max_tokens).result()
+            text = self._run(self._json, messages, schema, max_tokens, what="make a tool call")
         except Exception as err:
             raise self._fail(err, "make a tool call") from err
         finally:
@@ -85,7 +88,7 @@ class LLM(Engine):
             for _ in self.stream([{"role": "user", "content": "hi"}], max_tokens=2):
                 pass
 
-        self.thread.submit(once).result()
+        self._run(once, what="warm up")
         self.tokens_out, self.generate_s = 0, 0.0
 
     def _stream(self, messages: Messages, max_tokens: int, temperature: float, stop: list[str]) -> Iterator[str]:

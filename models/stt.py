@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -12,6 +12,7 @@ import numpy as np
 from models.audio import RATE
 from models.engine import Engine
 from models.errors import SttError
+from models.lane import Lane
 from models.registry import Registry
 
 
@@ -33,36 +34,54 @@ class STT(Engine):
     error_type = SttError
     kind = "stt"
 
-    def __init__(self, *, language: str, timeout_s: float | None = 30.0) -> None:
-        super().__init__(timeout_s=timeout_s)
+    def __init__(
+        self,
+        *,
+        language: str,
+        timeout_s: float | None = 30.0,
+        max_waiting: int | None = None,
+        lane: Lane | None = None,
+    ) -> None:
+        super().__init__(timeout_s=timeout_s, max_waiting=max_waiting, lane=lane)
         self.language = language
 
     def transcribe(self, audio: np.ndarray, *, prefix: str | None = None, quick: bool = False) -> SttResult:
         """`prefix`: words the audio is known to begin with (a wake phrase); they are decoded
         as given and left out of the text, so the model aligns them instead of guessing.
         `quick`: the engine may trade some accuracy for speed (a guess to act on at a pause)."""
-        if audio.dtype != np.float32 or audio.ndim != 1:
-            raise SttError(f"STT needs mono float32 audio, got {audio.dtype} with shape {audio.shape}")
-        audio_s = len(audio) / RATE
-        if len(audio) == 0:
+        if self._empty(audio):
             return SttResult("", self.language, 0.0, 0.0)
         started = time.perf_counter()
         try:
-            if prefix or quick:
-
-                def call(a: np.ndarray) -> str:
-                    return self._transcribe_after(a, prefix or "", quick)
-
-                text = self._call_with_timeout(call, audio, what="transcribe")
-            else:
-                text = self._call_with_timeout(self._transcribe, audio, what="transcribe")
+            text = self._run(self._work(prefix, quick), audio, what="transcribe")
         except Exception as err:
             raise self._fail(err, "transcribe") from err
-        self._timed(started)
-        return SttResult(text.strip(), self.language, audio_s, time.perf_counter() - started)
+        return self._result(text, audio, started)
 
     async def atranscribe(self, audio: np.ndarray, *, prefix: str | None = None, quick: bool = False) -> SttResult:
-        return await self._acall(lambda a: self.transcribe(a, prefix=prefix, quick=quick), audio)
+        """As `transcribe`, awaited; the work takes the engine's thread and no other."""
+        if self._empty(audio):
+            return SttResult("", self.language, 0.0, 0.0)
+        started = time.perf_counter()
+        try:
+            text = await self._arun(self._work(prefix, quick), audio, what="transcribe")
+        except Exception as err:
+            raise self._fail(err, "transcribe") from err
+        return self._result(text, audio, started)
+
+    def _empty(self, audio: np.ndarray) -> bool:
+        if audio.dtype != np.float32 or audio.ndim != 1:
+            raise SttError(f"STT needs mono float32 audio, got {audio.dtype} with shape {audio.shape}")
+        return len(audio) == 0
+
+    def _work(self, prefix: str | None, quick: bool) -> Callable[[np.ndarray], str]:
+        if prefix or quick:
+            return lambda a: self._transcribe_after(a, prefix or "", quick)
+        return self._transcribe
+
+    def _result(self, text: str, audio: np.ndarray, started: float) -> SttResult:
+        self._timed(started)
+        return SttResult(text.strip(), self.language, len(audio) / RATE, time.perf_counter() - started)
 
     def _transcribe(self, audio: np.ndarray) -> str:
         raise NotImplementedError
@@ -93,8 +112,9 @@ class WhisperSTT(STT):
         timeout_s: float | None = 30.0,
         window_s: float | None = None,
         quick_window_s: float | None = 10.0,
+        lane: Lane | None = None,
     ) -> None:
-        super().__init__(language=language, timeout_s=timeout_s)
+        super().__init__(language=language, timeout_s=timeout_s, lane=lane)
         from faster_whisper import WhisperModel
 
         path = registry.path(model_id)
@@ -192,8 +212,9 @@ class VoskSTT(STT):
         language: str = "ko",
         grammar: Sequence[str] | None = None,
         timeout_s: float | None = 30.0,
+        lane: Lane | None = None,
     ) -> None:
-        super().__init__(language=language, timeout_s=timeout_s)
+        super().__init__(language=language, timeout_s=timeout_s, lane=lane)
         import vosk
 
         vosk.SetLogLevel(-1)

@@ -12,6 +12,7 @@ import numpy as np
 
 from models.engine import Engine
 from models.errors import TtsError
+from models.lane import Lane
 from models.registry import Registry
 
 
@@ -19,8 +20,8 @@ class TTS(Engine):
     """Yields float32 mono audio at `sample_rate`, one chunk per sentence.
 
     One voice serves every pipeline (several WebRTC sessions at once), but Piper phonemizes with
-    espeak-ng, whose state is process-global: each step of a stream holds the engine's lock, so
-    two replies interleave sentence by sentence instead of corrupting each other.
+    espeak-ng, whose state is process-global: each step of a stream runs on the engine's lane
+    (models/lane.py), so two replies interleave sentence by sentence instead of corrupting each other.
     """
 
     error_type = TtsError
@@ -31,12 +32,12 @@ class TTS(Engine):
     # replayed at once. Longer texts are rarely said twice; the bound keeps the cache a few MB.
     cache_chars: ClassVar[int] = 80
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, *, max_waiting: int | None = None, lane: Lane | None = None) -> None:
+        super().__init__(max_waiting=max_waiting, lane=lane)
         self.last_first_audio_s = 0.0
         self.cache_entries = 128  # 0: synthesize every time (a benchmark of the model itself)
         self.cache_hits = 0
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the kept replies only: the model's steps run on the lane
         self._spoken: OrderedDict[str, list[np.ndarray]] = OrderedDict()
 
     def synthesize(self, text: str) -> Iterator[np.ndarray]:
@@ -53,8 +54,7 @@ class TTS(Engine):
         try:
             chunks = self._synthesize(text)
             while True:
-                with self._lock:
-                    chunk = next(chunks, None)
+                chunk = self._run(next, chunks, None, what="synthesize speech")
                 if chunk is None:
                     break
                 if first:
@@ -106,8 +106,9 @@ class PiperTTS(TTS):
         *,
         length_scale: float | None = None,
         deterministic: bool = False,
+        lane: Lane | None = None,
     ) -> None:
-        super().__init__()
+        super().__init__(lane=lane)
         from piper.config import SynthesisConfig
         from piper.voice import PiperVoice
 

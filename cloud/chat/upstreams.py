@@ -7,7 +7,6 @@ import json
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +15,7 @@ import httpx
 from cloud.chat.prompting import STOPS, transcript
 from cloud.chat.schemas import ChatCompletionRequest, Chunk
 from cloud.common.errors import ApiError
+from models.lane import Lane
 from models.threads import iterate_in_thread
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ class LlamaUpstream(Upstream):
         self._context = context
         self._llm: Any = None
         self._lock = asyncio.Lock()
-        self._thread = ThreadPoolExecutor(1, thread_name_prefix="llama")  # one thread drives the model
+        self._lane = Lane("llama")  # one thread drives the model (models.lane, as every engine's)
 
     async def load(self) -> None:
         from llama_cpp import Llama
@@ -58,7 +58,7 @@ class LlamaUpstream(Upstream):
         def load() -> Any:
             return Llama(model_path=str(self._path), n_ctx=self._context, n_threads=self._threads, verbose=False)
 
-        self._llm = await asyncio.get_running_loop().run_in_executor(self._thread, load)
+        self._llm = await asyncio.get_running_loop().run_in_executor(self._lane, load)
 
     def models(self) -> list[str]:
         return [self.model_name]
@@ -81,7 +81,7 @@ class LlamaUpstream(Upstream):
                     seed=request.seed if request.seed is not None else -1,
                     stream=True,
                 ),
-                executor=self._thread,
+                executor=self._lane,
             )
             try:
                 async for piece in pieces:

@@ -7,12 +7,11 @@ import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from starlette.exceptions import HTTPException
 
+from common.api_errors import ErrorPolicy, install_errors
 from models.errors import CompanionError
 
 log = logging.getLogger(__name__)
@@ -126,7 +125,44 @@ def body(
     return {"error": out}
 
 
+def _status(err: CompanionError) -> int:
+    return err.status if isinstance(err, ApiError) else 400
+
+
+def _headers(err: CompanionError) -> dict[str, str]:
+    return err.headers if isinstance(err, ApiError) else {}
+
+
+def _count_dependency(request: Request, err: CompanionError) -> None:
+    metrics = getattr(request.app.state, "metrics", None)
+    if metrics is not None and isinstance(err, DatabaseUnavailable | CacheUnavailable):
+        metrics.dependency_error(err)
+
+
+HTTP_CODES = {
+    400: "INVALID_REQUEST",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    401: "UNAUTHORIZED",
+    403: "FORBIDDEN",
+    413: "PAYLOAD_TOO_LARGE",
+}
+ERRORS = ErrorPolicy(
+    body=body,
+    status=_status,
+    http_codes=HTTP_CODES,
+    http_fallback=lambda status: "HTTP_ERROR",
+    validation_code="INVALID_REQUEST",
+    headers=_headers,
+    on_error=_count_dependency,
+)
+
+
 def install(app: FastAPI) -> None:
+    """The shared installer (common.api_errors) in OpenAI's shape, plus what only the cloud has:
+    OAuth's own error shape and the database's failures."""
+    api_error = install_errors(app, ERRORS)
+
     @app.exception_handler(OAuthError)
     async def oauth_error(request: Request, exc: OAuthError) -> JSONResponse:
         return JSONResponse(
@@ -134,43 +170,6 @@ def install(app: FastAPI) -> None:
             status_code=exc.status,
             headers={"Cache-Control": "no-store"},
         )
-
-    @app.exception_handler(ApiError)
-    async def api_error(request: Request, exc: ApiError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
-        metrics = getattr(request.app.state, "metrics", None)
-        if metrics is not None and isinstance(exc, DatabaseUnavailable | CacheUnavailable):
-            metrics.dependency_error(exc)
-        return JSONResponse(
-            body(exc.code, exc.message, exc.hint, status=exc.status, param=exc.param),
-            status_code=exc.status,
-            headers={**headers, **exc.headers},
-        )
-
-    @app.exception_handler(CompanionError)
-    async def companion_error(request: Request, exc: CompanionError) -> JSONResponse:
-        return JSONResponse(body(exc.code, exc.message, exc.hint), status_code=400)
-
-    @app.exception_handler(RequestValidationError)
-    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        first = exc.errors()[0] if exc.errors() else {}
-        where = ".".join(str(p) for p in first.get("loc", ()))
-        param = ".".join(str(p) for p in first.get("loc", ())[1:]) or None
-        error = body("INVALID_REQUEST", f"{where}: {first.get('msg', 'invalid')}", status=422, param=param)
-        return JSONResponse(error, status_code=422)
-
-    @app.exception_handler(HTTPException)
-    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
-        code = {
-            400: "INVALID_REQUEST",
-            404: "NOT_FOUND",
-            405: "METHOD_NOT_ALLOWED",
-            401: "UNAUTHORIZED",
-            403: "FORBIDDEN",
-            413: "PAYLOAD_TOO_LARGE",
-        }.get(exc.status_code, "HTTP_ERROR")
-        error = body(code, str(exc.detail), status=exc.status_code)
-        return JSONResponse(error, status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(DBAPIError)
     async def database_error(request: Request, exc: DBAPIError) -> JSONResponse:

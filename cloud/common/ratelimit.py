@@ -19,13 +19,13 @@ import asyncio
 import itertools
 import time
 import uuid
-from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from cloud.common.batching import Batcher
 from cloud.common.errors import RateLimited
 from cloud.common.store import RedisStore, Store
+from common.ratelimit import Answer, SlidingWindows
 
 # KEYS: one window per hit; ARGV: limit, window (s) and a unique member for each hit, in turn.
 # Answers, for each hit: 1 and "0" if admitted, else 0 and the seconds until a slot frees.
@@ -49,7 +49,6 @@ return out
 """
 
 Hit = tuple[str, int, float]  # key, limit, window in seconds
-Answer = tuple[bool, float]  # admitted, seconds until a slot frees
 
 
 class Limiter(Protocol):
@@ -61,26 +60,15 @@ class Limiter(Protocol):
 
 
 class MemoryLimiter:
-    """One process's windows, on its monotonic clock (or `clock`, for tests)."""
+    """One process's windows, on its monotonic clock (or `clock`, for tests): common.ratelimit's."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._hits: dict[str, deque[float]] = defaultdict(deque)
-        self._clock = clock
+        self._windows = SlidingWindows(clock)
 
     def hit(self, key: str, limit: int, window_s: float) -> asyncio.Future[Answer]:
         answer: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
-        answer.set_result(self._count(key, limit, window_s))
+        answer.set_result(self._windows.hit(key, limit, window_s))
         return answer
-
-    def _count(self, key: str, limit: int, window_s: float) -> Answer:
-        now = self._clock()
-        hits = self._hits[key]
-        while hits and hits[0] <= now - window_s:
-            hits.popleft()
-        if len(hits) < limit:
-            hits.append(now)
-            return True, 0.0
-        return False, hits[0] + window_s - now
 
 
 class RedisLimiter:

@@ -19,17 +19,20 @@ async def start(app: FastAPI) -> None:
     settings = app.state.settings
     registry = Registry()
     app.state.voice_registry = registry
-    app.state.voice_stt = ModelWorker(
+    # Whisper runs on its worker's own lane: inline on that one thread, under the worker's timeout.
+    stt: ModelWorker[WhisperSTT] = ModelWorker(
         "stt",
         lambda: WhisperSTT(
             registry,
             settings.voice_stt_model,
             language=settings.voice_stt_language,
             threads=settings.voice_threads,
-            timeout_s=60.0,
+            lane=stt.lane,
         ),
         max_pending=settings.model_max_pending,
+        timeout_s=60.0,
     )
+    app.state.voice_stt = stt
     # One thread for every Piper voice: espeak-ng, which Piper phonemizes with, keeps
     # process-global state, so two voices must not speak at once either.
     app.state.voice_tts = ModelWorker("tts", dict, max_pending=settings.model_max_pending)
@@ -41,10 +44,11 @@ def speak(app: FastAPI, voice: str, text: str) -> Callable[[dict[str, Any]], tup
     from models.tts import PiperTTS
 
     registry = app.state.voice_registry
+    lane = app.state.voice_tts.lane  # the voices speak on the worker's own thread, inline
 
     def run(voices: dict[str, Any]) -> tuple[bytes, int, float]:
         if voice not in voices:
-            voices[voice] = PiperTTS(registry, voice)
+            voices[voice] = PiperTTS(registry, voice, lane=lane)
         tts = voices[voice]
         audio = tts.synthesize_all(text)
         return encode_wav(audio, tts.sample_rate), tts.sample_rate, len(audio) / tts.sample_rate

@@ -11,11 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request, WebSocket, WebSocketDisconnect
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from common.api_errors import ErrorPolicy, install_errors
 from common.asgi import BodyLimit
 from edge_runtime.api.auth import AttemptLimiter, socket_app
 from edge_runtime.api.context import HubContext, visible_to
@@ -66,8 +65,26 @@ STATUS = {
 }
 
 
-def error_body(code: str, message: str, hint: str | None = None) -> dict[str, Any]:
+def error_body(
+    code: str, message: str, hint: str | None = None, *, status: int = 400, param: str | None = None
+) -> dict[str, Any]:
+    """The hub's shape: {"error": {"code", "message"}}, and "hint" when there is one."""
     return {"error": {"code": code, "message": message, **({"hint": hint} if hint else {})}}
+
+
+def _unexpected(request: Request, err: Exception) -> str:
+    log.exception("api.error", extra={"path": request.url.path})
+    return f"{type(err).__name__}: the hub failed at this request"
+
+
+ERRORS = ErrorPolicy(
+    body=error_body,
+    status=lambda err: STATUS.get(err.code) or METRICS_STATUS.get(err.code, 400),
+    http_codes=HTTP_CODES,
+    http_fallback=lambda status: f"HTTP_{status}",
+    validation_code="VALIDATION_ERROR",
+    unexpected=_unexpected,
+)
 
 
 def create_api(hub: HubContext) -> FastAPI:
@@ -81,27 +98,7 @@ def create_api(hub: HubContext) -> FastAPI:
     app.state.pair_limiter = AttemptLimiter()
     app.state.streams = Counter()  # open event streams per app
 
-    @app.exception_handler(CompanionError)
-    async def companion_error(request: Request, err: CompanionError) -> JSONResponse:
-        status = STATUS.get(err.code) or METRICS_STATUS.get(err.code, 400)
-        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-        return JSONResponse(error_body(err.code, err.message, err.hint), status_code=status, headers=headers)
-
-    @app.exception_handler(Exception)
-    async def unexpected(request: Request, err: Exception) -> JSONResponse:
-        log.exception("api.error", extra={"path": request.url.path})
-        return JSONResponse(error_body("INTERNAL", f"{type(err).__name__}: the hub failed at this request"), 500)
-
-    @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, err: StarletteHTTPException) -> JSONResponse:
-        code = HTTP_CODES.get(err.status_code, f"HTTP_{err.status_code}")
-        return JSONResponse(error_body(code, str(err.detail)), err.status_code, headers=getattr(err, "headers", None))
-
-    @app.exception_handler(RequestValidationError)
-    async def invalid(request: Request, err: RequestValidationError) -> JSONResponse:
-        first = err.errors()[0] if err.errors() else {}
-        where = ".".join(str(p) for p in first.get("loc", ()))
-        return JSONResponse(error_body("VALIDATION_ERROR", f"{where}: {first.get('msg', 'invalid')}"), 422)
+    install_errors(app, ERRORS)
 
     @app.get("/health", tags=["platform"], summary="Liveness; no token needed")
     async def health() -> dict[str, Any]:

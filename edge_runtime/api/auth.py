@@ -4,7 +4,6 @@ browser's WebSocket). Only health and the pairing bootstrap go without."""
 from __future__ import annotations
 
 import ipaddress
-import time
 from collections import OrderedDict, deque
 from typing import Annotated
 
@@ -13,6 +12,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.requests import HTTPConnection
 
 from common.asgi import connection_token
+from common.ratelimit import SlidingWindows
 from edge_runtime.api.context import HubContext
 from edge_runtime.api.pairing import PairedApp, PairingError
 
@@ -54,28 +54,30 @@ App = Annotated[PairedApp, Depends(current_app)]
 class AttemptLimiter:
     """Pairing attempts per client address in a sliding window, on top of the per-code limit.
     IPv6 clients count per /64 (one host can hold a whole one), and at most `max_clients`
-    are tracked, the least recently seen forgotten first: bounded memory and O(1) per request."""
+    are tracked, the least recently seen forgotten first (common.ratelimit keeps the window)."""
 
     def __init__(self, limit: int = 10, window_s: float = 60.0, max_clients: int = 10_000) -> None:
         self.limit, self.window_s, self.max_clients = limit, window_s, max_clients
-        self.seen: OrderedDict[str, deque[float]] = OrderedDict()
+        self.windows = SlidingWindows(max_keys=max_clients)
+
+    @property
+    def seen(self) -> OrderedDict[str, deque[float]]:
+        return self.windows.seen
 
     def check(self, client: str) -> None:
-        now = time.monotonic()
-        key = _client_key(client)
-        hits = self.seen.pop(key, None) or deque()
-        self.seen[key] = hits  # now the most recent
-        while hits and now - hits[0] > self.window_s:
-            hits.popleft()
-        if len(hits) >= self.limit:
+        allowed, retry_s = self.windows.hit(_client_key(client), self.limit, self.window_s)
+        if not allowed:
             raise PairingError(
-                "too many pairing attempts",
-                code="PAIRING_RATE_LIMITED",
-                hint=f"wait {round(self.window_s - (now - hits[0]) + 0.5)} s",
+                "too many pairing attempts", code="PAIRING_RATE_LIMITED", hint=f"wait {round(retry_s + 0.5)} s"
             )
-        hits.append(now)
-        while len(self.seen) > self.max_clients:
-            self.seen.popitem(last=False)
+
+
+def pair_limiter(conn: HTTPConnection) -> AttemptLimiter:
+    limiter: AttemptLimiter = conn.app.state.pair_limiter
+    return limiter
+
+
+PairLimit = Annotated[AttemptLimiter, Depends(pair_limiter)]
 
 
 def _client_key(client: str) -> str:

@@ -5,20 +5,26 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from common.tomlfile import write_toml
 from edge_runtime.api.events import EventBus
 from edge_runtime.api.history import History
+from edge_runtime.api.link_state import LinkProgress
 from edge_runtime.api.pairing import PairingStore
 from edge_runtime.app_events import ReplyEvent, device_change
 from edge_runtime.brain.context import Conversation
 from edge_runtime.brain.router import Brain
 from edge_runtime.devices.hub import DeviceHub
-from edge_runtime.settings import PROVISIONED, EdgeSettings
+from edge_runtime.settings import PROVISIONED, EdgeSettings, set_by_environment
 from models.registry import Registry, load_manifest, load_overrides
+
+if TYPE_CHECKING:
+    from edge_runtime.vision.service import VisionService
+    from edge_runtime.webrtc import SessionOptions, WebRtcAnswer, WebRtcSession
 
 MAX_CONVERSATIONS = 100
 REVOCATION_POLL_S = 2.0
@@ -31,6 +37,35 @@ def visible_to(app_id: str, conversation: str | None) -> bool:
     return conversation is None or conversation == HUB_CONVERSATION or conversation.startswith(f"{app_id}:")
 
 
+class WebRtcHost(Protocol):
+    """What the LAN API uses of `edge_runtime.webrtc.WebRtcSessions`: a Protocol, so the API still
+    imports (and its dependencies resolve) on an install without aiortc."""
+
+    def __len__(self) -> int: ...
+
+    def get(self, session_id: str, *, owner: str | None = None) -> WebRtcSession: ...
+
+    async def answer(
+        self,
+        offer_sdp: str,
+        offer_type: str = "offer",
+        *,
+        owner: str | None = None,
+        options: SessionOptions | None = None,
+    ) -> WebRtcAnswer: ...
+
+    async def close(self, session_id: str, *, owner: str | None = None) -> None: ...
+
+    async def close_owned_by(self, owner: str, reason: str) -> int: ...
+
+    async def close_all(self) -> None: ...
+
+
+def environment_pins() -> list[str]:
+    """The provisioned settings the hub's environment sets, read when asked (edge_runtime.settings)."""
+    return set_by_environment(PROVISIONED)
+
+
 @dataclass
 class HubContext:
     settings: EdgeSettings
@@ -40,11 +75,11 @@ class HubContext:
     bus: EventBus = field(default_factory=EventBus)
     devices: DeviceHub | None = None
     brain: Brain | None = None
-    webrtc: Any = None  # edge_runtime.webrtc sessions, when aiortc is installed
-    cameras: Any = None  # edge_runtime.vision's VisionService, when the hub runs cameras
+    webrtc: WebRtcHost | None = None  # edge_runtime.webrtc sessions, when aiortc is installed
+    cameras: VisionService | None = None  # when the hub runs cameras
     registry: Registry | None = None
-    link: dict[str, Any] = field(default_factory=dict)  # a link in progress (POST /v1/link)
-    link_task: asyncio.Task[None] | None = None
+    link: LinkProgress = field(default_factory=LinkProgress)  # linking to a cloud account (POST /v1/link)
+    pinned: Callable[[], list[str]] = environment_pins  # settings the environment overrides
     started: float = field(default_factory=time.time)
     conversations: OrderedDict[str, Conversation] = field(default_factory=OrderedDict)
     _watchers: list[asyncio.Task[None]] = field(default_factory=list)
@@ -85,8 +120,7 @@ class HubContext:
                     await self.cut_off(app.id)
 
     async def close(self) -> None:
-        if self.link_task is not None:
-            self.link_task.cancel()  # its thread ends at its next poll
+        self.link.cancel()
         for task in self._watchers:
             task.cancel()
         await asyncio.gather(*self._watchers, return_exceptions=True)

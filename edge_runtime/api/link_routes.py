@@ -49,9 +49,9 @@ async def status(hub: Hub, _: App, deep: bool = False) -> list[dict[str, Any]]:
 @router.get("/link", tags=["link"], summary="Whether the hub is linked to a cloud account")
 async def link_state(hub: Hub, _: App) -> dict[str, Any]:
     saved = _linked(hub)
-    if saved and hub.link.get("state") in (None, "linked"):
+    if saved and hub.link.settled:
         return {"state": "linked", "cloud_url": saved.get("url"), "device_id": saved.get("device_id")}
-    return {"state": "unlinked", **hub.link}
+    return {"state": "unlinked", **(hub.link.status.to_dict() if hub.link.status else {})}
 
 
 @router.post(
@@ -63,37 +63,28 @@ async def link_state(hub: Hub, _: App) -> dict[str, Any]:
 async def start_link(body: LinkRequest, hub: Hub, _: App) -> dict[str, Any]:
     if _linked(hub) is not None:
         raise EdgeError("this hub is already linked", code="LINK_ALREADY", hint="unlink it first")
-    if hub.link.get("state") == "pending" and hub.link_task is not None and not hub.link_task.done():
-        hub.link_task.cancel()
     identity = _files(hub).require_identity()
     client = CloudClient(body.cloud_url or hub.settings.cloud_url, _files(hub))
     grant = await asyncio.to_thread(
         client.start_link, identity.hub_id, body.name or hub.settings.hub_name or socket.gethostname()[:100]
     )
-    shown = ("user_code", "verification_uri", "expires_in", "interval")
-    public: dict[str, Any] = {k: grant[k] for k in shown if k in grant}
-    hub.link = {"state": "pending", "cloud_url": client.base_url, **public}
-    hub.link_task = asyncio.create_task(_wait(hub, client, grant))
-    return hub.link
+    pending = hub.link.start(client.base_url, grant)
+    hub.link.task = asyncio.create_task(_wait(hub, client, grant))
+    return pending.to_dict()
 
 
 async def _wait(hub: HubContext, client: CloudClient, grant: dict[str, Any]) -> None:
     try:
         record = await asyncio.to_thread(client.wait_for_link, grant)
     except CompanionError as err:
-        state = {"LINK_EXPIRED": "expired", "LINK_DENIED": "denied"}.get(err.code, "error")
-        hub.link = {"state": state, "cloud_url": client.base_url, "error": err.code, "message": err.message}
+        hub.link.failed(client.base_url, err.code, err.message)
         return
     except Exception as err:  # a malformed answer from the cloud: report it, don't stay "pending"
         log.exception("link.failed")
-        hub.link = {
-            "state": "error",
-            "cloud_url": client.base_url,
-            "error": "LINK_FAILED",
-            "message": f"the cloud's answer could not be used ({type(err).__name__})",
-        }
+        message = f"the cloud's answer could not be used ({type(err).__name__})"
+        hub.link.failed(client.base_url, "LINK_FAILED", message)
         return
-    hub.link = {"state": "linked", "cloud_url": client.base_url, "device_id": record.get("device_id")}
+    hub.link.linked(client.base_url, record.get("device_id"))
     hub.bus.publish("linked", cloud_url=client.base_url)
 
 
@@ -103,5 +94,5 @@ async def unlink(hub: Hub, _: App) -> dict[str, Any]:
     if saved is None:
         raise EdgeError("this hub is not linked", code="LINK_NONE")
     await asyncio.to_thread(CloudClient(saved.get("url") or hub.settings.cloud_url, _files(hub)).unlink)
-    hub.link = {"state": "unlinked"}
+    hub.link.unlinked()
     return {"state": "unlinked"}

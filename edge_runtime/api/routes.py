@@ -8,11 +8,11 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field, SecretStr
 
 from common.wire import is_timezone
-from edge_runtime.api.auth import App, Hub
+from edge_runtime.api.auth import App, Hub, PairLimit
+from edge_runtime.api.deps import Devices, HubBrain, Pinned
 from edge_runtime.api.pairing import PairingError
 from edge_runtime.app_events import TranscriptEvent, decided
 from edge_runtime.errors import EdgeError
-from edge_runtime.settings import set_by_environment
 
 router = APIRouter(prefix="/v1")
 
@@ -62,8 +62,8 @@ async def pairing_info(hub: Hub) -> dict[str, Any]:
     status_code=201,
     summary="Trade the hub's 6-digit code for this app's token (shown once)",
 )
-async def pair(body: PairRequest, request: Request, hub: Hub) -> dict[str, Any]:
-    request.app.state.pair_limiter.check(request.client.host if request.client else "unknown")
+async def pair(body: PairRequest, request: Request, hub: Hub, limiter: PairLimit) -> dict[str, Any]:
+    limiter.check(request.client.host if request.client else "unknown")
     paired, token = hub.pairing.pair(body.code, body.name)
     hub.bus.publish("paired", app=paired.id, name=paired.name)
     return {"token": token, "app": paired.to_dict(), "hub_id": hub.hub_id}
@@ -81,43 +81,31 @@ async def revoke(app_id: str, hub: Hub, _: App) -> dict[str, Any]:
     return revoked.to_dict()
 
 
-def _devices(hub: Hub) -> Any:
-    if hub.devices is None:
-        raise EdgeError(
-            "the device layer is not running on this hub",
-            code="DEVICES_OFF",
-            hint="start the hub with devices (no --no-devices)",
-        )
-    return hub.devices
-
-
 @router.get("/devices", tags=["devices"], summary="Every known device with its state")
-async def devices(hub: Hub, _: App) -> list[dict[str, Any]]:
-    return [rec.to_dict() for rec in _devices(hub).registry.listing()]
+async def devices(_: App, parts: Devices) -> list[dict[str, Any]]:
+    return [rec.to_dict() for rec in parts.registry.listing()]
 
 
 @router.get("/devices/{ref}", tags=["devices"], summary="One device, by id, name or alias")
-async def device(ref: str, hub: Hub, _: App) -> dict[str, Any]:
-    return dict(_devices(hub).registry.resolve(ref).to_dict())
+async def device(ref: str, _: App, parts: Devices) -> dict[str, Any]:
+    return dict(parts.registry.resolve(ref).to_dict())
 
 
 @router.post(
     "/devices/{ref}", tags=["devices"], summary="Set attributes; answers once the device confirms, or with a code"
 )
-async def control(ref: str, values: dict[str, Any], hub: Hub, me: App) -> dict[str, Any]:
+async def control(ref: str, values: dict[str, Any], _: App, parts: Devices) -> dict[str, Any]:
     if not values or len(values) > 16:
         raise EdgeError('send the attributes to set, e.g. {"on": true}', code="DEVICE_INVALID_COMMAND")
-    record = await _devices(hub).set(ref, values)
+    record = await parts.set(ref, values)
     return {"confirmed": True, "device": record.to_dict()}
 
 
 @router.post("/ask", tags=["conversation"], summary="Ask in text, as if spoken; the reply comes back here too")
-async def ask(body: AskRequest, hub: Hub, me: App) -> dict[str, Any]:
-    if hub.brain is None:
-        raise EdgeError("the hub's brain is not running", code="BRAIN_OFF")
+async def ask(body: AskRequest, hub: Hub, me: App, brain: HubBrain) -> dict[str, Any]:
     key = f"{me.id}:{body.conversation}"
     hub.bus.publish_event(TranscriptEvent(text=body.text), conversation=key, source="text")
-    result = (await hub.brain.handle(body.text, hub.conversation(key))).to_dict()
+    result = (await brain.handle(body.text, hub.conversation(key))).to_dict()
     for event in decided(result["route"], result["intent"], result["actions"]):
         hub.bus.publish_event(event, conversation=key, source="text")
     turn = hub.record_turn(source=f"app:{me.id}", conversation=key, text=body.text, result=result)
@@ -154,7 +142,7 @@ async def get_settings(hub: Hub, _: App) -> dict[str, Any]:
 
 
 @router.patch("/settings", tags=["settings"], summary="Provision: name, room, locale, wake word, MQTT, cloud")
-async def patch_settings(body: SettingsUpdate, hub: Hub, _: App) -> dict[str, Any]:
+async def patch_settings(body: SettingsUpdate, hub: Hub, _: App, pinned: Pinned) -> dict[str, Any]:
     from edge_runtime.engines import known_wake_words
 
     changes = body.model_dump(exclude_unset=True)
@@ -174,7 +162,7 @@ async def patch_settings(body: SettingsUpdate, hub: Hub, _: App) -> dict[str, An
         hub.devices.registry.home_area = changes["room"]
     hub.bus.publish("settings", changed=sorted(changes))
     # Saved, but the hub's environment wins over the file: say so rather than seem to apply it.
-    overridden = set_by_environment(changes)
+    overridden = sorted(name for name in changes if name in pinned)
     warnings = []
     if changes.get("language") and changes["language"] != hub.settings.stt_language:
         warnings.append(

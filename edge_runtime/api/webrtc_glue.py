@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from edge_runtime.api.context import HubContext
+from edge_runtime.api.context import HubContext, WebRtcHost
 from edge_runtime.api.voice_events import attach_voice
 from edge_runtime.webrtc import SessionOptions
 
 
-async def open_session(hub: HubContext, offer_sdp: str, offer_type: str, owner: str) -> dict[str, Any]:
+async def open_session(
+    hub: HubContext, sessions: WebRtcHost, offer_sdp: str, offer_type: str, owner: str
+) -> dict[str, Any]:
     """Answer the offer, and let the session's turns reach the event stream and the history."""
-    answer = await hub.webrtc.answer(offer_sdp, offer_type, owner=owner, options=SessionOptions(client=owner))
-    session = hub.webrtc.get(answer.session_id)
+    answer = await sessions.answer(offer_sdp, offer_type, owner=owner, options=SessionOptions(client=owner))
+    session = sessions.get(answer.session_id)
     attach_voice(hub, session.hub, source=f"webrtc:{owner}", conversation=f"{owner}:{answer.session_id}")
     return {"sdp": answer.sdp, "type": answer.type, "session": answer.session_id}

@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from edge_runtime.api.auth import App, Hub
-from edge_runtime.errors import EdgeError
+from edge_runtime.api.deps import Sessions
 
 router = APIRouter(prefix="/v1/webrtc", tags=["webrtc"])
 
@@ -19,30 +19,19 @@ class Offer(BaseModel):
     type: Literal["offer"] = "offer"
 
 
-def _sessions(hub: Hub) -> Any:
-    if hub.webrtc is None:
-        raise EdgeError(
-            "WebRTC is not running on this hub",
-            code="WEBRTC_OFF",
-            hint="install the edge extra (aiortc) and start the hub with the API",
-        )
-    return hub.webrtc
-
-
 @router.get("/config", summary="ICE servers for the app's RTCPeerConnection (empty on a LAN)")
 async def config(hub: Hub, _: App) -> dict[str, Any]:
     return {"iceServers": [{"urls": url} for url in hub.settings.ice_servers]}
 
 
 @router.post("/offer", summary="Start a voice session: SDP offer in, SDP answer out")
-async def offer(body: Offer, hub: Hub, me: App) -> dict[str, Any]:
+async def offer(body: Offer, hub: Hub, me: App, sessions: Sessions) -> dict[str, Any]:
     from edge_runtime.api.webrtc_glue import open_session
 
-    _sessions(hub)
-    return await open_session(hub, body.sdp, body.type, me.id)
+    return await open_session(hub, sessions, body.sdp, body.type, me.id)
 
 
 @router.delete("/{session_id}", summary="End a voice session")
-async def close(session_id: str, hub: Hub, me: App) -> dict[str, Any]:
-    await _sessions(hub).close(session_id, owner=me.id)
+async def close(session_id: str, me: App, sessions: Sessions) -> dict[str, Any]:
+    await sessions.close(session_id, owner=me.id)
     return {"closed": session_id}

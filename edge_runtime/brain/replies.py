@@ -32,6 +32,9 @@ PHRASES: dict[str, dict[str, str]] = {
         "temperature": "It's {value:g} degrees in the {where}.",
         "confirm_question": "Do you want me to {what}?",
         "confirm_cancelled": "Okay, I won't.",
+        "announced": "Done",
+        "announce_nobody": "There's no other hub in this home to hear that.",
+        "announce_no_room": "There's no hub in the {room} to hear that.",
         "offline": "I can't reach the cloud right now, so I can't answer that. I can still run your devices "
         "and timers.",
         "cloud_slow": "The cloud is taking too long, so I can't answer that right now.",
@@ -99,6 +102,9 @@ PHRASES: dict[str, dict[str, str]] = {
         "temperature": "Es sind {value:g} Grad in {where}.",
         "confirm_question": "Soll ich wirklich: {what}?",
         "confirm_cancelled": "Gut, dann nicht.",
+        "announced": "Erledigt",
+        "announce_nobody": "Hier gibt es keinen anderen Hub, der das hören könnte.",
+        "announce_no_room": "Im Raum {room} gibt es keinen Hub, der das hören könnte.",
         "offline": "Ich erreiche die Cloud gerade nicht, deshalb kann ich das nicht beantworten. Geräte und "
         "Timer funktionieren weiter.",
         "cloud_slow": "Die Cloud braucht zu lange, deshalb kann ich das gerade nicht beantworten.",

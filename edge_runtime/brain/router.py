@@ -13,6 +13,7 @@ import time
 from collections.abc import AsyncIterator
 
 from edge_runtime.brain.acting import DeviceRoutes
+from edge_runtime.brain.broadcast import Announcer
 from edge_runtime.brain.context import Conversation
 from edge_runtime.brain.device_skill import DeviceSkill
 from edge_runtime.brain.escalate import Escalator
@@ -61,6 +62,7 @@ class Brain(DeviceRoutes, LocalLlmRoutes):
         self.lists = lists
         self.user_name = user_name
         self.routes = routes
+        self.peers: Announcer | None = None  # the home's other hubs, when there are (set by the hub)
         self._llm_lock = asyncio.Lock()
         skills.timers.on_command = self._run_later
         if devices is not None:  # "the kitchen timer": the home's rooms, and the hub's own

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from edge_runtime.brain.broadcast import broadcast
 from edge_runtime.brain.context import Conversation, Pending
 from edge_runtime.brain.escalate import CloudUnavailable
 from edge_runtime.brain.replies import MONTHS, NO, WEEKDAYS, YES, say
@@ -56,6 +57,8 @@ async def builtin(brain: Brain, turn: Turn) -> BrainResult | None:
     found = brain.skills.handle(turn.said) if brain.language == "en" else None
     if found is None or found.intent == "unknown":
         return None
+    if found.intent == "stop" and brain.peers is not None and not found.data.get("silenced_alerts"):
+        brain.peers.stop_elsewhere()  # nothing rang here: a timer set on another hub may be ringing
     if found.intent == TimerIntent.COMMAND:
         return await brain._said(await brain._later(found.data["command"], found.data["seconds"]), turn.speak)
     return await brain._said(BrainResult(Route.BUILTIN, found.intent, found.reply or "", data=found.data), turn.speak)
@@ -130,6 +133,7 @@ async def cloud(brain: Brain, turn: Turn) -> BrainResult | None:
 ROUTES: tuple[RouteFn, ...] = (
     confirmation,
     builtin,
+    broadcast,
     memory,
     lists,
     local_intent,

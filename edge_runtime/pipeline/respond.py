@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 from edge_runtime.app_events import (
+    AnnouncementEvent,
     ErrorEvent,
     Phase,
     ReplyEvent,
@@ -43,6 +44,12 @@ class SkillResponder(QueuedProcessor):
         self.tracer.mark("timer_alert", timer_id=timer.id, repeat=repeat)
         self.events.emit(TimerEvent(timer_id=timer.id, repeat=repeat))
         await self.push_frame(Reply(self.skills.alert_text(timer), kind="alert", data={"timer_id": timer.id}))
+
+    async def announce(self, text: str, from_hub: str, from_room: str | None) -> None:
+        """Another hub's announcement, spoken here (the normal reply path, so "stop" ends it)."""
+        self.tracer.mark("announcement", from_hub=from_hub)
+        self.events.emit(AnnouncementEvent(text=text, from_hub=from_hub, from_room=from_room))
+        await self.push_frame(Reply(text, kind="announcement", data={"from_hub": from_hub}))
 
     async def process_frame(self, frame: Frame, direction: Direction) -> None:
         if direction is UP or not isinstance(frame, Transcript):

@@ -14,10 +14,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from edge_runtime.vision.config import CameraConfig, load
+from edge_runtime.vision.config import CameraConfig, load, load_retention
 from edge_runtime.vision.events import VisionEvent, notification
 from edge_runtime.vision.service import Notify, VisionService
 from edge_runtime.vision.skill import VisionSkill
+from edge_runtime.vision.snapshots import SnapshotStore
 from models.vision import Ocr
 
 if TYPE_CHECKING:
@@ -56,10 +57,12 @@ async def start_vision(
 
     `presence` adds a motion binary sensor per camera to the hub's Home Assistant device; `on_event`
     gets every VisionEvent on the loop (for the hub's event stream); `notify` (edge_runtime.vision.
-    notify.cloud_notifier, when linked) gets the text-only notification of motion and people.
+    notify.cloud_notifier, when linked) gets the text-only notification of motion and people. Each
+    motion and person event keeps a JPEG under <data_dir>/snapshots, within the retention limit.
     """
     configs = load(settings.config_dir) if cameras is None else cameras
-    service = VisionService(configs, presence=presence, on_event=on_event, notify=notify)
+    snapshots = SnapshotStore.for_cameras(settings.data_dir, load_retention(settings.config_dir), configs)
+    service = VisionService(configs, presence=presence, on_event=on_event, notify=notify, snapshots=snapshots)
     await service.start()
 
     def ocr() -> Ocr:

@@ -13,6 +13,7 @@ from typing import Any
 
 from common.errors import CompanionError
 from common.tomlfile import ConfigInvalid, read_toml, write_toml
+from edge_runtime.vision.snapshots import Retention, retention_from
 
 FILE_NAME = "cameras.toml"
 URL_SCHEMES = ("http://", "https://", "rtsp://", "rtsps://")
@@ -36,6 +37,9 @@ class CameraConfig:
     people_every_s: float = 5.0
     rtsp_transport: str = "tcp"  # "udp" for the few RTSP servers without TCP-interleaved RTP
     snapshot_to_cloud: bool = False  # the one way a frame may leave the hub: off unless the user turns it on
+    snapshots: bool = True  # keep a JPEG on the hub at each motion and person event (snapshots.py)
+    snapshot_keep: int | None = None  # this camera's limits; None: the [snapshots] table's
+    snapshot_max_age_days: float | None = None
 
     @property
     def slug(self) -> str:
@@ -67,6 +71,7 @@ class CameraConfig:
             )
         if self.rtsp_transport not in ("tcp", "udp"):
             raise ConfigInvalid(f"camera {self.name!r}: rtsp_transport is tcp or udp")
+        Retention().override(self.snapshot_keep, self.snapshot_max_age_days).check(f"camera {self.name!r}")
         for zone in self.zones:
             if len(zone) != 4 or not all(0.0 <= v <= 1.0 for v in zone):
                 raise ConfigInvalid(f"camera {self.name!r}: a zone is [x, y, width, height], each 0..1")
@@ -104,11 +109,16 @@ def load(config_dir: Path) -> list[CameraConfig]:
     return cameras
 
 
+def load_retention(config_dir: Path) -> Retention:
+    """The snapshots' default limits: the `[snapshots]` table (keep, max_age_days)."""
+    return retention_from(read_toml(config_dir / FILE_NAME).get("snapshots"))
+
+
 def save(config_dir: Path, cameras: list[CameraConfig]) -> Path:
-    """Replace the file whole, 0600 (a source URL can hold a password)."""
+    """Replace the file whole, 0600 (a source URL can hold a password); other tables are kept."""
     path = config_dir / FILE_NAME
     tables = [{k: v for k, v in asdict(c).items() if v is not None} for c in cameras]
-    write_toml(path, {"camera": tables})
+    write_toml(path, {**read_toml(path), "camera": tables})
     return path
 
 

@@ -15,6 +15,7 @@ from edge_runtime.vision.camera import Camera
 from edge_runtime.vision.config import CameraConfig, slug
 from edge_runtime.vision.events import MOTION, PERSON, VisionEvent, notification
 from edge_runtime.vision.ha import CameraEntities
+from edge_runtime.vision.snapshots import SnapshotStore
 
 if TYPE_CHECKING:
     from edge_runtime.ha_presence import HaPresence
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 Notify = Callable[[dict[str, Any]], Awaitable[None]]
 NOTIFIED = (MOTION, PERSON)
+KEPT = (MOTION, PERSON)  # the events whose frame is kept on the hub (a camera's `snapshots`)
 
 
 class VisionService:
@@ -32,16 +34,20 @@ class VisionService:
         presence: HaPresence | None = None,
         on_event: Callable[[VisionEvent], None] | None = None,
         notify: Notify | None = None,
+        snapshots: SnapshotStore | None = None,
         backoff_s: tuple[float, float] = (0.5, 30.0),
     ) -> None:
         self.cameras = {c.slug: Camera(c, self._from_thread, backoff_s=backoff_s) for c in configs}
         self.presence, self.on_event, self.notify = presence, on_event, notify
+        self.snapshots = snapshots
         self.recent: deque[VisionEvent] = deque(maxlen=200)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def start(self) -> VisionService:
         self._loop = asyncio.get_running_loop()
+        if self.snapshots is not None:  # the retention limit, before any camera adds to them
+            await asyncio.to_thread(self.snapshots.prune_all)
         if self.presence is not None:
             self.presence.add_source(CameraEntities(self.cameras.values))
         for camera in self.cameras.values():
@@ -82,6 +88,8 @@ class VisionService:
     # --- events: a camera's thread -> the loop
 
     def _from_thread(self, ev: VisionEvent) -> None:
+        if self.snapshots is not None and ev.kind in KEPT:
+            self._keep(ev)
         loop = self._loop
         if loop is not None and not loop.is_closed():
             with contextlib.suppress(RuntimeError):  # the loop closed between the check and the call
@@ -100,6 +108,18 @@ class VisionService:
             task = asyncio.ensure_future(self._send(notification(ev, camera.config, snapshot)))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
+
+    def _keep(self, ev: VisionEvent) -> None:
+        """The event's frame, kept on the hub (on the camera's thread, which has it at hand)."""
+        camera = self.cameras.get(slug(ev.camera))
+        if self.snapshots is None or camera is None or not camera.config.snapshots:
+            return
+        if (jpeg := _jpeg(camera)) is None:
+            return
+        try:
+            self.snapshots.write(camera.config.slug, jpeg, ev.kind, at=ev.at)
+        except OSError as err:  # a full or read-only disk must not stop the camera
+            log.warning("vision.snapshot_failed", extra={"camera": ev.camera, "error": str(err)})
 
     async def _send(self, body: dict[str, Any]) -> None:
         assert self.notify is not None
@@ -121,6 +141,7 @@ class VisionService:
                 "reconnects": c.reconnects,
                 "error": c.error,
                 "last_event": last[k].to_dict() if k in last else None,
+                "snapshots": len(self.snapshots.kept(k)) if self.snapshots is not None else 0,
             }
             for k, c in self.cameras.items()
         ]

@@ -2,7 +2,8 @@
 pairing by typed code, devices by room with words for their state, a light switched from its card,
 errors on the card, the chat's thinking state, history after a reload, the reconnect banner, dark
 theme, the offline page, and axe-core's accessibility checks. A real `hub up`, real Mosquitto and the
-device simulator; screenshots go into this test run's tmp folder (printed, never into the repo)."""
+device simulator; the camera screen (#20) with real ffmpeg MJPEG streams. Screenshots go into this
+test run's tmp folder (printed, never into the repo)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import cv2
 import paho.mqtt.publish as publish
 import pytest
 
@@ -20,6 +22,8 @@ from device_drivers.mosquitto import Mosquitto, free_port
 from device_drivers.simulator import Simulator, device_from
 from tests.browser.test_web_app import CHROMIUM, NODE_DIR
 from tests.cli.hub_process import HubProcess, cli
+from tests.edge_runtime.vision_images import photo
+from tests.edge_runtime.vision_stream import MjpegServer
 
 HUB_NAME = "Maple House"
 HOME: list[dict[str, Any]] = [
@@ -123,8 +127,10 @@ def run_app(
     width: int,
     height: int,
     at: dict[str, Callable[[], None]] | None = None,
+    script: str = "ui.mjs",
+    extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """ui.mjs in Chromium; at each checkpoint it reaches, the matching callable changes the world."""
+    """ui.mjs (or `script`) in Chromium; at each checkpoint it reaches, the matching callable changes the world."""
     node_ready()
     code = json.loads(cli(hub.process.env, "hub", "pair-code", "--new", "--json").stdout)["code"]
     sync.mkdir(parents=True, exist_ok=True)
@@ -141,10 +147,11 @@ def run_app(
         "broken": "ha:broken_plug",
         "door": "ha:front_door",
         "question": "what time is it",
+        **(extra or {}),
     }
     env = {"CHROMIUM": CHROMIUM, "PATH": "/usr/bin:/bin"}
     proc = subprocess.Popen(
-        ["node", str(NODE_DIR / "ui.mjs"), json.dumps(spec)],
+        ["node", str(NODE_DIR / script), json.dumps(spec)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -272,3 +279,61 @@ def test_the_app_at_desktop_width_installs_and_works_offline(
     assert "Can't reach your hub" in r["offline_page"], r["offline_page"]
     assert serious(r) == {"pairing": []}, r["axe"]
     assert len(r["shots"]) == 3 and all(Path(p).exists() for p in r["shots"])
+
+
+def test_the_camera_screen_lists_cameras_and_shows_a_snapshot_at_phone_width(
+    home: tuple[Mosquitto, Simulator], shots: Path, tmp_path: Path
+) -> None:
+    """Three cameras on a real hub: a door camera streaming a photo, a garage stream the test stops
+    while the app looks, and an attic folder with no picture yet. The app lists each with its room,
+    whether it is online and its last event; a snapshot comes only when asked for, as the hub's JPEG."""
+    from edge_runtime.vision.config import CameraConfig, save
+
+    door_png, attic = tmp_path / "door.png", tmp_path / "attic"
+    cv2.imwrite(str(door_png), photo("astronaut"))
+    attic.mkdir()
+    with MjpegServer(image=door_png, fps=5) as door, MjpegServer(fps=5) as garage:
+        cameras = [
+            CameraConfig("Front door", door.url, room="Hallway"),
+            CameraConfig("Garage", garage.url, room="Garage"),
+            CameraConfig("Attic", str(attic)),
+        ]
+        save(tmp_path / "hub" / "config", cameras)
+        hub = Hub(tmp_path / "hub", home[0])
+        try:
+            r = run_app(
+                hub,
+                shots,
+                tmp_path / "sync",
+                "cameras",
+                390,
+                844,
+                at={"camera-down": garage.stop},
+                script="cameras.mjs",
+                extra={"online": "front_door", "broken": "attic", "stopped": "garage"},
+            )
+        finally:
+            hub.stop()
+    assert r["section_visible"]
+    errors = [c for c in r["console"] if c.startswith(("error", "pageerror")) and "Failed to load resource" not in c]
+    assert not errors, r["console"]  # (the attic's 503 is logged by Chromium as a failed load: expected)
+    listed = {c["id"]: c for c in r["cameras"]}
+    assert [c["name"] for c in r["cameras"]] == ["Front door", "Garage", "Attic"], r["cameras"]
+    assert listed["front_door"]["room"] == "Room: Hallway" and listed["attic"]["room"] == "No room", listed
+    assert listed["front_door"]["state"] == "Online" and listed["attic"]["state"] == "Unavailable", listed
+    assert listed["attic"]["last"].startswith("The Attic camera is unavailable."), listed
+    assert listed["front_door"]["last"] != "Nothing seen yet.", listed
+    # The snapshot: none until asked for; then the hub's frame, the door camera's photo, fitting the phone.
+    assert r["before_click"] == 0
+    snap = r["snapshot"]
+    assert (snap["width"], snap["height"]) == photo("astronaut").shape[1::-1], snap
+    assert snap["src"] == "blob" and "Front door camera" in snap["alt"] and snap["shown_width"] <= 390, snap
+    assert "no picture now" in r["broken_note"], r["broken_note"]
+    # The garage's stream stopped while the app looked: unavailable, live, with the event's words.
+    assert r["after_stop"]["state"] == "Unavailable", r["after_stop"]
+    assert r["after_stop"]["last"].startswith("The Garage camera is unavailable."), r["after_stop"]
+    assert r["snapshot_kept"] == 1
+    assert r["overflow"] <= 0, r["overflow"]
+    assert serious(r) == {"cameras": []}, r["axe"]
+    for path in r["shots"]:
+        assert Path(path).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and Path(path).stat().st_size > 5000

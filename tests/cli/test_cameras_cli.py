@@ -48,6 +48,16 @@ def test_add_list_show_snapshot(tmp_path: Path) -> None:
         assert taken.returncode == 0, taken.stderr
         image = cv2.imread(str(shot))
         assert image is not None and image.shape == photo("chelsea").shape
+        # Without --out: into the hub's snapshots, held to the camera's limit (2) at each one written.
+        limited = cli(env, "cameras", "add", "Garage", str(folder), "--room", "garage", "--snapshot-keep", "2")
+        assert limited.returncode == 0, limited.stderr
+        shots = [cli(env, "cameras", "snapshot", "garage") for _ in range(3)]
+        assert all(s.returncode == 0 for s in shots), [s.stderr for s in shots]
+        kept = sorted((tmp_path / "d" / "snapshots" / "garage").iterdir())
+        paths = [Path(s.stdout.split(" (")[0].strip()) for s in shots]
+        assert kept == paths[1:] and all(p.name.endswith("-snapshot.jpg") for p in kept), (kept, paths)
+        newest = cv2.imread(str(kept[-1]))
+        assert newest is not None and newest.shape == photo("chelsea").shape
 
     gone = json.loads(cli(env, "cameras", "show", "front door", "--json").stdout)
     assert gone["state"] == "unavailable" and "could not open" in gone["error"]

@@ -68,13 +68,16 @@ def test_the_app_builds_its_parts_once_and_stops_them_all(mosquitto: Mosquitto, 
             async with httpx.AsyncClient(base_url=url) as http:
                 health = (await http.get("/health")).json()
             assert health["status"] == "ok" and health["devices"] is True
-            assert app.device_hub.link.connected.is_set() and paho_threads() == before + 2
+            # The device layer's two connections and the link to the home's other hubs.
+            assert app.peers is not None
+            await asyncio.wait_for(app.peers.link.connected.wait(), 5)
+            assert app.device_hub.link.connected.is_set() and paho_threads() == before + 3
             answer = await app.brain.handle("what time is it")
             assert answer.intent == "time"
             return url, app.lan.port
 
     _, port = asyncio.run(scenario())
-    assert paho_threads() == before  # both MQTT connections closed
+    assert paho_threads() == before  # every MQTT connection closed
     with pytest.raises(ConnectionRefusedError), socket.create_connection(("127.0.0.1", port), timeout=1):
         pass  # the LAN API no longer listens
 

@@ -103,6 +103,7 @@ def test_every_route_needs_a_token_except_health_and_pairing(mosquitto: Mosquitt
                 "reply",
                 "turn_done",
                 "timer",
+                "announcement",
                 "error",
                 "camera",
                 "device",

@@ -1,7 +1,9 @@
 // Companion reference app: pair, talk over WebRTC, chat, control devices. ES modules, no build step.
 //   api.js (fetch, state)  pairing.js (code, QR)  devices.js (cards by room)  words.js (state and error words)
-//   chat.js (turns, thinking, history)  voice.js (WebRTC)  app.js (start-up, event stream, connection state)
+//   chat.js (turns, thinking, history)  voice.js (WebRTC)  cameras.js (cameras, snapshots on demand)
+//   app.js (start-up, event stream, connection state)
 import { $, TOKEN_KEY, api, record, state } from "./api.js";
+import { cameraEvent, loadCameras } from "./cameras.js";
 import { ask, chatEvent, loadHistory } from "./chat.js";
 import { loadDevices, showActions, updateDevice } from "./devices.js";
 import { bindPairing, showPairing } from "./pairing.js";
@@ -54,6 +56,7 @@ function onEvent(event, via) {
   if (event.type === "device") updateDevice(event);
   else if (event.type === "action") showActions([{ device: event.device, confirmed: event.outcome === "confirmed", error: event.error }]);
   else if (event.type === "state") $("voice-state").textContent = event.state;
+  else if (event.type === "camera") cameraEvent(event);
   else chatEvent(event, via);
 }
 
@@ -64,7 +67,7 @@ function connectEvents() {
   ws.onopen = () => {
     retryDelay = 1000;
     setConnection("online");
-    if (stale) { stale = false; loadDevices(); loadHistory(); }
+    if (stale) { stale = false; loadDevices(); loadHistory(); loadCameras(); }
   };
   ws.onmessage = (message) => onEvent(JSON.parse(message.data), "lan");
   ws.onclose = (closed) => {
@@ -79,7 +82,7 @@ async function start() {
   $("pair-view").hidden = true;
   $("main-view").hidden = false;
   setConnection("connecting");
-  await Promise.all([loadDevices(), loadHistory()]);
+  await Promise.all([loadDevices(), loadHistory(), loadCameras()]);
   connectEvents();
 }
 

@@ -68,6 +68,7 @@ def ask(
             settle_s=wait,
             identity=False,
             vision=False,
+            peers=False,  # the running hub's own link to its peers: a second one would take its place
         )
         async with HubApp(settings, models=ctx.obj.registry, llm=model, options=options) as hub:
             assert hub.brain is not None

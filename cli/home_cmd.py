@@ -6,6 +6,7 @@ wake word (one answers), speak each other's announcements, and stop each other's
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Annotated, Any
 
@@ -15,10 +16,12 @@ from rich.markup import escape
 from rich.table import Table
 
 from cli.common import Context, print_json
+from edge_runtime.api.discovery import browse
 from edge_runtime.peers import Home, HomeError, Status, home_file, join_home, load_home, read_home
 
 app = typer.Typer(help="The home this hub belongs to: its other hubs and how to add one.", no_args_is_help=True)
 out = Console()
+err = Console(stderr=True)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
@@ -55,21 +58,41 @@ def join(
 @app.command()
 def show(
     ctx: typer.Context,
-    wait_s: Annotated[float, typer.Option("--wait", help="Seconds to listen to the broker.")] = 1.0,
+    wait_s: Annotated[float, typer.Option("--wait", help="Seconds to listen to the broker (and the LAN).")] = 1.0,
+    lan: Annotated[bool, typer.Option("--lan", help="Also look for the home's hubs on the LAN (mDNS).")] = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """This home's id and the hubs the broker knows of (their last status: online, room, name)."""
+    """This home's id and its hubs: those the broker knows of (their last status), and with --lan those
+    answering on this network (mDNS), so a hub on another broker shows up."""
     obj: Context = ctx.obj
     home = load_home(home_file(obj.settings.config_dir))
-    hubs = _statuses(obj, home, wait_s)
+    hubs = {h["hub"]: {**h, "broker": True, "lan": []} for h in _statuses(obj, home, wait_s)}
+    if lan:
+        for found in asyncio.run(browse(wait_s)):
+            if found["properties"].get("home") != home.home_id or not found["hub_id"]:
+                continue  # another home's hub: not ours to list
+            entry = hubs.setdefault(
+                found["hub_id"],
+                {"hub": found["hub_id"], "name": found["properties"].get("name"), "room": None, "online": True},
+            )
+            entry.setdefault("broker", False)
+            entry["lan"] = [f"{a}:{found['port']}" for a in found["addresses"]]
+    listed = sorted(hubs.values(), key=lambda h: h["hub"])
     if json_out:
-        print_json({"home_id": home.home_id, "hubs": hubs})
+        print_json({"home_id": home.home_id, "hubs": listed})
         return
     out.print(f"Home {home.home_id}")
-    table = Table("Hub", "Name", "Room", "Online")
-    for hub in hubs:
-        table.add_row(escape(hub["hub"]), escape(hub["name"] or ""), escape(hub["room"] or ""), str(hub["online"]))
+    table = Table("Hub", "Name", "Room", "Online", "On this broker", "On the LAN")
+    for hub in listed:
+        cells = (hub["hub"], hub["name"] or "", hub["room"] or "", str(hub["online"]), str(hub["broker"]))
+        table.add_row(*(escape(c) for c in cells), escape(", ".join(hub["lan"])))
     out.print(table)
+    apart = [h["hub"] for h in listed if not h["broker"]]
+    if apart:
+        err.print(
+            f"[yellow]On the LAN but not on this broker: {', '.join(apart)}. Hubs arbitrate the wake word over "
+            "the broker: give them all the same COMPANION_MQTT_URL.[/]"
+        )
 
 
 def _statuses(obj: Context, home: Home, wait_s: float) -> list[dict[str, Any]]:

@@ -15,16 +15,15 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from edge_runtime.app_surfaces import Surfaces
+from edge_runtime.app_surfaces import Surfaces, log_device_events
 from edge_runtime.brain.device_skill import DeviceSkill
 from edge_runtime.brain.factory import brain_from, escalator_from
 from edge_runtime.brain.memory import LocalMemory
 from edge_runtime.brain.router import Brain
 from edge_runtime.clock import Clock, SystemClock
-from edge_runtime.devices import DeviceEvent, DeviceHub, device_hub_from
+from edge_runtime.devices import DeviceHub, device_hub_from
 from edge_runtime.engines import Engines
 from edge_runtime.hub import VoiceHub, build_hub
-from edge_runtime.logs import fields
 from edge_runtime.settings import EdgeSettings
 from edge_runtime.skills.builtin import BuiltinSkills
 from edge_runtime.skills.timers import TimerManager
@@ -37,6 +36,7 @@ if TYPE_CHECKING:
     from edge_runtime.api.context import HubContext as ApiContext
     from edge_runtime.api.server import ApiServer
     from edge_runtime.brain.escalate import Escalator
+    from edge_runtime.cloud_notify import SpokenNotifications
     from edge_runtime.ha_presence import Controls, HaPresence
     from edge_runtime.peers import HomePeers
     from edge_runtime.vision import Vision
@@ -57,6 +57,7 @@ class HubOptions:
     settle_s: float | None = None  # wait this long at most for device discovery before going on
     identity: bool = True  # give the hub its identity if it has none yet (`ask` only reads one)
     vision: bool = True  # the cameras of cameras.toml (none configured: none started)
+    peers: bool = True  # the link to the home's other hubs (a one-shot `ask` must not speak as the hub)
 
 
 class HubApp(Surfaces):
@@ -97,6 +98,7 @@ class HubApp(Surfaces):
         self.telemetry: Telemetry | None = None
         self.vision: Vision | None = None
         self.peers: HomePeers | None = None
+        self.notifications: SpokenNotifications | None = None
         self.lan: ApiServer | None = None
         self._context: ApiContext | None = None
 
@@ -138,7 +140,7 @@ class HubApp(Surfaces):
             await self._start_sync(replica)
         if options.devices:
             await self._start_devices(replica)
-        if options.devices and self.settings.peers_enabled and self.hub_id:
+        if options.devices and options.peers and self.settings.peers_enabled and self.hub_id:
             await self._start_peers()
         self.cloud = escalator_from(self.settings)
         if self.cloud is not None:
@@ -148,6 +150,8 @@ class HubApp(Surfaces):
             self.voice = self.voice_hub(self.engines, clock=self.clock, arbiter=arbiter)
             self.brain = self.voice.responder.brain
             self._hear_peers(self.voice)
+            if self.settings.speak_notifications:
+                await self._start_notifications(self.voice)
             await self.voice.start()
             stack.push_async_callback(self.voice.stop)
             # Its turns into the durable outbox, then to the cloud's analytics (stopped before the pipeline).
@@ -190,7 +194,7 @@ class HubApp(Surfaces):
         # Connects in the background and keeps retrying with backoff: voice works without a broker.
         await device_hub.start()
         self._stack.push_async_callback(device_hub.stop)
-        watcher = asyncio.create_task(_log_device_events(device_hub, device_hub.events()))
+        watcher = asyncio.create_task(log_device_events(device_hub, device_hub.events()))
         self._stack.callback(watcher.cancel)
         if self.options.settle_s is not None:
             await device_hub.settle(max_s=self.options.settle_s)
@@ -284,14 +288,3 @@ def ignore_own_entities(device_hub: DeviceHub, own_hub_id: str) -> None:
     for codec in device_hub.codecs:
         if isinstance(codec, HomeAssistant):
             codec.ignore_nodes.add(node_id(own_hub_id))
-
-
-async def _log_device_events(device_hub: DeviceHub, events: asyncio.Queue[DeviceEvent]) -> None:
-    while True:
-        event = await events.get()
-        if event.type != "state":  # state changes are too many to log one by one
-            rec = device_hub.registry.records.get(event.device_id)
-            log.info(
-                f"hub.{event.type}",
-                extra=fields({"device": event.device_id, "name": rec.name if rec else None, **event.data}),
-            )

@@ -4,13 +4,16 @@ Each is optional, and a failure to start one is logged while voice goes on."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING, Any
 
 from edge_runtime.app_events import CameraEvent
 from edge_runtime.engines import Engines
+from edge_runtime.frames import Interrupt
 from edge_runtime.hub import VoiceHub
+from edge_runtime.logs import fields
 from edge_runtime.settings import EdgeSettings
 from edge_runtime.synced import cloud_client
 from models.registry import Registry
@@ -20,7 +23,8 @@ if TYPE_CHECKING:
     from edge_runtime.api.server import ApiServer
     from edge_runtime.brain.router import Brain
     from edge_runtime.clock import Clock
-    from edge_runtime.devices import DeviceHub
+    from edge_runtime.cloud_notify import SpokenNotifications
+    from edge_runtime.devices import DeviceEvent, DeviceHub
     from edge_runtime.ha_presence import Controls, HaPresence
     from edge_runtime.peers import HomePeers
     from edge_runtime.vision import Vision, VisionEvent
@@ -43,6 +47,7 @@ class Surfaces:
     presence: HaPresence | None
     vision: Vision | None
     peers: HomePeers | None
+    notifications: SpokenNotifications | None
     lan: ApiServer | None
     _context: ApiContext | None
     _stack: AsyncExitStack
@@ -79,7 +84,41 @@ class Surfaces:
         if self.peers is None:
             return
         self.peers.on_announce.append(voice.responder.announce)
-        self.peers.on_stop.append(voice.timers.silence)
+        stopping: set[asyncio.Task[None]] = set()
+
+        def stop_ringing() -> None:  # as "stop" said here would: the alerts end, and the one playing now
+            if voice.timers.silence():
+                task = asyncio.ensure_future(voice.pipeline.push(Interrupt(reason="stop")))
+                stopping.add(task)
+                task.add_done_callback(stopping.discard)
+
+        self.peers.on_stop.append(stop_ringing)
+
+    async def _start_notifications(self, voice: VoiceHub) -> None:
+        """A linked hub says the cloud notifications that ask to be spoken here (edge_runtime/cloud_notify.py)."""
+        from edge_runtime.cloud_notify import SpokenNotifications
+
+        client = cloud_client(self.settings)
+        identity = client.files.identity()
+        if identity is None or not client.files.credentials(client.files.hub_credentials):
+            client.http.close()
+            return
+        self._stack.callback(client.http.close)
+
+        async def token() -> str:
+            return await asyncio.to_thread(client.hub_token)
+
+        say = voice.responder.announce
+        notes = SpokenNotifications(client.base_url, token, identity.hub_id, self.settings.room, say)
+        stop = asyncio.Event()
+        task = asyncio.create_task(notes.run(stop))
+
+        async def stopped() -> None:
+            stop.set()
+            await task
+
+        self._stack.push_async_callback(stopped)
+        self.notifications = notes
 
     async def _start_presence(self, voice: VoiceHub) -> None:
         """The hub in Home Assistant over MQTT: its controls (mute, volume, wake word) and its presence."""
@@ -143,6 +182,7 @@ class Surfaces:
         if self.engines is not None:
             context.webrtc = self._webrtc_sessions(self.engines)
         context.cameras = self.vision.service if self.vision is not None else None
+        context.peers = self.peers
         self._context = context
         context.start()
         try:
@@ -161,6 +201,8 @@ class Surfaces:
             return
         self._stack.push_async_callback(context.close)
         self._stack.push_async_callback(self.lan.stop)
+        if self.peers is not None:
+            self.peers.link.announce_api(self.lan.lan_url())  # the app finds the home's other hubs through this one
 
     def _webrtc_sessions(self, engines: Engines) -> Any:
         try:
@@ -182,3 +224,14 @@ def mqtt_credentials(settings: EdgeSettings) -> dict[str, Any]:
         "cert_file": settings.mqtt_cert_file,
         "key_file": settings.mqtt_key_file,
     }
+
+
+async def log_device_events(device_hub: DeviceHub, events: asyncio.Queue[DeviceEvent]) -> None:
+    while True:
+        event = await events.get()
+        if event.type != "state":  # state changes are too many to log one by one
+            rec = device_hub.registry.records.get(event.device_id)
+            log.info(
+                f"hub.{event.type}",
+                extra=fields({"device": event.device_id, "name": rec.name if rec else None, **event.data}),
+            )

@@ -94,6 +94,7 @@ class EdgeSettings(BaseSettings):
     peers_enabled: bool = True
     peer_window_s: float = Field(0.1, ge=0.0, le=1.0)  # how long claims may take to arrive after a wake
     peer_wait_s: float = Field(2.0, gt=0.0, le=10.0)  # how long a silent winner is waited for
+    speak_notifications: bool = True  # a linked hub says cloud notifications that ask for it (data.speak)
 
     device_command_timeout_s: float = Field(3.0, gt=0.05, le=60.0)
 

@@ -139,6 +139,9 @@ def main() -> int:
         run(["cameras", "list", "--json"], env, expect="front door")
         run(["cameras", "show", "front door", "--json"], env, expect='"online"')
         run(["cameras", "snapshot", "front door", "--out", str(work / "door.jpg")], env, expect="door.jpg")
+        run(["home", "invite"], env, expect="home1.")
+        run(["home", "show", "--json"], env, expect='"online": false')  # hub up's retained goodbye
+        run(["home", "join", "not-a-token"], env, ok=(2,), expect="HOME_TOKEN_INVALID")
         check("python -m cloud says which extra", lambda: _module_cloud(env))
     finally:
         sim.terminate()

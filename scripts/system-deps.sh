@@ -3,7 +3,8 @@
 # speech), Mosquitto (a real broker for the device tests), PortAudio (sounddevice's library),
 # Node.js with npm (the Yjs client of the sync interop test), Chromium (the web app's
 # end-to-end tests, driven by playwright-core), FFmpeg and rtsp-server-perl (real camera streams
-# for the vision tests). Installs only what is missing.
+# for the vision tests), tshark (the capture of tests/netns: what the hub sends to the cloud side).
+# Installs only what is missing.
 #   scripts/system-deps.sh        # for the tests
 #   scripts/system-deps.sh demo   # only what the demo needs (Mosquitto)
 set -euo pipefail
@@ -17,6 +18,8 @@ if [ "${1:-test}" != "demo" ]; then
   command -v chromium >/dev/null 2>&1 || missing+=(chromium)  # tests/browser: the web app in a real browser
   command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)  # tests of edge_runtime/vision: real MJPEG and RTSP streams
   command -v rtsp-server-perl >/dev/null 2>&1 || missing+=(rtsp-server-perl)  # the RTSP relay those tests read from
+  command -v tshark >/dev/null 2>&1 || missing+=(tshark)  # tests/netns: capture the hub's traffic to the cloud side
+  command -v ip >/dev/null 2>&1 || missing+=(iproute2)  # tests/netns: `ip netns`, veth pairs
 fi
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
@@ -26,6 +29,8 @@ if [ ${#missing[@]} -gt 0 ]; then
     exit 1
   fi
   echo "system-deps: installing ${missing[*]}"
+  # tshark's package asks whether non-root users may capture; answer no (the tests run as root).
+  echo "wireshark-common wireshark-common/install-setuid boolean false" | $sudo debconf-set-selections 2>/dev/null || true
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi

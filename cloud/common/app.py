@@ -24,6 +24,7 @@ from cloud.common.errors import CacheUnavailable, body
 from cloud.common.metrics import Metrics, SyncBacklog, check_scraper
 from cloud.common.middleware import Guard, Observe
 from cloud.common.ratelimit import make_limiter
+from cloud.common.routes import include, index
 from cloud.common.service import Service
 from cloud.common.settings import CloudSettings
 from cloud.common.store import make_store
@@ -121,7 +122,7 @@ def create_app(settings: CloudSettings, services: list[str] | None = None) -> Fa
     app.state.embedder, app.state.embedder_lock = None, asyncio.Lock()  # cloud/common/embedding.py
     errors.install(app)
     for svc in chosen:
-        app.include_router(svc.router)
+        include(app, svc.router)  # flat: cloud/common/routes.py
 
     @app.get("/health", tags=["platform"], summary="Liveness and dependencies; needs no token")
     async def health(request: Request) -> dict[str, Any]:
@@ -147,6 +148,7 @@ def create_app(settings: CloudSettings, services: list[str] | None = None) -> Fa
             metrics.db_errors.labels("scrape").inc()
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
+    index(app)  # after the last route: cloud/common/routes.py
     own_limits = {"/v1/vision/": settings.vision_max_bytes, "/v1/voice/": settings.voice_max_bytes}
     app.add_middleware(Guard)  # innermost: it sees what the exception handlers did not answer
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes, routes=own_limits, error=_error_body)

@@ -3,6 +3,7 @@ nobody else answered. The request-size limit is both tiers' own (`common.asgi.Bo
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import time
@@ -23,6 +24,12 @@ class Observe:
     def __init__(self, app: Any, metrics: Metrics) -> None:
         self.app = app
         self.metrics = metrics
+        # The labelled series, kept: prometheus_client's `labels()` checks and locks at every call.
+        self._counted: dict[tuple[str, str, str], Any] = {}
+        self._timed: dict[tuple[str, str], Any] = {}
+        # Request ids: this process's random prefix and a count, 32 hex digits as a uuid4's, unique
+        # without asking the OS for randomness at every request.
+        self._ids = map("{}{:016x}".format, itertools.repeat(uuid.uuid4().hex[:16]), itertools.count())
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] == "websocket":
@@ -31,8 +38,8 @@ class Observe:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = dict(scope.get("headers") or [])
-        request_id = headers.get(b"x-request-id", b"").decode()[:64] or uuid.uuid4().hex
+        given = next((v for k, v in scope.get("headers") or () if k == b"x-request-id"), b"")
+        request_id = given.decode("latin-1")[:64] or next(self._ids)
         started = time.perf_counter()
         status = [500]
 
@@ -47,18 +54,29 @@ class Observe:
         finally:
             elapsed = time.perf_counter() - started
             route = getattr(scope.get("route"), "path", "unmatched")
-            self.metrics.requests.labels(scope["method"], route, str(status[0])).inc()
-            self.metrics.latency.labels(scope["method"], route).observe(elapsed)
-            log.info(
-                "request",
-                extra={
-                    "request_id": request_id,
-                    "method": scope["method"],
-                    "path": scope["path"],
-                    "status": status[0],
-                    "ms": round(1000 * elapsed, 2),
-                },
-            )
+            self._series(scope["method"], route, status[0]).inc()
+            timed = self._timed.get((scope["method"], route))
+            if timed is None:
+                timed = self._timed[scope["method"], route] = self.metrics.latency.labels(scope["method"], route)
+            timed.observe(elapsed)
+            if log.isEnabledFor(logging.INFO):
+                log.info(
+                    "request",
+                    extra={
+                        "request_id": request_id,
+                        "method": scope["method"],
+                        "path": scope["path"],
+                        "status": status[0],
+                        "ms": round(1000 * elapsed, 2),
+                    },
+                )
+
+    def _series(self, method: str, route: str, status: int) -> Any:
+        key = (method, route, str(status))
+        counted = self._counted.get(key)
+        if counted is None:
+            counted = self._counted[key] = self.metrics.requests.labels(*key)
+        return counted
 
     async def _websocket(self, scope: Scope, receive: Any, send: Any) -> None:
         """Counts connections, and how many are open: the route is known once the app has routed it."""

@@ -18,6 +18,7 @@ from common.api_errors import ErrorPolicy, install_errors
 from common.asgi import BodyLimit
 from edge_runtime.api.auth import AttemptLimiter, socket_app
 from edge_runtime.api.context import HubContext, visible_to
+from edge_runtime.api.home_routes import router as home_router
 from edge_runtime.api.link_routes import router as link_router
 from edge_runtime.api.metrics_routes import STATUS as METRICS_STATUS
 from edge_runtime.api.metrics_routes import router as metrics_router
@@ -110,7 +111,7 @@ def create_api(hub: HubContext) -> FastAPI:
             "webrtc": hub.webrtc is not None,
         }
 
-    for routes in (router, link_router, webrtc_router, metrics_router):
+    for routes in (router, link_router, webrtc_router, metrics_router, home_router):
         app.include_router(routes)
     _include_cameras(app, hub)
 

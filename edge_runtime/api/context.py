@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from common.tomlfile import write_toml
+from edge_runtime.api.conversations import HUB_CONVERSATION, Conversations, visible_to
+from edge_runtime.api.device_relay import DeviceRelay
 from edge_runtime.api.events import EventBus
 from edge_runtime.api.history import History
 from edge_runtime.api.link_state import LinkProgress
 from edge_runtime.api.pairing import PairingStore
-from edge_runtime.app_events import ReplyEvent, device_change
+from edge_runtime.api.provisioning import SettingsFile
+from edge_runtime.api.revocations import Revocations
+from edge_runtime.app_events import ReplyEvent
 from edge_runtime.brain.context import Conversation
 from edge_runtime.brain.router import Brain
 from edge_runtime.devices.hub import DeviceHub
@@ -23,18 +24,11 @@ from edge_runtime.settings import PROVISIONED, EdgeSettings, set_by_environment
 from models.registry import Registry, load_manifest, load_overrides
 
 if TYPE_CHECKING:
+    from edge_runtime.peers import HomePeers
     from edge_runtime.vision.service import VisionService
     from edge_runtime.webrtc import SessionOptions, WebRtcAnswer, WebRtcSession
 
-MAX_CONVERSATIONS = 100
-REVOCATION_POLL_S = 2.0
-MAX_CONVERSATIONS_PER_APP = 8  # so one app cannot push the others' context out
-HUB_CONVERSATION = "hub"  # the room's own microphone: every app in the home sees it
-
-
-def visible_to(app_id: str, conversation: str | None) -> bool:
-    """An app sees its own conversations and the hub's, never another app's."""
-    return conversation is None or conversation == HUB_CONVERSATION or conversation.startswith(f"{app_id}:")
+__all__ = ["HUB_CONVERSATION", "HubContext", "WebRtcHost", "environment_pins", "visible_to"]
 
 
 class WebRtcHost(Protocol):
@@ -68,6 +62,9 @@ def environment_pins() -> list[str]:
 
 @dataclass
 class HubContext:
+    """The hub's parts the routes use, and the small services of the API itself, one job each:
+    the apps' conversations, cutting off revoked apps, relaying device events, the settings file."""
+
     settings: EdgeSettings
     hub_id: str
     pairing: PairingStore
@@ -77,13 +74,21 @@ class HubContext:
     brain: Brain | None = None
     webrtc: WebRtcHost | None = None  # edge_runtime.webrtc sessions, when aiortc is installed
     cameras: VisionService | None = None  # when the hub runs cameras
+    peers: HomePeers | None = None  # the home's other hubs (edge_runtime/peers)
     registry: Registry | None = None
     link: LinkProgress = field(default_factory=LinkProgress)  # linking to a cloud account (POST /v1/link)
     pinned: Callable[[], list[str]] = environment_pins  # settings the environment overrides
     started: float = field(default_factory=time.time)
-    conversations: OrderedDict[str, Conversation] = field(default_factory=OrderedDict)
+    conversations: Conversations = field(default_factory=Conversations)
+    revocations: Revocations = field(init=False)
+    relay: DeviceRelay = field(init=False)
+    settings_file: SettingsFile = field(init=False)
     _watchers: list[asyncio.Task[None]] = field(default_factory=list)
-    _cut_off: set[str] = field(default_factory=set)  # revoked apps whose connections were closed
+
+    def __post_init__(self) -> None:
+        self.revocations = Revocations(self.pairing, self.bus, lambda: self.webrtc)
+        self.relay = DeviceRelay(self.bus)
+        self.settings_file = SettingsFile(self.settings.provisioned_file)
 
     @classmethod
     def open(cls, settings: EdgeSettings, hub_id: str, **parts: Any) -> HubContext:
@@ -98,26 +103,8 @@ class HubContext:
 
     def start(self) -> None:
         if self.devices is not None:
-            self._watchers.append(asyncio.create_task(self._device_events(self.devices.events())))
-        self._watchers.append(asyncio.create_task(self._watch_revocations()))
-
-    async def cut_off(self, app_id: str) -> None:
-        """A revoked app loses what it has open too: its event streams and its WebRTC sessions."""
-        if app_id in self._cut_off:
-            return
-        self._cut_off.add(app_id)
-        self.bus.publish("revoked", app=app_id)  # its event streams close on this
-        if self.webrtc is not None:
-            await self.webrtc.close_owned_by(app_id, "token-revoked")
-
-    async def _watch_revocations(self, every_s: float = REVOCATION_POLL_S) -> None:
-        """`companion hub revoke` writes the store from another process: notice it here."""
-        self._cut_off |= {a.id for a in self.pairing.apps(include_revoked=True) if a.revoked}
-        while True:
-            await asyncio.sleep(every_s)
-            for app in self.pairing.apps(include_revoked=True):
-                if app.revoked:
-                    await self.cut_off(app.id)
+            self._watchers.append(asyncio.create_task(self.relay.run(self.devices.events())))
+        self._watchers.append(asyncio.create_task(self.revocations.watch()))
 
     async def close(self) -> None:
         self.link.cancel()
@@ -128,25 +115,13 @@ class HubContext:
             await self.webrtc.close_all()
         self.pairing.close()
 
-    async def _device_events(self, queue: asyncio.Queue[Any]) -> None:
-        while True:
-            event = await queue.get()
-            self.bus.publish_event(device_change(event))  # as over WebRTC
+    async def cut_off(self, app_id: str) -> None:
+        """A revoked app loses what it has open too: its event streams and its WebRTC sessions."""
+        await self.revocations.cut_off(app_id)
 
     def conversation(self, key: str) -> Conversation:
-        """Each app (and each conversation it names) keeps its own context: "turn it off" means its last.
-        Keys are "<app id>:<name>"; an app over its share loses its own oldest, never another's."""
-        if key in self.conversations:
-            self.conversations.move_to_end(key)
-            return self.conversations[key]
-        owner = key.split(":", 1)[0] + ":"
-        mine = [k for k in self.conversations if k.startswith(owner)]
-        for old in mine[: max(0, len(mine) - MAX_CONVERSATIONS_PER_APP + 1)]:
-            del self.conversations[old]
-        self.conversations[key] = Conversation()
-        while len(self.conversations) > MAX_CONVERSATIONS:
-            self.conversations.popitem(last=False)
-        return self.conversations[key]
+        """The context of "<app id>:<name>" (edge_runtime/api/conversations.py)."""
+        return self.conversations.get(key)
 
     def record_turn(self, *, source: str, conversation: str, text: str, result: dict[str, Any]) -> dict[str, Any]:
         turn = self.history.add(
@@ -169,12 +144,8 @@ class HubContext:
         return turn
 
     def save_settings(self, changes: dict[str, Any]) -> list[str]:
-        """Merge into <config_dir>/settings.toml (0600); the names that need a restart to apply."""
-        from edge_runtime.settings import read_provisioned
-
-        path: Path = self.settings.provisioned_file
-        merged = {**read_provisioned(path), **{k: v for k, v in changes.items() if k in PROVISIONED}}
-        header = "# Written by the hub's LAN API (provisioning). The environment overrides it.\n"
-        write_toml(path, dict(sorted(merged.items())), header=header)
+        """Merge into <config_dir>/settings.toml (0600), and apply to the settings served from here;
+        the names that need a restart to apply."""
+        restart = self.settings_file.merge(changes)
         self.settings = self.settings.model_copy(update=changes)
-        return sorted(k for k in changes if k not in ("hub_name", "room"))
+        return restart

@@ -50,10 +50,15 @@ class Advertiser:
         *,
         service: str = SERVICE,
         properties: dict[str, str] | None = None,
+        home: str | None = None,
     ) -> None:
+        """`home`: the id of this hub's home (a hash of its key), so hubs of one home know each other
+        on the LAN too (`companion home show --lan`)."""
         self.hub_id, self.name, self.port, self.addresses = hub_id, name, port, addresses
         self.service = service
         self.properties = {"hub_id": hub_id, "api": "/v1", "name": name, "v": "1"} if properties is None else properties
+        if home:
+            self.properties["home"] = home
         self.zeroconf: Any = None
         self.info: Any = None
 

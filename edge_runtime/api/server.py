@@ -72,7 +72,9 @@ class ApiServer:
                 raise RuntimeError("the LAN API stopped at start")
             await asyncio.sleep(0.02)
         if s.api_mdns:
-            self.advertiser = Advertiser(self.hub.hub_id, s.hub_name, self.port, advertised_addresses(s.api_host))
+            home = self.hub.peers.link.home.home_id if self.hub.peers is not None else None
+            addresses = advertised_addresses(s.api_host)
+            self.advertiser = Advertiser(self.hub.hub_id, s.hub_name, self.port, addresses, home=home)
             try:
                 if not await self.advertiser.start():
                     self.advertiser = None
@@ -82,6 +84,13 @@ class ApiServer:
         log.info("api.up", extra={"host": s.api_host, "port": self.port, "mdns": self.advertiser is not None})
         running_file(s.data_dir).write_text(json.dumps({"host": s.api_host, "port": self.port, "pid": os.getpid()}))
         return self
+
+    def lan_url(self) -> str:
+        """Where the app reaches this API: its first LAN address, or the bound host when that is one
+        address (a loopback-only API is reachable from this machine alone)."""
+        addresses = advertised_addresses(self.host) or [self.host]
+        host = addresses[0]
+        return f"{self.scheme}://{f'[{host}]' if ':' in host else host}:{self.port}"
 
     async def stop(self) -> None:
         running_file(self.hub.settings.data_dir).unlink(missing_ok=True)

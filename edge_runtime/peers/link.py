@@ -1,6 +1,6 @@
 """The hub's connection to its home's peers over the shared MQTT broker.
 
-It owns `companion/home/<home>/<hub>/#` and publishes only there; it reads its home's other hubs.
+It owns `companion/<hub>/home/<home>/#` and publishes only there; it reads its home's other hubs.
 Its last will (retained) says it went offline, so peers learn of a crash at once: the broker sends
 the will when the TCP connection drops, which a killed process does immediately."""
 
@@ -38,6 +38,7 @@ class Peer:
     online: bool
     room: str | None = None
     name: str | None = None
+    api: str | None = None
     seen: float = 0.0  # monotonic time of its last message
 
 
@@ -58,6 +59,7 @@ class PeerLink:
         credentials: dict[str, Any] | None = None,
     ) -> None:
         self.home, self.hub_id, self.room, self.name = home, hub_id, room, name
+        self.api: str | None = None  # this hub's LAN API, once it listens (`announce_api`)
         self.peers: dict[str, Peer] = {}
         self.listeners: list[Listener] = []
         self.refused = 0  # messages on our home's topics that failed to unseal: a stranger, or tampering
@@ -82,12 +84,21 @@ class PeerLink:
     async def stop(self) -> None:
         """Say goodbye (a retained "offline"), then disconnect; a lost connection has its will said already."""
         if self.client.is_connected():
-            info = self.publish(Status(hub=self.hub_id, online=False, room=self.room, name=self.name), retain=True)
+            info = self.publish(self._status(online=False), retain=True)
             with contextlib.suppress(RuntimeError, ValueError):  # the connection went meanwhile
                 await asyncio.to_thread(info.wait_for_publish, 2.0)
         self.client.disconnect()
         await asyncio.to_thread(self.client.loop_stop)
         self._loop = None
+
+    def announce_api(self, url: str) -> None:
+        """Where this hub's LAN API answers: in its status from now on, so the app can reach it."""
+        self.api = url
+        if self.client.is_connected():
+            self.publish(self._status(online=True), retain=True)
+
+    def _status(self, *, online: bool) -> Status:
+        return Status(hub=self.hub_id, online=online, room=self.room, name=self.name, api=self.api)
 
     def online(self) -> list[Peer]:
         return [p for p in self.peers.values() if p.online]
@@ -104,7 +115,7 @@ class PeerLink:
             return
         set_nodelay(client)
         client.subscribe(home_filter(self.home.home_id), qos=1)
-        self.publish(Status(hub=self.hub_id, online=True, room=self.room, name=self.name), retain=True)
+        self.publish(self._status(online=True), retain=True)
         self._call(self.connected.set)
 
     def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any = None) -> None:
@@ -112,7 +123,7 @@ class PeerLink:
 
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
         arrived = time.monotonic()
-        if msg.topic.split("/")[3:4] == [self.hub_id] or not msg.payload:
+        if msg.topic.split("/")[1:2] == [self.hub_id] or not msg.payload:
             return  # our own, or a cleared retained status
         try:
             message = unsealed(self.home, msg.topic, bytes(msg.payload))
@@ -120,7 +131,7 @@ class PeerLink:
             self.refused += 1
             log.warning("peers.refused_message", extra={"code": err.code, "topic": msg.topic})
             return
-        nonce = bytes(msg.payload[:12])
+        nonce = bytes(msg.payload[:16])  # base64 of the 12-byte nonce
         if nonce in self._seen:
             self.refused += 1
             return
@@ -141,7 +152,7 @@ class PeerLink:
         peer = self.peers.setdefault(message.hub, Peer(message.hub, online=True))
         peer.seen = arrived
         if isinstance(message, Status):
-            peer.online, peer.room, peer.name = message.online, message.room, message.name
+            peer.online, peer.room, peer.name, peer.api = message.online, message.room, message.name, message.api
             log.info("peers.status", extra={"peer": message.hub, "online": message.online, "room": message.room})
         else:
             peer.online = True

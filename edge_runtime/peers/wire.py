@@ -7,6 +7,7 @@ message older than `MAX_AGE_S` is refused; statuses are retained, so they are ex
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import time
@@ -20,7 +21,7 @@ from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 from common.errors import CompanionError
 from edge_runtime.peers.home import Home
 
-ROOT = "companion/home"
+ROOT = "companion"
 MAX_AGE_S = 30.0
 NONCE = 12
 
@@ -48,6 +49,7 @@ class Status(_Base):
     online: bool
     room: str | None = None
     name: str | None = None
+    api: str | None = None  # where its LAN API answers, for the app
 
 
 class Claim(_Base):
@@ -83,11 +85,13 @@ _messages: TypeAdapter[PeerMessage] = TypeAdapter(PeerMessage)
 
 
 def topic(home_id: str, hub_id: str, kind: Kind) -> str:
-    return f"{ROOT}/{home_id}/{hub_id}/{kind.value}"
+    """Under the hub's own prefix (`companion/<hub id>/`, as its Home Assistant presence): one ACL line
+    ("a hub publishes under companion/<its id>/#") covers all it sends."""
+    return f"{ROOT}/{hub_id}/home/{home_id}/{kind.value}"
 
 
 def home_filter(home_id: str) -> str:
-    return f"{ROOT}/{home_id}/+/+"
+    return f"{ROOT}/+/home/{home_id}/+"
 
 
 def sealed(home: Home, message: _Base) -> tuple[str, bytes]:
@@ -95,14 +99,19 @@ def sealed(home: Home, message: _Base) -> tuple[str, bytes]:
     where = topic(home.home_id, message.hub, kind)
     nonce = os.urandom(NONCE)
     body = message.model_dump_json().encode()
-    return where, nonce + AESGCM(home.seal_key).encrypt(nonce, body, where.encode())
+    # Base64, so a client reading `companion/#` as UTF-8 text (as Home Assistant's tools do) gets text.
+    return where, base64.b64encode(nonce + AESGCM(home.seal_key).encrypt(nonce, body, where.encode()))
 
 
 def unsealed(home: Home, where: str, payload: bytes, *, now: float | None = None) -> PeerMessage:
     """The message, or PeerError: not of this home, altered, from the wrong topic, or too old."""
     parts = where.split("/")
-    if len(parts) != 5 or "/".join(parts[:3]) != f"{ROOT}/{home.home_id}":
+    if len(parts) != 5 or (parts[0], parts[2], parts[3]) != (ROOT, "home", home.home_id):
         raise PeerError(f"not a topic of this home: {where}")
+    try:
+        payload = base64.b64decode(payload, validate=True)
+    except ValueError as err:
+        raise PeerError("a peer message that is not base64", code="PEER_MALFORMED") from err
     if len(payload) <= NONCE:
         raise PeerError("a peer message too short to be sealed", code="PEER_MALFORMED")
     try:
@@ -113,7 +122,7 @@ def unsealed(home: Home, where: str, payload: bytes, *, now: float | None = None
         message = _messages.validate_python(json.loads(body))
     except (ValueError, ValidationError) as err:
         raise PeerError(f"a sealed peer message that is not one: {err}", code="PEER_MALFORMED") from err
-    if message.hub != parts[3] or message.kind.value != parts[4]:
+    if message.hub != parts[1] or message.kind.value != parts[4]:
         raise PeerError("a peer message on another hub's topic")
     age = (time.time() if now is None else now) - message.t
     if message.kind is not Kind.STATUS and not -MAX_AGE_S < age < MAX_AGE_S:

@@ -7,6 +7,7 @@ stranger hub of another home on the same broker, fed live audio (like microphone
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import threading
@@ -14,6 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import numpy as np
 
 from device_drivers.simulator import Simulator, device_from
@@ -87,6 +89,20 @@ def _wait(check: Any, timeout_s: float, what: str, hubs: dict[str, HubProcess]) 
         time.sleep(0.05)
 
 
+def _home_seen_by_an_app(hub: HubProcess) -> dict[str, Any]:
+    code = json.loads(cli(hub.env, "hub", "pair-code", "--json").stdout)["code"]
+    token = httpx.post(f"{hub.url}/v1/pairing", json={"code": code, "name": "phone"}).json()["token"]
+    assert httpx.get(f"{hub.url}/v1/home").status_code == 401  # a paired app only
+    deadline = time.monotonic() + 15
+    while True:  # each hub says where its API is once it listens
+        answer = httpx.get(f"{hub.url}/v1/home", headers={"Authorization": f"Bearer {token}"})
+        assert answer.status_code == 200, answer.text
+        found = dict(answer.json())
+        if sum(1 for h in found["hubs"] if h["api"]) == 3 or time.monotonic() > deadline:
+            return found
+        time.sleep(0.2)
+
+
 def _asked(voices: Any, text: str) -> np.ndarray:
     return join(voices.piper("Hey Jarvis."), silence(0.3), voices.piper(text), silence(2.0))
 
@@ -105,7 +121,13 @@ def test_three_hubs_one_answer_broadcast_and_a_killed_winner(voices, mosquitto, 
         {"id": "kitchen_light", "name": "Kitchen Light", "kind": "light", "area": "Kitchen", "convention": "ha"}
     )
     roots = {name: tmp_path / name for name in ("a", "b", "c", "x")}
-    settings = {"mqtt_url": mosquitto.url, "llm_enabled": "false", "cloud_escalation": "false"}
+    settings = {
+        "mqtt_url": mosquitto.url,
+        "llm_enabled": "false",
+        "cloud_escalation": "false",
+        "timer_alert_repeats": "20",  # a timer nobody stops rings on for 30 s
+        "timer_alert_interval_s": "1.5",
+    }
     # One home: a's key, joined by b and c with its token; x is a stranger with a home of its own.
     token = cli(hub_env(roots["a"], **settings), "home", "invite").stdout.strip()
     for name in ("b", "c"):
@@ -119,13 +141,14 @@ def test_three_hubs_one_answer_broadcast_and_a_killed_winner(voices, mosquitto, 
         try:
             for hub in hubs.values():
                 hub.start(timeout_s=240)
-            shown = cli(hubs["a"].env, "home", "show", "--json")
             _wait(
                 lambda: all(len(_events(hubs[n], "peers.status")) >= 2 for n in "abc"),
                 30,
                 "each hub sees its two peers",
                 hubs,
             )
+            shown = cli(hubs["a"].env, "home", "show", "--json")
+            home = _home_seen_by_an_app(hubs["a"])
             with Microphones(hubs) as mics:
                 time.sleep(1.0)
                 # 1. The same request at three levels (the stranger hears nothing: it would answer for its own home).
@@ -160,13 +183,30 @@ def test_three_hubs_one_answer_broadcast_and_a_killed_winner(voices, mosquitto, 
                 _wait(lambda: len(_events(hubs["c"], "hub.skill")) >= 1, 90, "c answers", hubs)
                 _wait(lambda: len(_events(hubs["a"], "hub.yielded")) >= 2, 30, "a yields again", hubs)
                 time.sleep(1.0)
-            skills = {n: [r.get("reply") for r in _events(h, "hub.skill")] for n, h in hubs.items()}
-            assert len(skills["c"]) == 1 and len(skills["a"]) == 1 and not skills["x"], skills  # a: its broadcast
-            assert len(light.received) == 2 and light.state["on"] is False, light.received
+                skills = {n: [r.get("reply") for r in _events(h, "hub.skill")] for n, h in hubs.items()}
+                assert len(skills["c"]) == 1 and len(skills["a"]) == 1 and not skills["x"], skills  # a: its broadcast
+                assert len(light.received) == 2 and light.state["on"] is False, light.received
+
+                # 4. A timer rings where it was set (a); "stop" said to c alone silences it there.
+                mics.say(_asked(voices, "Set a timer for two seconds."), {"a": 1.0})
+                _wait(lambda: _events(hubs["a"], "hub.timer_alert"), 60, "a's timer rings", hubs)
+                mics.say(_asked(voices, "Stop."), {"c": 1.0})
+                _wait(lambda: len(_events(hubs["c"], "hub.skill")) >= 2, 60, "c hears stop", hubs)
+                rang = len(_events(hubs["a"], "hub.timer_alert"))
+                time.sleep(4.0)  # two more alert intervals
+                assert len(_events(hubs["a"], "hub.timer_alert")) == rang < 20, rang
+                assert _events(hubs["c"], "hub.skill")[-1].get("intent") == "stop"
+                assert not _events(hubs["c"], "hub.timer_alert")
         finally:
             for hub in hubs.values():
                 hub.stop()
     assert shown.returncode == 0
+    listed = {h["hub"] for h in json.loads(shown.stdout)["hubs"]}
+    # The app paired with a sees the home's three hubs, their rooms, and where each one's API answers.
+    rooms = {h["room"]: (h["online"], h["api"]) for h in home["hubs"]}
+    assert sorted(rooms) == ["Hallway", "Kitchen", "Office"] and len(listed) == 3, (home, listed)
+    assert all(online and api.startswith("http://127.0.0.1:") for online, api in rooms.values()), rooms
+    assert rooms["Hallway"][1] == hubs["b"].url
     # The announcement is in b's and c's speaker timelines after it was said, and nowhere on the stranger.
     for name in ("b", "c"):
         assert _loudness(roots[name] / "speaker.wav", said_at, broadcast_done) > 0.01, name

@@ -73,14 +73,15 @@ def test_a_sealed_message_opens_only_with_its_homes_key_on_its_own_topic() -> No
     with pytest.raises(PeerError):
         unsealed(home, where, tampered)
     with pytest.raises(PeerError):  # moved to another hub's topic: the topic is sealed in
-        unsealed(home, where.replace("/a/", "/b/"), payload)
+        unsealed(home, where.replace("companion/a/", "companion/b/"), payload)
     old_where, old = sealed(home, Claim(hub="a", wake_id="w0", score=0.9, level_db=-20, t=time.time() - 2 * MAX_AGE_S))
     with pytest.raises(PeerError) as err:
         unsealed(home, old_where, old)
     assert err.value.code == "PEER_STALE"
-    with pytest.raises(PeerError) as err:
-        unsealed(home, where, b"short")
-    assert err.value.code == "PEER_MALFORMED"
+    for bad in (b"short", b"c2hvcnQ=", b"\x9a\x00 not base64"):
+        with pytest.raises(PeerError) as err:
+            unsealed(home, where, bad)
+        assert err.value.code == "PEER_MALFORMED"
 
 
 def test_the_join_token_round_trips_and_a_damaged_one_is_refused() -> None:
@@ -187,8 +188,9 @@ async def _a_stranger_on_the_broker_cannot_win_a_wake_nor_hear_an_announcement(h
 
         peers.on_announce.append(say)
     sniffed: list[bytes] = []  # everything a snooping client on the same broker can read
+    topics: set[str] = set()
     snoop = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="snoop")
-    snoop.on_message = lambda c, u, m: sniffed.append(bytes(m.payload))
+    snoop.on_message = lambda c, u, m: (sniffed.append(bytes(m.payload)), topics.add(m.topic))
     snoop.connect(hubs.address.host, hubs.address.port)
     snoop.subscribe("#")
     snoop.loop_start()
@@ -213,6 +215,13 @@ async def _a_stranger_on_the_broker_cannot_win_a_wake_nor_hear_an_announcement(h
             "hub-x": [],
         }
         assert sniffed and not any(b"Dinner" in p or b"bed" in p or b"Kids" in p for p in sniffed)
+        # Each hub publishes only under its own home's topics (the stranger under its own home's).
+        homes = {home.home_id, stranger.link.home.home_id}
+        # companion/<hub>/home/<home>/<kind>: under the sender's own prefix, nowhere else.
+        assert {t.split("/")[3] for t in topics} == homes
+        assert {(t.split("/")[0], t.split("/")[2]) for t in topics} == {("companion", "home")}
+        assert {t.split("/")[1] for t in topics} == {"hub-a", "hub-b", "hub-c", "hub-x"}
+        assert all(p.isascii() for p in sniffed)  # base64: a client reading companion/# as text gets text
     finally:
         snoop.loop_stop()
         snoop.disconnect()

@@ -1,10 +1,12 @@
 // Companion reference app: pair, talk over WebRTC, chat, control devices. ES modules, no build step.
 //   api.js (fetch, state)  pairing.js (code, QR)  devices.js (cards by room)  words.js (state and error words)
 //   chat.js (turns, thinking, history)  voice.js (WebRTC)  cameras.js (cameras, snapshots on demand)
+//   home.js (the home's other hubs)
 //   app.js (start-up, event stream, connection state)
 import { $, TOKEN_KEY, api, record, state } from "./api.js";
 import { cameraEvent, loadCameras } from "./cameras.js";
 import { ask, chatEvent, loadHistory } from "./chat.js";
+import { announcementText, loadHome } from "./home.js";
 import { loadDevices, showActions, updateDevice } from "./devices.js";
 import { bindPairing, showPairing } from "./pairing.js";
 import { bindVoice, endVoice } from "./voice.js";
@@ -57,6 +59,7 @@ function onEvent(event, via) {
   else if (event.type === "action") showActions([{ device: event.device, confirmed: event.outcome === "confirmed", error: event.error }]);
   else if (event.type === "state") $("voice-state").textContent = event.state;
   else if (event.type === "camera") cameraEvent(event);
+  else if (event.type === "announcement") $("voice-state").textContent = announcementText(event);
   else chatEvent(event, via);
 }
 
@@ -67,7 +70,7 @@ function connectEvents() {
   ws.onopen = () => {
     retryDelay = 1000;
     setConnection("online");
-    if (stale) { stale = false; loadDevices(); loadHistory(); loadCameras(); }
+    if (stale) { stale = false; loadDevices(); loadHistory(); loadCameras(); loadHome(); }
   };
   ws.onmessage = (message) => onEvent(JSON.parse(message.data), "lan");
   ws.onclose = (closed) => {
@@ -82,7 +85,7 @@ async function start() {
   $("pair-view").hidden = true;
   $("main-view").hidden = false;
   setConnection("connecting");
-  await Promise.all([loadDevices(), loadHistory(), loadCameras()]);
+  await Promise.all([loadDevices(), loadHistory(), loadCameras(), loadHome()]);
   connectEvents();
 }
 

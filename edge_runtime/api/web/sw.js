@@ -1,7 +1,7 @@
 // The app shell works offline; the API is always asked live (never cached). A page that can't be
 // fetched and isn't cached gets offline.html.
-const SHELL = "companion-shell-v3";
-const FILES = ["./", "index.html", "offline.html", "app.js", "api.js", "cameras.js", "chat.js", "devices.js", "pairing.js", "voice.js",
+const SHELL = "companion-shell-v4";
+const FILES = ["./", "index.html", "offline.html", "app.js", "api.js", "cameras.js", "chat.js", "home.js", "devices.js", "pairing.js", "voice.js",
   "words.js", "style.css", "manifest.webmanifest", "icon.svg"];
 
 self.addEventListener("install", (event) => {

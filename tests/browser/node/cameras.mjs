@@ -4,52 +4,23 @@
 // <sync>/<name>.go (the test stops a real camera stream meanwhile).
 //   node cameras.mjs '{"url": "...", "code": "123456", "width": 390, "height": 844, "shots": "/tmp/x",
 //                      "sync": "/tmp/y", "online": "front_door", "broken": "attic", "stopped": "garage"}'
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { chromium } from "playwright-core";
+import { rmSync } from "node:fs";
+import { axe as axeCheck, checkpoint as waitFor, launch, openApp, shot as snap } from "./harness.mjs";
 
 const args = JSON.parse(process.argv[2]);
-const AXE = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
-const profile = mkdtempSync(join(tmpdir(), "companion-cameras-"));
-const context = await chromium.launchPersistentContext(profile, { executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--no-sandbox"], headless: true, viewport: { width: args.width, height: args.height }, colorScheme: "light" });
+const { context, profile } = await launch(args, "cameras");
 const out = { console: [], shots: [], axe: {} };
+const checkpoint = (name) => waitFor(args.sync, name);
+const shot = (page, name) => snap(page, out, args.shots, "cameras", name);
+const axe = (page, name) => axeCheck(page, out, name);
 const card = (id) => `#cameras li.camera[data-camera="${id}"]`;
-
-async function checkpoint(name, timeoutMs = 120000) {
-  writeFileSync(join(args.sync, `${name}.wait`), "");
-  const until = Date.now() + timeoutMs;
-  while (!existsSync(join(args.sync, `${name}.go`))) {
-    if (Date.now() > until) throw new Error(`checkpoint ${name}: the test did not answer`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-async function shot(page, name) {
-  const path = join(args.shots, `cameras-${String(out.shots.length + 1).padStart(2, "0")}-${name}.png`);
-  await page.screenshot({ path, fullPage: true });
-  out.shots.push(path);
-}
-
-async function axe(page, name) {
-  await page.addScriptTag({ path: AXE });
-  const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ["violations"] }));
-  out.axe[name] = result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help,
-    nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" ")) }));
-}
 
 const listed = (page) => page.$$eval("#cameras li.camera", (cards) => cards.map((c) => ({
   id: c.dataset.camera, name: c.querySelector(".name").textContent, room: c.querySelector(".room").textContent,
   state: c.querySelector(".state").textContent, last: c.querySelector(".last-event").textContent })));
 
 try {
-  const page = context.pages()[0] || (await context.newPage());
-  page.on("console", (message) => out.console.push(`${message.type()}: ${message.text()}`));
-  page.on("pageerror", (err) => out.console.push(`pageerror: ${err.message}`));
-  await page.goto(args.url);
-  await page.waitForSelector("#status[data-state=unpaired]", { timeout: 15000 });
+  const page = await openApp(context, out, args.url);
   await page.fill("#pair-code", args.code);
   await page.click("#pair-button");
   await page.waitForSelector("#status[data-state=online]", { timeout: 15000 });

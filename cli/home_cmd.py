@@ -100,7 +100,7 @@ def _statuses(obj: Context, home: Home, wait_s: float) -> list[dict[str, Any]]:
     import paho.mqtt.client as mqtt
 
     from device_drivers.mqtt_url import BrokerAddress, configure
-    from edge_runtime.app_surfaces import mqtt_credentials
+    from edge_runtime.devices import mqtt_credentials
     from edge_runtime.peers.wire import PeerError, home_filter, unsealed
 
     settings = obj.settings

@@ -38,8 +38,13 @@ def installed_tier(tier: str | None) -> str | None:
     return None if importlib.util.find_spec("sqlmodel") is not None else "edge"
 
 
-def _checks(registry: Registry, deep: bool, tier: str | None = None):
-    return [registry.check(e.id, deep=deep) for e in registry.entries(tier)]
+def _checks(registry: Registry, deep: bool, tier: str | None = None, *, optional: bool = False):
+    """Optional models (installed by naming them) count only where asked for, or once installed."""
+    return [
+        c
+        for e in registry.entries(tier, optional=True)
+        if (c := registry.check(e.id, deep=deep)).status is not Status.MISSING or optional or not e.optional
+    ]
 
 
 WIDE = 110  # below this many columns the table leaves out role and license (`--json` has them)
@@ -97,7 +102,7 @@ def list_models(
     tier: TierOption = None,
 ) -> None:
     """What is installed, and whether each file matches its pinned sha256."""
-    checks = _checks(ctx.obj.registry, deep=not fast, tier=installed_tier(tier))
+    checks = _checks(ctx.obj.registry, deep=not fast, tier=installed_tier(tier), optional=True)
     if as_json:
         print_json(_as_json(checks))
     else:
@@ -161,7 +166,8 @@ def install_models(
             progress.advance(task)
 
         install(registry, steps, on_step=advance)
-    fresh = Registry(registry.entries(), {e.id: o for e in registry.entries() if (o := registry.override(e.id))})
+    every = registry.entries(optional=True)
+    fresh = Registry(every, {e.id: o for e in every if (o := registry.override(e.id))})
     bad = [
         c
         for c in (fresh.check(i) for s in steps for i in s.model_ids)

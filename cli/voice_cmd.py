@@ -59,7 +59,7 @@ def transcribe(
     grammar: Annotated[list[str] | None, typer.Option(help="vosk: restrict to these phrases.")] = None,
 ) -> None:
     """Transcribe a whole file with the STT engine."""
-    from models.stt import STT, VoskSTT, WhisperSTT
+    from models.stt import STT, VoskSTT, WhisperSTT, stt_model_for
 
     settings = ctx.obj.settings
     source = WavSource(file)
@@ -70,9 +70,9 @@ def transcribe(
         if (engine or settings.stt_engine) == "vosk":
             stt = VoskSTT(ctx.obj.registry, settings.vosk_model, language=settings.vosk_language, grammar=grammar)
         else:
-            stt = WhisperSTT(
-                ctx.obj.registry, settings.stt_model, language=settings.stt_language, threads=settings.stt_threads
-            )
+            language = settings.stt_language or settings.language
+            model_id = stt_model_for(ctx.obj.registry, settings.stt_model, language)
+            stt = WhisperSTT(ctx.obj.registry, model_id, language=language, threads=settings.stt_threads)
     result = stt.transcribe(audio)
     if as_json:
         print_json(

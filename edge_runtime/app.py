@@ -26,6 +26,7 @@ from edge_runtime.engines import Engines
 from edge_runtime.hub import VoiceHub, build_hub
 from edge_runtime.settings import EdgeSettings
 from edge_runtime.skills.builtin import BuiltinSkills
+from edge_runtime.skills.timer_store import TimerStore
 from edge_runtime.skills.timers import TimerManager
 from edge_runtime.synced import apply_to_registry, live_sync, open_replica, with_profile
 from edge_runtime.telemetry import Telemetry, start_telemetry
@@ -152,8 +153,11 @@ class HubApp(Surfaces):
             self._hear_peers(self.voice)
             if self.settings.speak_notifications:
                 await self._start_notifications(self.voice)
+            timer_store = TimerStore(self.settings.timers_db)
+            stack.callback(timer_store.close)
             await self.voice.start()
             stack.push_async_callback(self.voice.stop)
+            self.voice.timers.keep_in(timer_store)  # timers set before a restart or a crash ring on time
             # Its turns into the durable outbox, then to the cloud's analytics (stopped before the pipeline).
             self.telemetry = await start_telemetry(self.settings, self.voice, stack)
         else:

@@ -64,6 +64,7 @@ class Surfaces:
 
     async def _start_peers(self) -> None:
         """The home's other hubs on the broker: wake arbitration, announcements, "stop" anywhere."""
+        from edge_runtime.devices import mqtt_credentials
         from edge_runtime.peers import Arbiter, HomePeers, PeerLink, home_file, load_home
 
         settings = self.settings
@@ -213,17 +214,6 @@ class Surfaces:
         return WebRtcSessions(
             self.settings, engines, self.clock, registry=self.model_registry(), parts=self.session_parts
         )
-
-
-def mqtt_credentials(settings: EdgeSettings) -> dict[str, Any]:
-    password = settings.mqtt_password.get_secret_value() if settings.mqtt_password else None
-    return {
-        "username": settings.mqtt_username,
-        "password": password,
-        "ca_file": settings.mqtt_ca_file,
-        "cert_file": settings.mqtt_cert_file,
-        "key_file": settings.mqtt_key_file,
-    }
 
 
 async def log_device_events(device_hub: DeviceHub, events: asyncio.Queue[DeviceEvent]) -> None:

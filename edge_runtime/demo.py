@@ -16,7 +16,7 @@ import numpy as np
 
 from edge_runtime.app import HubApp, HubOptions, isolated
 from edge_runtime.app_events import ReplyEvent, TranscriptEvent
-from edge_runtime.audio.convert import resample
+from edge_runtime.audio.convert import resample, to_int16
 from edge_runtime.audio.sinks import WavSink
 from edge_runtime.audio.sources import RATE, ArraySource
 from edge_runtime.engines import Engines
@@ -76,7 +76,9 @@ async def run_demo(
     recording = np.concatenate(parts)
     out_dir.mkdir(parents=True, exist_ok=True)
     mic = WavSink(out_dir / "demo-input.wav", RATE)
-    mic.write((recording * 32767).astype(np.int16))
+    # Clipped as the hub's own input is (ArraySource): resampled speech overshoots 1.0 a little,
+    # and a plain cast would wrap those samples into full-scale clicks the hub never heard.
+    mic.write(to_int16(recording))
     mic.close()
 
     turns: list[DemoTurn] = []

@@ -24,7 +24,7 @@ class Engines:
 
     @classmethod
     def load(cls, settings: EdgeSettings, registry: Registry) -> Engines:
-        from models.stt import VoskSTT, WhisperSTT
+        from models.stt import VoskSTT, WhisperSTT, stt_model_for
         from models.tts import PiperTTS
         from models.vad import SileroVad
         from models.wake import OpenWakeWord
@@ -41,7 +41,7 @@ class Engines:
         vad = timed("vad", lambda: SileroVad(registry))
         barge_vad = SileroVad(registry)
         stt: STT
-        language, timeout = settings.stt_language, settings.stt_timeout_s
+        language, timeout = settings.stt_language or settings.language, settings.stt_timeout_s
         if settings.stt_engine == "vosk":
             vosk_language = settings.vosk_language
             stt = timed(
@@ -49,11 +49,12 @@ class Engines:
             )
         else:
             threads, window, quick = settings.stt_threads, settings.stt_window_s, settings.stt_quick_window_s
+            model_id = stt_model_for(registry, settings.stt_model, language)
             stt = timed(
                 "stt",
                 lambda: WhisperSTT(
                     registry,
-                    settings.stt_model,
+                    model_id,
                     language=language,
                     threads=threads,
                     timeout_s=timeout,

@@ -105,7 +105,7 @@ class Transcript(Frame):
 class Reply(Frame):
     type: ClassVar[str] = "reply"
     text: str
-    kind: str = "answer"  # answer | alert | error
+    kind: str = "answer"  # answer | alert | error | announcement | earcon (the chime, `text` not said)
     data: dict[str, Any] = field(default_factory=dict)
     final: bool = True  # False: one sentence of a reply still streaming (from an LLM or the cloud)
 

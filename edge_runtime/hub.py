@@ -72,7 +72,7 @@ def build_hub(
     brain = brain_from(settings, BuiltinSkills(clock, timers), devices, llm, cloud, memory, user_name)
     events = TurnStream()
     tracer.listeners.append(PhaseEvents(events))
-    responder = SkillResponder(brain, tracer, events)
+    responder = SkillResponder(brain, tracer, events, earcon=settings.earcon)
     output = PlaybackOutput(rate, tracer, keep_replies=keep_replies)
     processors = [
         SpeechBargeIn(

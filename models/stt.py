@@ -91,6 +91,27 @@ class STT(Engine):
         return self._transcribe(audio)
 
 
+def hears(languages: Sequence[str], language: str) -> bool:
+    """Whether a model of these manifest `languages` transcribes `language` ("*": any)."""
+    return "*" in languages or language in languages
+
+
+def stt_model_for(registry: Registry, model_id: str, language: str) -> str:
+    """The STT model for `language`: `model_id` if it hears it, else the first STT entry of the
+    manifest that does. English-only tiny.en and a German hub (`--locale de`): Whisper base."""
+    chosen = registry.entry(model_id)
+    if not chosen.languages or hears(chosen.languages, language):
+        return model_id
+    for e in registry.entries(optional=True):
+        if e.role == chosen.role and hears(e.languages, language):
+            return e.id
+    raise SttError(
+        f"no speech-to-text model in the manifest hears '{language}' ({model_id} hears {', '.join(chosen.languages)})",
+        code="STT_LANGUAGE_UNSUPPORTED",
+        hint="point an entry at your own model: `companion models use ID PATH`",
+    )
+
+
 class WhisperSTT(STT):
     """faster-whisper, greedy decoding: commands are short, beam search costs 2-3x for nothing.
 
@@ -141,6 +162,9 @@ class WhisperSTT(STT):
                 padded,
                 language=self.language,
                 beam_size=1,
+                # Greedy only: faster-whisper's fallback resamples a hard clip at rising temperatures,
+                # at random, so the same audio could give another transcript on the next run.
+                temperature=0.0,
                 vad_filter=False,
                 without_timestamps=True,
                 condition_on_previous_text=False,

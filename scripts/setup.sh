@@ -34,3 +34,7 @@ if [[ ",$extras," == *",cloud,"* ]]; then
 else
   .venv/bin/companion models install --tier edge
 fi
+# The test suite also runs the optional multilingual Whisper base (German speech, tests/models).
+if [[ ",$extras," == *",dev,"* ]]; then
+  .venv/bin/companion models install stt-whisper-base
+fi

@@ -118,5 +118,6 @@ def test_device_layer_public_api() -> None:
         "DeviceUnknown",
         "InvalidDeviceCommand",
         "device_hub_from",
+        "mqtt_credentials",
     }
     assert issubclass(devices.DeviceError, models.CompanionError)

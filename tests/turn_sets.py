@@ -59,6 +59,7 @@ class Heard:
     committed: bool = False  # acted on at a short pause, before the endpoint
     continuations: int = 0
     replies: list[str] = field(default_factory=list)
+    played: list[str] = field(default_factory=list)  # each reply's kind as TTS took it: answer, earcon, ...
 
 
 def present(hub: VoiceHub, engines: Engines) -> None:
@@ -102,6 +103,7 @@ async def hear(
         out.committed |= bool(m.data.get("committed"))
         out.continuations += bool(m.data.get("continuation"))
     out.replies = [m.data["reply"] for m in tracer.all("skill") if m.data.get("reply")]
+    out.played = [str(m.data["kind"]) for m in tracer.all("tts_start")]
     return out
 
 

@@ -176,7 +176,7 @@ def install(app: FastAPI) -> None:
         """Answered here, not by Starlette's last-resort handler, which closes the connection."""
         if isinstance(exc, IntegrityError):
             return await _integrity(request, exc)
-        if exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError):
+        if database_unavailable(exc):
             log.warning("db.unavailable", extra={"path": request.url.path, "error": type(exc.orig).__name__})
             return await api_error(request, DatabaseUnavailable())
         log.exception("request.failed", extra={"path": request.url.path, "code": "INTERNAL"})
@@ -187,6 +187,27 @@ def install(app: FastAPI) -> None:
     async def pool_exhausted(request: Request, exc: PoolTimeout) -> JSONResponse:
         log.warning("db.pool_exhausted", extra={"path": request.url.path})
         return await api_error(request, DatabaseUnavailable("the database is busy; try again shortly"))
+
+
+# SQLSTATEs that say the server is going, gone or not yet back, whatever the driver's exception class:
+# class 08 (connection exceptions), admin_shutdown, crash_shutdown, cannot_connect_now ("the database
+# system is starting up" / "shutting down"), too_many_connections. A restart of PostgreSQL answers
+# with these; asyncpg raises them as plain PostgresErrors, which SQLAlchemy passes on as DBAPIError.
+UNAVAILABLE_STATES = frozenset({"57P01", "57P02", "57P03", "53300"})
+
+
+def _unavailable(exc: DBAPIError) -> bool:
+    state = str(getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None) or "")
+    return state.startswith("08") or state in UNAVAILABLE_STATES
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether `exc` says the database is away for now (so: 503, try again), not that a query is wrong."""
+    if isinstance(exc, DatabaseUnavailable | PoolTimeout):
+        return True
+    if isinstance(exc, DBAPIError):
+        return exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError) or _unavailable(exc)
+    return False
 
 
 async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:

@@ -52,6 +52,9 @@ class CloudSettings(BaseSettings):
     notify_backoff_max_s: float = Field(600.0, gt=0)
     notify_webhook_timeout_s: float = Field(5.0, gt=0)
     notify_poll_s: float = Field(1.0, gt=0)
+    # A claimed delivery is leased for the webhook timeout plus this: a process killed mid-post
+    # leaves it to another (or to itself, restarted) once the lease runs out.
+    notify_lease_margin_s: float = Field(30.0, gt=0)
     notify_private_webhooks: bool = False  # allow loopback and private addresses (a LAN's own receiver)
     # Local models behind HTTP (vision, voice): requests waiting for one model before more get 503.
     model_max_pending: int = Field(16, ge=1, le=1000)
@@ -84,6 +87,7 @@ class CloudSettings(BaseSettings):
     llm_first_token_timeout_s: float = Field(15.0, gt=0)
     llm_retries: int = Field(1, ge=0, le=5)
     llm_max_tokens: int = Field(1024, ge=1, le=8192)  # a cap on any one completion, whatever is asked
+    escalation_temperature: float = Field(0.4, ge=0, le=2)  # sampling for a hub's escalated turns (0: greedy)
 
     @property
     def db_url(self) -> str:

@@ -61,7 +61,8 @@ async def escalate(body: EscalationRequest, request: Request, session: SessionDe
     system = _system_prompt(body, profile, notes)
     messages = [Message(role="system", content=system)] if system else []
     messages += [Message(role=t.role, content=t.text) for t in body.conversation]
-    chat = ChatCompletionRequest(messages=messages, max_tokens=body.max_tokens, temperature=0.4)
+    temperature = request.app.state.settings.escalation_temperature
+    chat = ChatCompletionRequest(messages=messages, max_tokens=body.max_tokens, temperature=temperature)
     if not body.stream:
         text, _, usage = await gateway.complete(chat)
         return EscalationReply(reply=text.strip(), usage=usage)

@@ -5,11 +5,13 @@ sent to one cloud process reaches sockets held by any other."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 from fastapi import FastAPI
 
 from cloud.common.fanout import make_fanout
 from cloud.common.service import Service
+from cloud.notification import push
 from cloud.notification.push import FanOut
 from cloud.notification.router import router
 from cloud.notification.webhooks import WebhookWorker
@@ -23,7 +25,8 @@ class NotifyState:
 
 async def start(app: FastAPI) -> None:
     worker = WebhookWorker(app.state.sessions, app.state.settings)
-    app.state.notify = NotifyState(make_fanout(app.state.settings.redis_url), worker)
+    fanout = make_fanout(app.state.settings.redis_url, catch_up=partial(push.missed, app.state.sessions))
+    app.state.notify = NotifyState(fanout, worker)
     worker.start()
 
 

@@ -134,10 +134,9 @@ async def send(body: NotificationCreate, session: SessionDep, principal: Notifie
                 WebhookDelivery(notification_id=notification.id, channel_id=channel.id, user_id=principal.user_id)
             )
             queued += 1
-    await session.commit()
-    public = NotificationPublic.model_validate(notification.model_dump())
+    await session.commit()  # stored: from here on it is delivered, whatever the fan-out does
     state = request.app.state.notify
-    await push.publish(state.fanout, principal.user_id, {"type": "notification", **public.model_dump(mode="json")})
+    await push.publish(state.fanout, principal.user_id, push.message(notification))
     if queued:
         state.worker.wake()
     return Sent(id=notification.id, webhooks=queued)

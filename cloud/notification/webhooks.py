@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from cloud.common.errors import ApiError
+from cloud.common.errors import ApiError, database_unavailable
 from cloud.common.settings import CloudSettings
 from cloud.notification.signing import signed_headers
 from cloud.notification.targets import check_webhook_url
@@ -89,15 +89,18 @@ class WebhookWorker:
                 if jobs:
                     await asyncio.gather(*(self.attempt(job) for job in jobs))
                     continue  # there may be more due
-            except Exception:  # the database may be briefly gone; keep the worker alive
-                log.exception("notify.worker_error")
+            except Exception as err:  # the database may be briefly gone; keep the worker alive
+                if database_unavailable(err):  # a restart: expected, and said once a poll without a traceback
+                    log.warning("notify.worker_waiting", extra={"code": "DATABASE_UNAVAILABLE"})
+                else:
+                    log.exception("notify.worker_error")
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.settings.notify_poll_s)
 
     async def claim(self) -> list[Job]:
         now = datetime.now(UTC)
-        lease = timedelta(seconds=self.settings.notify_webhook_timeout_s + 30)
+        lease = timedelta(seconds=self.settings.notify_webhook_timeout_s + self.settings.notify_lease_margin_s)
         async with self.sessions() as s:
             due = (
                 select(WebhookDelivery, NotificationChannel, Notification)

@@ -13,6 +13,7 @@ from edge_runtime.api.deps import Devices, HubBrain, Pinned
 from edge_runtime.api.pairing import PairingError
 from edge_runtime.app_events import TranscriptEvent, decided
 from edge_runtime.errors import EdgeError
+from edge_runtime.settings import EdgeSettings
 
 router = APIRouter(prefix="/v1")
 
@@ -164,11 +165,8 @@ async def patch_settings(body: SettingsUpdate, hub: Hub, _: App, pinned: Pinned)
     # Saved, but the hub's environment wins over the file: say so rather than seem to apply it.
     overridden = sorted(name for name in changes if name in pinned)
     warnings = []
-    if changes.get("language") and changes["language"] != hub.settings.stt_language:
-        warnings.append(
-            f"speech recognition stays in '{hub.settings.stt_language}' ({hub.settings.stt_model}); "
-            f"typed requests and replies use '{changes['language']}'"
-        )
+    if changes.get("language"):
+        warnings += _speech_warnings(hub.settings, changes["language"])
     return {
         "changed": sorted(changes),
         "restart_required": restart,
@@ -176,6 +174,32 @@ async def patch_settings(body: SettingsUpdate, hub: Hub, _: App, pinned: Pinned)
         "warnings": warnings,
         "settings": await get_settings(hub, _),
     }
+
+
+def _speech_warnings(settings: EdgeSettings, language: str) -> list[str]:
+    """Speech follows the hub's language after a restart (a multilingual model for a language
+    tiny.en does not hear), unless COMPANION_STT_LANGUAGE pins it."""
+    from models.errors import SttError
+    from models.registry import Registry, Status, load_overrides
+    from models.stt import stt_model_for
+
+    pinned = settings.stt_language or (settings.vosk_language if settings.stt_engine == "vosk" else None)
+    if pinned:
+        if pinned == language:
+            return []
+        return [f"speech recognition stays in '{pinned}'; typed requests and replies use '{language}'"]
+    registry = Registry(overrides=load_overrides(settings.model_overrides_file))
+    try:
+        model = stt_model_for(registry, settings.stt_model, language)
+    except SttError as err:
+        return [f"speech recognition cannot follow: {err.message}"]
+    if model == settings.stt_model:
+        return []
+    note = f"speech recognition switches to '{language}' with {model} after a restart"
+    needed = [model, *registry.entry(model).parts]
+    if any(registry.check(m, deep=False).status is Status.MISSING for m in needed):
+        note += f"; install it first: `companion models install {model}`"
+    return [note]
 
 
 def _check_timezone(name: str) -> None:

@@ -67,6 +67,8 @@ class DeviceRoutes:
             )
         if first.query:
             answer = self.devices.answer(first)
+            # "is the porch light on?" ... "turn it off": the device asked about is the one meant next.
+            conversation.acted(first.intent, first.slots, [r.id for r in first.query])
             return await self._said(
                 BrainResult(
                     "local-intent", first.intent, answer.reply or "", signals=fired, data={**data, **answer.data}

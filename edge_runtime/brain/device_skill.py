@@ -24,6 +24,9 @@ from edge_runtime.devices.hub import DeviceHub
 from edge_runtime.skills.builtin import SkillResult
 
 PRONOUNS = {"it", "them", "that", "those", "these", "this", "everything"}
+# Not a device: "is it cold outside" asks about the weather, which a home without an outdoor sensor
+# leaves to the cloud instead of "I don't know a device called outside".
+OUTDOORS = {"outside", "outdoors", "out", "out there", "the weather", "weather"}
 BUILTIN = BUILTIN_INTENTS  # kept for callers of the first version
 SPLIT = re.compile(r"\s*(?:,\s*)?\b(?:and then|and|then|und dann|und|dann)\b\s*|\s*;\s*", re.IGNORECASE)
 VERBS = {
@@ -99,7 +102,7 @@ class DeviceSkill:
         match, missing = found
         if match.intent in MEDIA_INTENTS:
             return self.planner.decline(match, "MEDIA_UNSUPPORTED", "cannot_media")
-        if missing.get("name", "").strip() in PRONOUNS:
+        if missing.get("name", "").strip() in PRONOUNS | OUTDOORS:
             return None  # "set it to 20 percent": the conversation knows what "it" is
         domains = [d for d in match.domains if d]
         area = match.slots.get("area") or self._area_in(missing.get("name", ""))

@@ -29,6 +29,8 @@ _ALSO = re.compile(
     r"^(?:(?:and|also|same for|what about|how about|and also|now)\s+)+(?P<rest>.+?)(?:\s+(?:too|as well|also))?$"
     r"|^(?P<rest2>.+?)\s+(?:too|as well)$"
 )
+# A word that opens a follow-up without changing it: "ok turn it off", "alright, and the hallway too".
+_LEAD_IN = re.compile(r"^(?:(?:ok|okay|alright|all right|well|then|great|thanks|thank you),?\s+)+")
 _FILLER = re.compile(r"^(?:in |on |at )?(?:the |my )?")
 STEP_PERCENT = 25
 STEP_DEGREES = 1.0
@@ -44,7 +46,7 @@ class FollowUps:
         return self.planner.plan(IntentMatch(intent, slots))
 
     def resolve(self, text: str, conversation: Conversation) -> IntentMatch | None:
-        heard = prepare(text)
+        heard = _LEAD_IN.sub("", prepare(text)) or prepare(text)
         last = conversation.targets()
         return (
             self._relative(heard, last)

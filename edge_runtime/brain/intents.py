@@ -16,7 +16,8 @@ from typing import Any
 import yaml
 
 from edge_runtime.brain.fuzzy import repair
-from edge_runtime.brain.text import prepare
+from edge_runtime.brain.spoken import floor_words, head_nouns
+from edge_runtime.brain.text import prepare, without_reason
 from edge_runtime.brain.vocab import (
     BINARY_NOUNS,
     BINARY_WORDS,
@@ -138,10 +139,17 @@ class IntentEngine:
                 areas.add(rec.area)
             if rec.floor:
                 floors.add(rec.floor)
+        # What a plug is called by what it runs ("the tv": the TV Plug), only where that is one device (spoken.py).
+        for spoken, rec in head_nouns(self.registry.spoken(), areas | floors):
+            kind = rec.device.kind.value
+            names.setdefault(
+                (spoken, kind), TextSlotValue(TextChunk(spoken), rec.name.lower(), context={"domain": kind})
+            )
+        floor_values = [(f.lower(), f) for f in sorted(floors)] + floor_words(floors, areas)
         return {
             "name": TextSlotList(name="name", values=list(names.values())),
             "area": TextSlotList.from_tuples([(a.lower(), a) for a in sorted(areas)] or [("nowhere", "")]),
-            "floor": TextSlotList.from_tuples([(f.lower(), f) for f in sorted(floors)] or [("nowhere", "")]),
+            "floor": TextSlotList.from_tuples(floor_values or [("nowhere", "")]),
         }
 
     def vocabulary(self) -> set[str]:
@@ -188,6 +196,9 @@ class IntentEngine:
         slot_lists = self.slot_lists()
         result = self._best(heard, slot_lists)
         confidence = 1.0
+        if result is None and (short := without_reason(heard)) != heard:
+            result = self._best(short, slot_lists)  # "unlock the back door so the kids can go out"
+            heard = short if result is not None else heard
         if result is None and (fixed := repair(heard, self.vocabulary())) is not None:
             result = self._best(fixed.text, slot_lists)
             heard, confidence = fixed.text, fixed.score
@@ -201,7 +212,7 @@ class IntentEngine:
         """A device sentence whose name matched nothing ("unlock the kitchen door" in a home without
         one): the intent, what was understood, and the words that named nothing. Slower; only
         tried when nothing else matched."""
-        heard = prepare(text)
+        heard = without_reason(prepare(text))
         result = self._best(heard, self.slot_lists(), unmatched=True)
         if result is None or result.intent.name not in DEVICE_INTENTS | MEDIA_INTENTS:
             return None

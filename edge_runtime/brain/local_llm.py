@@ -10,16 +10,17 @@ from typing import TYPE_CHECKING, Any
 
 from edge_runtime.brain.context import Conversation
 from edge_runtime.brain.guard import KIND_ONLY, Verdict, fitting, judge, places_in, refusal_reply
-from edge_runtime.brain.intents import IntentMatch
+from edge_runtime.brain.intents import Action, IntentMatch
 from edge_runtime.brain.replies import say
 from edge_runtime.brain.result import BrainResult, Speak
 from edge_runtime.brain.signals import Signals
-from edge_runtime.brain.tools import call_tool, grounded
+from edge_runtime.brain.tools import STEPPED, call_tool, grounded, relative, stepped
 from edge_runtime.brain.vocab import KIND_NOUNS, Intent, Route
 from models.errors import LlmError
 
 if TYPE_CHECKING:
     from edge_runtime.brain.device_skill import DeviceSkill
+    from edge_runtime.devices.registry import DeviceRecord
     from models.llm import LLM
 
 SMALL_TALK_SYSTEM = (
@@ -73,6 +74,10 @@ class LocalLlmRoutes:
         candidates = fitting(grounded(text, registry, also=conversation.targets()), verdict)
         if not candidates:
             return await self._declined("KIND_MISMATCH", text, verdict, signals, speak)
+        if (up := relative(text)) is not None and (
+            done := await self._step(text, up, candidates, verdict, conversation, signals, speak)
+        ):
+            return done
         started = time.perf_counter()
         async with self._llm_lock:
             try:
@@ -92,6 +97,38 @@ class LocalLlmRoutes:
         result = await self._act([match], conversation, Route.LOCAL_LLM, fired, data, speak)
         result.timings_ms["llm"] = llm_ms
         return result
+
+    async def _step(
+        self,
+        text: str,
+        up: bool,
+        candidates: list[DeviceRecord],
+        verdict: Verdict,
+        conversation: Conversation,
+        signals: Signals,
+        speak: Speak,
+    ) -> BrainResult | None:
+        """ "Make it go faster", "a bit dimmer": one step on the device in question, by our own rule
+        (`tools.stepped`), never the model's guess, and never an on/off switch. A device with nothing
+        to step gets "I'm not sure what to do with it"; covers are left to the model (position)."""
+        allowed = verdict.attributes & STEPPED.keys() or frozenset(STEPPED)
+        steps = [(r, stepped(r, up, allowed)) for r in candidates]
+        actions = [Action(r.id, r.name, values, r.device.kind.value) for r, values in steps if values]
+        direction = "up" if up else "down"
+        fired = [*signals.fired(), "relative-step"]
+        data: dict[str, Any] = {"relative": direction, "candidates": [r.id for r in candidates]}
+        if actions:
+            match = IntentMatch(
+                Intent.TOOL_CALL, {"ids": [a.device_id for a in actions], "relative": direction}, actions
+            )
+            return await self._act([match], conversation, Route.LOCAL_LLM, fired, data, speak)
+        if any(r.device.kind.value in ("cover", "valve") for r in candidates):
+            return None
+        unsure = say(self.language, "unsure_device", name=candidates[0].name)
+        return await self._said(
+            BrainResult(Route.LOCAL_LLM, "tool-call", unsure, signals=fired, data={**data, "error": "NOTHING_TO_STEP"}),
+            speak,
+        )
 
     async def _declined(
         self, code: str, text: str, verdict: Verdict, signals: Signals, speak: Speak

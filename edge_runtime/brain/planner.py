@@ -10,12 +10,21 @@ answered with its range, never sent.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 from device_drivers import Kind
 from edge_runtime.brain.intents import COLOURS, Action, IntentMatch
 from edge_runtime.brain.replies import say
-from edge_runtime.brain.targets import Constraints, MatchFailed, Preferences, TargetMatch, match_targets, norm
+from edge_runtime.brain.targets import (
+    Constraints,
+    MatchFailed,
+    Preferences,
+    TargetMatch,
+    house_thermostat,
+    match_targets,
+    norm,
+)
 from edge_runtime.brain.vocab import (
     CLASS_WORDS,
     KIND_NOUNS,
@@ -51,9 +60,18 @@ _EVERYWHERE = re.compile(
     r"all (?:of )?(?:the |my |our )?(?:rooms|areas|floors))\b",
     re.IGNORECASE,
 )
+# Home Assistant's <here>: the hub's room said, not only implied.
+_HERE = re.compile(r"\b(?:here|(?:this|the|my|our) (?:room|area|space))\b", re.IGNORECASE)
 # Home Assistant's named whites: a name asks for a kind of light, not a number, so it is clamped to the bulb.
 _NAMED_WHITES = re.compile(r"\b(?:candle ?light|warm white|cold white|cool white|day ?light)\b", re.IGNORECASE)
 TEMPERATURE_CLASSES = ("temperature",)
+CLIMATE = (Intent.CLIMATE_SET_TEMPERATURE, Intent.CLIMATE_GET_TEMPERATURE)
+# Home-wide by the words, never narrowed to the hub's room: "close all the blinds", "lock all the doors".
+EVERY = ("device_class_all", "domain_every")
+# One device meant, so several are asked about: "lock the door" (templates_en.yaml).
+SINGLE = frozenset({"lock_one"})
+# Cover classes a home has one of: "close the garage" said anywhere is the garage door when there is one.
+ONE_PER_HOME = frozenset({"garage", "gate"})
 
 
 class Planner:
@@ -107,7 +125,7 @@ class Planner:
             classes = tuple(CLASS_WORDS[str(slots["state"])])  # "is the phone charging": the charging Phone
         area = str(slots["area"]) if slots.get("area") else None
         home = self.registry.home_area
-        if not area and home and match.combination.endswith("_all") and not _EVERYWHERE.search(match.heard_as):
+        if not area and home and _here_unless_everywhere(match) and not _EVERYWHERE.search(match.heard_as):
             area = home  # "turn off all the fans" said in the Garage: its fans, as HA's "in here" templates read it
         return Constraints(
             name=str(name) if name else None,
@@ -115,6 +133,7 @@ class Planner:
             floor=str(slots["floor"]) if slots.get("floor") else None,
             domains=tuple(d for d in domains if d not in UNSUPPORTED_DOMAINS),
             device_classes=classes,
+            single_target=match.combination in SINGLE,
         )
 
     def _targets(self, match: IntentMatch) -> TargetMatch:
@@ -123,8 +142,16 @@ class Planner:
             return TargetMatch(bool(named), None if named else MatchFailed.NAME, named)
         constraints = self._constraints(match)
         records = self.registry.spoken()
-        if match.intent == Intent.CLIMATE_SET_TEMPERATURE and match.combination == "temperature_home":
-            return match_targets(records, Constraints(domains=("climate",), single_target=True), self.preferences())
+        if match.intent in CLIMATE and match.combination == "temperature_home":
+            return house_thermostat(
+                match_targets(records, Constraints(domains=("climate",), single_target=True), self.preferences())
+            )
+        if match.combination == "device_class_cover" and "area" in match.implied:
+            found = match_targets(records, constraints, self.preferences())
+            if found.ok or set(constraints.device_classes) - ONE_PER_HOME or _HERE.search(match.heard_as):
+                return found  # "close the garage door in here": this room's, as said
+            # "close the garage" said in the hallway: the home's one garage door, as the hub's room has none.
+            return match_targets(records, replace(constraints, area=None, single_target=True), self.preferences())
         if match.intent == Intent.CLIMATE_GET_TEMPERATURE and constraints.domains == ("climate", "sensor"):
             found = match_targets(records, constraints, self.preferences())
             found.records = [r for r in found.records if r.device.kind is Kind.CLIMATE or _measures_temperature(r)]
@@ -224,7 +251,9 @@ class Planner:
         if intent == Intent.SET_POSITION and kind in (Kind.COVER, Kind.VALVE):
             return {"position": round(float(slots["position"]))}
         if intent == Intent.FAN_SET_SPEED and kind is Kind.FAN:
-            return {"percentage": round(float(slots["percentage"]))}
+            percentage = round(float(slots["percentage"]))
+            start = {"on": True} if percentage > 0 and rec.state.get("on") is False else {}
+            return {**start, "percentage": percentage}  # as Home Assistant's set_percentage turns a fan on
         if intent == Intent.CLIMATE_SET_TEMPERATURE and kind is Kind.CLIMATE:
             wanted, target = float(slots["temperature"]), rec.device.attributes.get("target_temperature")
             if target is not None and not (target.min or 0) <= wanted <= (target.max if target.max is not None else 99):
@@ -255,7 +284,14 @@ def _kelvin(value: float) -> str:
 
 
 def _whole_home(match: IntentMatch) -> bool:
-    return match.combination.endswith("_all") or match.combination in ("domain_state", "device_class_state")
+    wide = (*EVERY, *SINGLE, "domain_state", "device_class_state")  # SINGLE: the hub's room preferred, or asked
+    return match.combination.endswith("_all") or match.combination in wide
+
+
+def _here_unless_everywhere(match: IntentMatch) -> bool:
+    """ "all the fans" said in a room is that room's (HA's in-here sentences take <all>); its cover sentences
+    in here take no <all>, so "close all the blinds" is the home's, as "lock all the doors" is."""
+    return match.combination.endswith("_all") and match.combination not in EVERY
 
 
 def _measures_temperature(rec: DeviceRecord) -> bool:

@@ -24,7 +24,7 @@ from edge_runtime.brain.result import BrainPolicy, BrainResult, Speak, silent
 from edge_runtime.brain.routes import ROUTES, RouteFn, Turn
 from edge_runtime.brain.signals import read_signals, strip_override
 from edge_runtime.brain.speech import sentences
-from edge_runtime.skills.builtin import BuiltinSkills
+from edge_runtime.skills.builtin import BuiltinSkills, drop_wake_prefix
 from edge_runtime.skills.lists import ListSkill
 from models.llm import LLM
 
@@ -80,6 +80,7 @@ class Brain(DeviceRoutes, LocalLlmRoutes):
         return result
 
     async def _route(self, said: str, conversation: Conversation, speak: Speak) -> BrainResult:
+        said = drop_wake_prefix(said)
         text, override = strip_override(said)
         signals = read_signals(text, override=override)
         turn = Turn(said, text, conversation, speak, signals, override, conversation.take_pending())

@@ -10,6 +10,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from device_drivers import Kind
 from edge_runtime.devices.registry import DeviceRecord
 
 
@@ -57,8 +58,30 @@ def norm(name: str | None) -> str:
     return " ".join((name or "").casefold().split())
 
 
+# A cover announced without a device class is named for what it is ("Bedroom Blinds"): Home Assistant's
+# cover classes, by the words of its `cover_classes` list, read from the cover's own name. Longest first,
+# so that a "Garage Door" is a garage, not a door.
+_COVER_WORDS = (
+    ("garage door", "garage"),
+    ("garage", "garage"),
+    ("awning", "awning"),
+    ("blind", "blind"),
+    ("curtain", "curtain"),
+    ("drape", "curtain"),
+    ("shade", "shade"),
+    ("shutter", "shutter"),
+    ("gate", "gate"),
+    ("door", "door"),
+    ("window", "window"),
+)
+
+
 def device_class_of(rec: DeviceRecord) -> str:
-    return rec.device.device_class or ""
+    """The device's class; for a cover without one, the class its name says ("Kitchen Blinds": blind)."""
+    if rec.device.device_class or rec.device.kind is not Kind.COVER:
+        return rec.device.device_class or ""
+    words = f" {norm(rec.name)} "
+    return next((cls for word, cls in _COVER_WORDS if f" {word} " in words or f" {word}s " in words), "")
 
 
 def _by_name(name: str, candidates: Iterable[DeviceRecord]) -> list[DeviceRecord]:
@@ -121,3 +144,15 @@ def _prefer(candidates: list[DeviceRecord], prefs: Preferences) -> list[DeviceRe
         if here:
             return here
     return candidates
+
+
+HOUSE_THERMOSTATS = frozenset({"thermostat", "heating", "central heating", "house thermostat", "main thermostat"})
+
+
+def house_thermostat(found: TargetMatch) -> TargetMatch:
+    """ "set the heating to 21" where the home has several: the one named for the whole house ("Thermostat"),
+    not a room's ("Office Heater"); otherwise the user is asked which."""
+    if found.ok or found.reason is not MatchFailed.MULTIPLE_TARGETS:
+        return found
+    house = [r for r in found.duplicates if norm(r.name) in HOUSE_THERMOSTATS]
+    return TargetMatch(True, records=house) if len(house) == 1 else found

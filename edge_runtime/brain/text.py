@@ -96,3 +96,14 @@ def numbers_to_digits(text: str) -> str:
 def prepare(text: str) -> str:
     """Lower case, no wake word or punctuation, numbers as digits."""
     return numbers_to_digits(normalize(text)).replace(" per cent", " percent")
+
+
+# A reason or a circumstance after a command: "unlock the back door so the kids can go out", "set the
+# thermostat to 17 while we're out". Never a condition or a time ("when", "if", "until", "at"): those
+# change what is meant, and go on whole.
+_REASON = re.compile(r"\s+(?:so that|so|because|cause|since|while|now that)\s+\S.*$")
+
+
+def without_reason(text: str) -> str:
+    """The command without a trailing reason clause; the text itself when it has none."""
+    return _REASON.sub("", text).strip() or text

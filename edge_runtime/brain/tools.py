@@ -93,6 +93,22 @@ _DEGREES = re.compile(r"\b(?:degrees?|grad|celsius)\b|°")
 _PERCENT = re.compile(r"\b(?:percent|prozent)\b|%")
 _ON = re.compile(r"\b(?:on|start|going|running|power up|ein|an)\b")
 _OFF = re.compile(r"\b(?:off|stop|kill|done with|shut|aus)\b")
+# On or off said without the words: "it's too dark in the garage" wants light, "too bright" less of it.
+_IMPLIED_ON = re.compile(
+    r"\b(?:too dark|(?:a bit|so|very|quite|really|pretty) dark|pitch black|gloomy|can't see|air moving|some air|"
+    r"stuffy|zu dunkel)\b"
+)
+_IMPLIED_OFF = re.compile(r"\b(?:too bright|blinding|hurting my eyes|hurts my eyes|zu hell)\b")
+# A change relative to now ("faster", "a bit dimmer"): never an on/off switch, never a model's guess.
+_UP = re.compile(r"\b(?:brighter|brighten|faster|warmer|hotter|higher|stronger|more|up|increase)\b")
+_DOWN = re.compile(r"\b(?:dimmer|darker|slower|cooler|colder|lower|weaker|less|down|decrease|reduce)\b")
+_AMOUNT = re.compile(
+    r"\d|\b(?:percent|prozent|degrees?|half|full|max(?:imum)?|min(?:imum)?|two|three|four|five|six|seven|"
+    r"eight|nine|ten|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred)\b"
+)
+# What a relative request steps, and by how much when the device does not say (HA has no relative
+# intents: this is our own deterministic rule, the model has no part in it).
+STEPPED = {"brightness": 25.0, "percentage": 25.0, "target_temperature": 1.0}
 
 
 def polarity(text: str) -> bool | None:
@@ -100,6 +116,45 @@ def polarity(text: str) -> bool | None:
     lowered = text.lower()
     on, off = bool(_ON.search(lowered)), bool(_OFF.search(lowered))
     return on if on != off else None
+
+
+def implied(text: str) -> bool | None:
+    """On or off as the sentence says it, in words or by what it complains of ("too dark")."""
+    if (said := polarity(text)) is not None or relative(text) is not None:
+        return said
+    lowered = text.lower()
+    on, off = bool(_IMPLIED_ON.search(lowered)), bool(_IMPLIED_OFF.search(lowered))
+    return on if on != off else None
+
+
+def relative(text: str) -> bool | None:
+    """Up (True) or down (False) for "make it go faster", "a bit dimmer"; None for anything that
+    says on/off or names an amount ("dim it to 30 percent"), or says both ways."""
+    lowered = text.lower()
+    if polarity(lowered) is not None or _AMOUNT.search(lowered):
+        return None
+    up, down = bool(_UP.search(lowered)), bool(_DOWN.search(lowered))
+    return up if up != down else None
+
+
+def stepped(rec: DeviceRecord, up: bool, allowed: frozenset[str] | None = None) -> dict[str, Any] | None:
+    """The one value a relative request changes on `rec`: its brightness, fan speed or set
+    temperature one step from where it is now, held to its range (a light is dimmed, never switched
+    off); None when the device has nothing of that to step."""
+    for name, default_step in STEPPED.items():
+        attr = rec.device.attributes.get(name)
+        if attr is None or not attr.writable or (allowed is not None and name not in allowed):
+            continue
+        step = max(float(attr.step or 0), default_step)
+        if name == "target_temperature":
+            now = float(rec.state.get(name, 20.0))
+        else:
+            now = float(rec.state.get(name, 100 if rec.state.get("on") else 0))
+        low = max(1.0, float(attr.min or 0)) if name == "brightness" else float(attr.min or 0)  # dim, never off
+        high = float(attr.max if attr.max is not None else 100)
+        new = min(high, max(low, now + (step if up else -step)))
+        return {name: round(new, 1) if attr.type == "float" else round(new)}
+    return None
 
 
 def contradicts(text: str, attribute: str, value: Any) -> bool:
@@ -125,8 +180,12 @@ def validate(
     if verdict is not None and not verdict.allows(rec, attr.name):
         return ToolCall(raw, None, verdict.refusal or "DOES_NOT_FIT_REQUEST")
     value = raw.get("value")
-    if attr.name == "on" and (said := polarity(text)) is not None:
-        value = said  # the sentence decides on or off; the model only picks the device
+    if attr.name == "on" and text:
+        # The sentence decides on or off; the model only picks the device. A sentence that says
+        # neither ("make it go faster", "can you make it dimmer") switches nothing.
+        if (said := implied(text)) is None:
+            return ToolCall(raw, None, "CONTRADICTS_REQUEST" if contradicts(text, "on", value) else "ON_OFF_NOT_SAID")
+        value = said
     try:
         value = attr.validate(value)
     except InvalidCommand:

@@ -31,9 +31,10 @@ TROUBLE = "Sorry, I had trouble hearing that."
 class SkillResponder(QueuedProcessor):
     """One conversation per voice pipeline: "it" means what was last talked about here."""
 
-    def __init__(self, brain: Brain, tracer: Tracer, events: TurnStream | None = None) -> None:
+    def __init__(self, brain: Brain, tracer: Tracer, events: TurnStream | None = None, *, earcon: bool = False) -> None:
         super().__init__()
         self.brain = brain
+        self.earcon = earcon  # a chime for a turn whose every action was done in this hub's room
         self.skills = brain.skills
         self.tracer = tracer
         self.events = events or TurnStream()
@@ -64,16 +65,23 @@ class SkillResponder(QueuedProcessor):
         if not frame.typed:
             self.events.emit(TranscriptEvent(text=frame.text, final=frame.final, stt_ms=frame.stt_ms or None))
         spoken = False
+        held: list[str] = []  # a one-sentence reply, kept until the turn's actions are known
 
         async def speak(sentence: str, final: bool) -> None:
             nonlocal spoken
             if not spoken:
                 self.tracer.mark("reply_start", ms=round(1000 * (time.perf_counter() - started), 3))
-            spoken = True
             self.events.emit(SentenceEvent(text=sentence, final=final))
-            await self.push_frame(Reply(sentence, final=final))
+            if self.earcon and final and not spoken:
+                held.append(sentence)  # the brain speaks a confirmation last: its result follows at once
+            else:
+                await self.push_frame(Reply(sentence, final=final))
+            spoken = True
 
         result = await self.brain.handle(frame.text, self.conversation, speak)
+        if held:
+            kind = "earcon" if self._done_here(result.actions) else "answer"
+            await self.push_frame(Reply(held[0], kind=kind))
         data = {"route": result.route, "signals": result.signals, "actions": result.actions, **result.data}
         self.tracer.mark(
             "skill",
@@ -87,6 +95,19 @@ class SkillResponder(QueuedProcessor):
             self.tracer.mark("turn_done", spoken=False)
             self.events.emit(TurnDoneEvent(spoken=False))
             self.events.emit(StateEvent(state=Phase.IDLE, reason="silent"))
+
+    def _done_here(self, actions: list[dict[str, Any]]) -> bool:
+        """Every action confirmed, on a device in this hub's room: the user can see it done."""
+        devices = self.brain.devices
+        registry = devices.devices.registry if devices is not None else None
+        if not actions or registry is None or not registry.home_area:
+            return False
+        here = registry.home_area.casefold()
+        for action in actions:
+            record = registry.records.get(str(action.get("device")))
+            if not action.get("confirmed") or record is None or (record.area or "").casefold() != here:
+                return False
+        return True
 
     def _emit_result(self, heard: str, route: str, intent: str, reply: str, actions: list[dict[str, Any]]) -> None:
         for event in decided(route, intent, actions):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from edge_runtime.audio.convert import resample, to_int16
+from edge_runtime.audio.earcon import earcon
 from edge_runtime.frames import Frame, Interrupt, Reply, TTSAudio, TTSStarted, TTSStopped
 from edge_runtime.pipeline.processor import UP, Direction, QueuedProcessor
 from edge_runtime.trace import Tracer
@@ -33,6 +34,13 @@ class TtsProcessor(QueuedProcessor):
             self.tracer.mark("tts_start", text=frame.text, kind=frame.kind)
             await self.push_frame(TTSStarted())
             self._first = True
+        if frame.kind == "earcon":  # the chime, not the words: nothing to synthesize
+            self.tracer.mark("tts_first_audio")
+            self._speaking = False
+            await self.push_frame(TTSAudio(earcon(self.output_rate), self.output_rate))
+            self.tracer.mark("tts_done")
+            await self.push_frame(TTSStopped())
+            return
         sentences = self.tts.synthesize(frame.text)
         try:
             while (chunk := await asyncio.to_thread(next, sentences, None)) is not None:

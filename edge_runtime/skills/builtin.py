@@ -1,4 +1,5 @@
-"""The hub's built-in skills: time, date, timers and "stop". Deterministic, no model needed."""
+"""The hub's built-in skills: time, date, timers, "stop" and sums and unit conversions. Deterministic,
+no model needed."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from edge_runtime.clock import Clock
+from edge_runtime.skills.calculator import Calculator, spell_symbols
 from edge_runtime.skills.timer_intents import TimerIntent, TimerSkill
 from edge_runtime.skills.timers import Timer, TimerManager
 
@@ -15,6 +17,7 @@ NO_SPEECH = "Sorry, I didn't catch that."
 CANNOT = "Sorry, I can't do that yet."
 
 _WAKE_PREFIX = re.compile(r"^(?:hey|hi|okay|ok)?\s*(?:jarvis|alexa|mycroft|rhasspy)\b[\s,]*")
+_WAKE_PREFIX_SAID = re.compile(r"^\s*(?:(?:hey|hi|okay|ok)[\s,]+)?(?:jarvis|alexa|mycroft|rhasspy)\b[\s,.!]*", re.I)
 _STOP = re.compile(
     r"^(?:stop|stop it|stop that|be quiet|quiet|silence|shut up|enough|that's enough|"
     r"never ?mind|cancel|cancel that|okay stop|ok stop|please stop|stop please)$"
@@ -30,6 +33,12 @@ class SkillResult:
     intent: str
     reply: str | None
     data: dict[str, Any] = field(default_factory=dict)
+
+
+def drop_wake_prefix(text: str) -> str:
+    """ "Hey Jarvis, what's the weather?" -> "what's the weather?": a wake phrase the transcript kept
+    is not part of the request ("hey" would read as a greeting, and the turn as small talk)."""
+    return _WAKE_PREFIX_SAID.sub("", text, count=1) or text
 
 
 def normalize(text: str) -> str:
@@ -60,6 +69,7 @@ class BuiltinSkills:
         self.clock = clock
         self.timers = timers
         self.timer_skill = TimerSkill(timers, areas=areas, here=here)
+        self.calculator = Calculator()
 
     def intent_of(self, transcript: str) -> str:
         """The intent `handle` would run, without running it (no timer started, no alarm silenced)."""
@@ -68,6 +78,8 @@ class BuiltinSkills:
             return "no-speech"
         if _STOP.match(text):
             return "stop"
+        if (solved := self.calculator.solve(normalize(spell_symbols(transcript)))) is not None:
+            return solved.intent  # only a sentence read whole: "7 times 8", "20 miles in kilometers"
         if (timer := self.timer_skill.intent_of(text)) is not None:
             return timer.value
         if _TIME.search(text):
@@ -83,6 +95,10 @@ class BuiltinSkills:
             return SkillResult("no-speech", NO_SPEECH)
         if intent == "stop":
             return SkillResult("stop", None, {"silenced_alerts": self.timers.silence()})
+        if intent in ("calculate", "convert"):
+            solved = self.calculator.solve(normalize(spell_symbols(transcript)))
+            assert solved is not None
+            return SkillResult(solved.intent, solved.reply, {"value": solved.value})
         if intent in TimerIntent.__members__.values() and (done := self.timer_skill.handle(text)) is not None:
             kind, reply, data = done
             return SkillResult(kind.value, reply, data)

@@ -6,6 +6,7 @@ sentence templates and hassil's own numbers: "one and a half hours", "1/2 a minu
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from enum import StrEnum
 from pathlib import Path
@@ -13,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from edge_runtime.skills.numbers import parse_duration, say_duration
+from edge_runtime.skills.numbers import parse_duration, say_duration, timer_label
 from edge_runtime.skills.timers import Timer, TimerManager
 
 TIMER_INTENTS = (
@@ -27,6 +28,7 @@ TIMER_INTENTS = (
     "HassTimerStatus",
 )
 MAX_SECONDS = 24 * 3600
+_NAMED = re.compile(r"\b(?:named|called|labell?ed)\s+(.+)$")
 
 
 class TimerIntent(StrEnum):
@@ -52,6 +54,16 @@ KINDS = {
     "HassUnpauseTimer": TimerIntent.RESUME,
     "HassTimerStatus": TimerIntent.STATUS,
 }
+
+
+def timer_name(said: object) -> str | None:
+    """A timer's name as said, the way it is kept and looked up: "the Pasta " and "pasta timer" are "pasta"."""
+    words = str(said or "").casefold().split()
+    while words and words[0] in ("the", "my", "a", "an", "our"):
+        words = words[1:]
+    while words and words[-1] in ("timer", "timers"):
+        words = words[:-1]
+    return " ".join(words) or None
 
 
 def _seconds(slots: dict[str, Any], prefix: str = "") -> int:
@@ -109,7 +121,9 @@ class TimerSkill:
         found = self.recognize(text)
         if found is None:
             seconds = parse_duration(text) if "timer" in text.split() else None
-            return self._start({}, seconds) if seconds else None  # "a timer for 2 days": said how long
+            named = _NAMED.search(text)  # "another timer for two and a half minutes called rice"
+            slots = {"name": named.group(1)} if named and not parse_duration(named.group(1)) else {}
+            return self._start(slots, seconds) if seconds else None  # "a timer for 2 days": said how long
         intent, slots = found
         if intent == "HassStartTimer":
             return self._start(slots, _seconds(slots))
@@ -123,18 +137,20 @@ class TimerSkill:
             )
         chosen = self._targets(slots)
         if intent == "HassTimerStatus":
+            if not chosen and (missing := self._none(slots)):
+                return TimerIntent.STATUS, missing, {}
             return TimerIntent.STATUS, *self._status(chosen)
         if intent == "HassCancelTimer" and not chosen:
             silenced = self.timers.silence()
-            return (
-                TimerIntent.CANCEL,
-                "Okay, the alarm is off." if silenced else "There's no timer to cancel.",
-                {"cancelled": 0},
-            )
+            reply = "Okay, the alarm is off." if silenced else self._none(slots) or "There's no timer to cancel."
+            return TimerIntent.CANCEL, reply, {"cancelled": 0}
         if not chosen:
-            return KINDS[intent], "You have no timers running.", {}
+            return KINDS[intent], self._none(slots) or "You have no timers running.", {}
         if len(chosen) > 1:
-            names = " or ".join(f"the {t.label} timer" for t in chosen[:3])
+            same = len({t.label for t in chosen}) < len(chosen)  # two pizza timers: say how long each was
+            names = " or ".join(
+                f"the {timer_label(t.seconds) + ' ' if same else ''}{t.label} timer" for t in chosen[:3]
+            )
             return KINDS[intent], f"Which timer do you mean: {names}?", {"timers": [t.id for t in chosen]}
         return self._one(intent, chosen[0], slots)
 
@@ -145,18 +161,28 @@ class TimerSkill:
             return TimerIntent.SET, "Timers can run for up to one day.", {"seconds": seconds}
         if slots.get("conversation_command"):
             return TimerIntent.COMMAND, None, {"command": str(slots["conversation_command"]), "seconds": seconds}
-        name = str(slots["name"]) if slots.get("name") else None
+        name = timer_name(slots.get("name"))
         area = str(slots["area"]) if slots.get("area") else self.here()
         timer = self.timers.start(seconds, name=name, area=area)
         what = f"{name.capitalize()} timer" if name else "Timer"
         return TimerIntent.SET, f"{what} set for {say_duration(seconds)}.", {"timer_id": timer.id, "seconds": seconds}
 
     def _targets(self, slots: dict[str, Any]) -> list[Timer]:
-        name, area, started = slots.get("name"), slots.get("area"), _seconds(slots, "start_")
+        """The timers a request means, by name ("the pasta timer"), room or the time they were set for."""
+        name, area, started = timer_name(slots.get("name")), slots.get("area"), _seconds(slots, "start_")
         chosen = self.timers.find(name=name, area=area, seconds=started or None)
         if not chosen and name:  # "the kitchen timer": a room, said where a name may be
-            chosen = self.timers.find(area=str(name), seconds=started or None)
+            chosen = self.timers.find(area=name, seconds=started or None)
         return chosen
+
+    def _none(self, slots: dict[str, Any]) -> str | None:
+        """ "There's no pasta timer.": the timer asked for by name, room or length is not running
+        (while others are), or None when no particular timer was asked for, or none runs."""
+        started = _seconds(slots, "start_")
+        what = timer_name(slots.get("name")) or slots.get("area") or (timer_label(started) if started else None)
+        if what is None or not self.timers.active():
+            return None
+        return f"There's no {what} timer."
 
     def _status(self, chosen: list[Timer]) -> tuple[str, dict[str, Any]]:
         if not chosen:

@@ -9,11 +9,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from edge_runtime.clock import Clock
 from edge_runtime.skills.numbers import timer_label
+from edge_runtime.skills.timer_store import StoredTimer, TimerStore
+
+log = logging.getLogger("edge.timers")
+# A timer that ended while the hub was down rings when it is back, unless it ended longer ago than this.
+MISSED_AFTER_S = 600.0
 
 
 @dataclass
@@ -56,6 +62,34 @@ class TimerManager:
         self._ids = itertools.count(1)
         self._timers: dict[int, Timer] = {}
         self._ringing: dict[int, asyncio.Task[None]] = {}
+        self._store: TimerStore | None = None
+
+    def keep_in(self, store: TimerStore) -> list[Timer]:
+        """Bring back the timers `store` holds (a restart, or a crash) and keep every change there.
+        Returns the timers brought back; one that ended while the hub was down rings now, one that
+        ended more than `MISSED_AFTER_S` ago is dropped (logged), and its command is not run."""
+        self._store = store
+        now = self.clock.now().timestamp()
+        back: list[Timer] = []
+        for row in store.load():
+            self._ids = itertools.count(max(row.id + 1, next(self._ids)))
+            timer = Timer(row.id, row.seconds, 0.0, name=row.name, area=row.area, command=row.command)
+            if row.paused_left is not None:
+                timer.paused_left = row.paused_left
+                self._timers[timer.id] = timer
+            elif row.due_wall is not None and now - row.due_wall <= MISSED_AFTER_S:
+                left = max(0.0, row.due_wall - now)
+                timer.due = self.clock.monotonic() + left
+                self._timers[timer.id] = timer
+                self._schedule(timer, left)
+            else:
+                store.remove(row.id)
+                log.warning("timer.missed", extra={"timer": timer.label, "code": "TIMER_MISSED"})
+                continue
+            back.append(timer)
+        if back:
+            log.info("timer.restored", extra={"count": len(back)})
+        return back
 
     def start(
         self, seconds: int, *, name: str | None = None, area: str | None = None, command: str | None = None
@@ -63,6 +97,7 @@ class TimerManager:
         timer = Timer(next(self._ids), seconds, self.clock.monotonic() + seconds, name=name, area=area, command=command)
         self._timers[timer.id] = timer
         self._schedule(timer, seconds)
+        self._save(timer)
         return timer
 
     def active(self) -> list[Timer]:
@@ -89,16 +124,18 @@ class TimerManager:
         left = max(0.0, self.remaining(timer) + seconds)
         if timer.paused:
             timer.paused_left = left
-            return
-        self._cancel_task(timer)
-        timer.due = self.clock.monotonic() + left
-        self._schedule(timer, left)
+        else:
+            self._cancel_task(timer)
+            timer.due = self.clock.monotonic() + left
+            self._schedule(timer, left)
+        self._save(timer)
 
     def pause(self, timer: Timer) -> bool:
         if timer.paused:
             return False
         timer.paused_left = self.remaining(timer)
         self._cancel_task(timer)
+        self._save(timer)
         return True
 
     def resume(self, timer: Timer) -> bool:
@@ -107,6 +144,7 @@ class TimerManager:
         left, timer.paused_left = timer.paused_left, None
         timer.due = self.clock.monotonic() + left
         self._schedule(timer, left)
+        self._save(timer)
         return True
 
     def cancel(self, timers: list[Timer] | None = None) -> list[Timer]:
@@ -114,6 +152,7 @@ class TimerManager:
         for t in chosen:
             self._cancel_task(t)
             self._timers.pop(t.id, None)
+            self._forget(t)
         return chosen
 
     @property
@@ -129,9 +168,12 @@ class TimerManager:
         return count
 
     async def close(self) -> None:
+        """Stop counting; the store keeps the timers for the next start."""
         self.silence()
         tasks = [t.task for t in self._timers.values() if t.task is not None]
-        self.cancel()
+        for t in self._timers.values():
+            self._cancel_task(t)
+        self._timers.clear()
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
@@ -144,9 +186,21 @@ class TimerManager:
             timer.task.cancel()
         timer.task = None
 
+    def _save(self, timer: Timer) -> None:
+        if self._store is None:
+            return
+        due = None if timer.paused else self.clock.now().timestamp() + self.remaining(timer)
+        row = StoredTimer(timer.id, timer.seconds, due, timer.paused_left, timer.name, timer.area, timer.command)
+        self._store.save(row)
+
+    def _forget(self, timer: Timer) -> None:
+        if self._store is not None:
+            self._store.remove(timer.id)
+
     async def _countdown(self, timer: Timer, seconds: float) -> None:
         await self.clock.sleep(seconds)
         self._timers.pop(timer.id, None)
+        self._forget(timer)  # before acting: a crash from here on loses the alert, never repeats the command
         if timer.command is not None and self.on_command is not None:
             await self.on_command(timer)
             return

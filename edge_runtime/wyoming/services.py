@@ -60,7 +60,12 @@ def services_from(
     keep = pool_size or settings.wyoming_max_clients
     words = tuple(w for w in WAKE_WORDS if installed(registry, f"wake-{w.replace('_', '-')}"))
     threshold = settings.wake_threshold
-    stt_model = settings.stt_model if settings.stt_engine == "whisper" else settings.vosk_model
+    if settings.stt_engine == "whisper":  # the entry the engines loaded for the hub's language
+        from models.stt import stt_model_for
+
+        stt_model = stt_model_for(registry, settings.stt_model, engines.stt.language)
+    else:
+        stt_model = settings.vosk_model
     offer = Offer(
         stt_model=stt_model,
         stt_language=engines.stt.language,

@@ -58,9 +58,15 @@ def fresh_redis(db: int) -> str:
 
 class CloudServer:
     def __init__(
-        self, workdir: Path, *, services: list[str] | None = None, log_level: str = "INFO", **settings: str
+        self,
+        workdir: Path,
+        *,
+        services: list[str] | None = None,
+        log_level: str = "INFO",
+        **settings: str,
     ) -> None:
-        self.port = free_port()
+        # port="N": a cloud restarted where the last one was; else a free one
+        self.port = int(settings.pop("port", "0")) or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {
             **os.environ,
@@ -74,7 +80,7 @@ class CloudServer:
             args += ["--service", name]
         self.log = workdir / "server.log"
         workdir.mkdir(parents=True, exist_ok=True)
-        self.proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=self.log.open("w"))
+        self.proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=self.log.open("a"))
 
     def start(self, timeout_s: float = 60.0) -> CloudServer:
         deadline = time.monotonic() + timeout_s
@@ -98,6 +104,11 @@ class CloudServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash or the OOM killer does: no shutdown, nothing flushed or released."""
+        self.proc.kill()
+        self.proc.wait(15)
 
     def stop(self) -> None:
         if self.proc.poll() is None:

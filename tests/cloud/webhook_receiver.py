@@ -18,9 +18,10 @@ class Received:
 
 
 class WebhookReceiver:
-    def __init__(self, statuses: list[int] | None = None, default: int = 200) -> None:
+    def __init__(self, statuses: list[int] | None = None, default: int = 200, *, hold_first_s: float = 0.0) -> None:
         self.statuses: deque[int] = deque(statuses or [])
         self.default = default
+        self.hold_first_s = hold_first_s  # the first post is answered only this late: a delivery in flight
         self.received: list[Received] = []
         receiver = self
 
@@ -28,10 +29,15 @@ class WebhookReceiver:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 receiver.received.append(Received(time.monotonic(), self.path, dict(self.headers.items()), body))
+                if len(receiver.received) == 1 and receiver.hold_first_s:
+                    time.sleep(receiver.hold_first_s)
                 status = receiver.statuses.popleft() if receiver.statuses else receiver.default
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                except OSError:  # the sender went away meanwhile (killed)
+                    pass
 
             def log_message(self, *args: object) -> None:
                 pass

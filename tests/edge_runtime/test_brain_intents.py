@@ -181,3 +181,15 @@ def test_a_rename_or_a_move_is_heard_on_the_next_sentence(mosquitto: Mosquitto, 
     assert before is None or not before.actions
     assert renamed is not None and [a.name for a in renamed.actions] == ["Sofa Lamp"]
     assert moved is not None and [a.name for a in moved.actions] == ["Sofa Lamp"]
+
+
+def test_devices_by_what_they_are(mosquitto: Mosquitto, tmp_path: Path) -> None:
+    """Blinds by their class (read from a name when the cover has none), the tv by its plug, every lock
+    by "all the doors", the house's heating: sent and confirmed by the devices' echo."""
+    said = ("close the blinds", "turn on the tv", "lock all the doors", "turn the heating up to 19 degrees")
+    results, states, received = ask(mosquitto, tmp_path, *said, room="living room")
+    assert states["Blinds"]["state"] == "closed" and states["TV Plug"]["on"] is True
+    assert states["Front Door"]["locked"] is True and states["Thermostat"]["target_temperature"] == 19.0
+    assert results["turn on the tv"].reply == "Turned on the TV Plug."  # the reply names the device acted on
+    assert all(a["confirmed"] for text in said for a in results[text].data["actions"])
+    assert not received["Kitchen Light"] and not received["Sofa Lamp"]

@@ -130,3 +130,32 @@ def test_confirmation_classes_come_from_one_setting() -> None:
     assert EdgeSettings(confirm_classes="lock, Garage,").confirm_class_set == {"lock", "garage"}
     assert EdgeSettings(confirm_classes="").confirm_class_set == frozenset()
     assert EdgeSettings().confirm_class_set == {"lock", "garage", "alarm"}
+
+
+def test_a_wake_phrase_left_in_the_transcript_does_not_make_a_question_small_talk() -> None:
+    """Whisper sometimes writes the wake phrase ("Hey Jarvis, what's the weather ..."): its "hey" read
+    as a greeting sent a weather question to the small LLM, which made up an answer."""
+    from device_drivers.mosquitto import free_port
+    from edge_runtime.brain.escalate import Escalator
+    from edge_runtime.brain.router import Brain
+    from edge_runtime.clock import SystemClock
+    from edge_runtime.skills.builtin import BuiltinSkills
+    from edge_runtime.skills.timers import TimerManager
+    from tests.fakes.llm import FakeLLM
+
+    async def ring(timer: object, repeat: int) -> None:
+        return None
+
+    async def token() -> str:
+        return "t"
+
+    async def scenario() -> list[tuple[str, str]]:
+        clock = SystemClock(None)
+        nobody = Escalator(f"http://127.0.0.1:{free_port()}", "hub", token, first_reply_s=2.0, total_s=3.0)
+        brain = Brain(BuiltinSkills(clock, TimerManager(clock, ring)), llm=FakeLLM(fake_text="Sunny!"), cloud=nobody)
+        said = ["Hey Jarvis, what's the weather like in pairs tomorrow?", "Hey Jarvis, good morning!"]
+        results = [await brain.handle(text) for text in said]
+        await nobody.close()
+        return [(r.route, r.intent) for r in results]
+
+    assert asyncio.run(scenario()) == [("cloud", "escalate"), ("local-llm", "small-talk")]

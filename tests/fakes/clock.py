@@ -28,7 +28,7 @@ class FakeClock:
             await asyncio.sleep(0)
         target = self._mono + seconds
         while True:
-            due = sorted((t, f) for t, f in self._sleepers if t <= target and not f.done())
+            due = sorted(((t, f) for t, f in self._sleepers if t <= target and not f.done()), key=lambda p: p[0])
             if not due:
                 break
             t, fut = due[0]

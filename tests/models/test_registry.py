@@ -25,6 +25,7 @@ ROLES = {
     "vad",
     "stt",
     "stt-vosk",
+    "stt-part",
     "tts",
     "llm-edge",
     "llm-cloud",

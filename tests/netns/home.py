@@ -107,6 +107,20 @@ class Home:
     user: dict[str, str]
     settings: EdgeSettings  # the hub's, as the test reads its files
     capture: Capture  # tshark on the hub's WAN interface, from before the hub started
+    sim: Simulator  # the devices on the LAN side; each keeps every command it received
+    hub_settings: dict[str, str]  # the hub's environment (COMPANION_*), to start it again
+
+    def restart_hub(self) -> None:
+        """`kill -9` the hub and start it again on the same files; the app keeps its pairing token."""
+        self.mic.stopping.set()
+        self.hub.proc.kill()
+        self.hub.proc.wait()
+        self.hub = NetnsHub(self.ns, self.hub.root, **self.hub_settings)
+        (self.hub.root / "data" / "api.json").unlink(missing_ok=True)  # the dead hub's port
+        self.hub.start(timeout_s=180)
+        self.mic = Microphone(self.hub)
+        self.mic.thread.start()
+        self.app.base_url = httpx.URL(f"http://{self.ns.lan_hub}:{self.hub.port}")
 
     @property
     def hub_id(self) -> str:
@@ -164,7 +178,7 @@ def edge_home(root: Path) -> Iterator[Home]:
         lan_port = free_port()
         broker = Mosquitto(root / "broker", extra=(f"listener {lan_port} {ns.lan_host}",)).start()
         stack.callback(broker.stop)
-        stack.enter_context(Simulator(broker.url, [device_from(d) for d in DEVICES]))
+        sim = stack.enter_context(Simulator(broker.url, [device_from(d) for d in DEVICES]))
         cloud = stack.enter_context(
             CloudServer(
                 root / "cloud",
@@ -178,26 +192,26 @@ def edge_home(root: Path) -> Iterator[Home]:
         hub_root = root / "hub"
         settings = EdgeSettings(config_dir=hub_root / "config", data_dir=hub_root / "data", cloud_url=proxy.url)
         user = link_hub(proxy.url, HubFiles(settings.config_dir, settings.data_dir))  # over the WAN link
-        hub = NetnsHub(
-            ns,
-            hub_root,
-            mqtt_url=f"mqtt://{ns.lan_host}:{lan_port}",
-            api_host=ns.lan_hub,
-            cloud_url=proxy.url,
-            llm_enabled="false",
-            cloud_first_reply_s=str(FIRST_REPLY_S),
-            telemetry_interval_s="0.3",
-            telemetry_max_backoff_s="1",
-            timer_alert_repeats="1",  # a timer rings once, and is out of the way of the next turn
-        )
-        stack.callback(hub.stop)
+        hub_settings = {
+            "mqtt_url": f"mqtt://{ns.lan_host}:{lan_port}",
+            "api_host": ns.lan_hub,
+            "cloud_url": proxy.url,
+            "cloud_first_reply_s": str(FIRST_REPLY_S),
+            "telemetry_interval_s": "0.3",
+            "telemetry_max_backoff_s": "1",
+            "timer_alert_repeats": "1",  # a timer rings once, and is out of the way of the next turn
+        }
+        hub = NetnsHub(ns, hub_root, **hub_settings)
+        stack.callback(hub.stop)  # a hub that fails to start is stopped too
         hub.start(timeout_s=180)
         mic = Microphone(hub)
         mic.thread.start()
-        stack.callback(mic.stopping.set)
         code = json.loads(cli(hub.env, "hub", "pair-code", "--new", "--json").stdout)["code"]
         app = stack.enter_context(httpx.Client(base_url=f"http://{ns.lan_hub}:{hub.port}", timeout=60))
         paired = app.post("/v1/pairing", json={"code": code, "name": "phone"})
         assert paired.status_code == 201, paired.text
         app.headers["Authorization"] = f"Bearer {paired.json()['token']}"
-        yield Home(ns, cloud, proxy, hub, mic, app, user, settings, capture)
+        home = Home(ns, cloud, proxy, hub, mic, app, user, settings, capture, sim, hub_settings)
+        stack.callback(lambda: home.hub.stop())  # the hub running at the end, after any restart
+        stack.callback(home.mic.stopping.set)
+        yield home

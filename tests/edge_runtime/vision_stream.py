@@ -48,9 +48,10 @@ class MjpegServer:
         port: int | None = None,
         fps: int = 10,
         inputs: list[str] | None = None,
+        host: str = "127.0.0.1",  # another address of this machine: a hub in a network namespace (tests/netns)
     ) -> None:
         self.port = port or free_port()
-        self.url = f"http://127.0.0.1:{self.port}/stream.mjpg"
+        self.url = f"http://{host}:{self.port}/stream.mjpg"
         if inputs is not None:  # any ffmpeg inputs and filters, for scenes of several sources
             source = inputs
         elif image is not None:

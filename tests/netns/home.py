@@ -26,6 +26,7 @@ from edge_runtime.identity import HubFiles
 from edge_runtime.settings import EdgeSettings
 from tests.cli.hub_process import EXE, HubProcess, cli, hub_env
 from tests.cloud.server import CloudServer, bearer, fresh_database, fresh_redis, link_hub
+from tests.edge_runtime.vision_stream import MjpegServer
 from tests.netns.capture import Capture
 from tests.netns.lab import HubNamespace
 from tests.netns.proxy import DelayProxy
@@ -151,6 +152,11 @@ class Home:
             events = http.get("/v1/analytics/events", params={"limit": 500}).json()
         return rollups, events
 
+    def inbox(self) -> list[dict[str, Any]]:
+        """The user's notifications in the cloud (the camera's events land here), asked directly."""
+        with httpx.Client(base_url=self.cloud.url, headers=bearer(self.user["access_token"]), timeout=10) as http:
+            return list(http.get("/v1/notifications").json())
+
     def tail(self) -> str:
         return self.hub.log.read_text()[-3000:]
 
@@ -190,6 +196,12 @@ def edge_home(root: Path) -> Iterator[Home]:
         )
         proxy = stack.enter_context(DelayProxy(ns.wan_host, "127.0.0.1", cloud.port))
         hub_root = root / "hub"
+        # A camera on the LAN side (an IP camera's MJPEG; a box moves across it 4-7 s of every 12):
+        # its motion events reach the cloud as text, its frames never.
+        camera = stack.enter_context(MjpegServer(host=ns.lan_host))
+        zone = ["--zone", "0,0,0.5,1", "--hold", "1"]  # the box's walk: 4 % of the zone moves
+        added = cli(hub_env(hub_root), "cameras", "add", "garage", camera.url, "--room", "Garage", *zone)
+        assert added.returncode == 0, added.stderr
         settings = EdgeSettings(config_dir=hub_root / "config", data_dir=hub_root / "data", cloud_url=proxy.url)
         user = link_hub(proxy.url, HubFiles(settings.config_dir, settings.data_dir))  # over the WAN link
         hub_settings = {

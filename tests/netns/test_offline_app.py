@@ -38,12 +38,13 @@ def _voice_turn_over_webrtc(home: Home, speech: Any) -> dict[str, Any]:
                 await asyncio.sleep(0.5)
                 phone.mic.play(speech)
                 reply = await phone.wait_for(lambda e: e["type"] == "reply", 45)
-                assert phone.mic.ended_at is not None
-                for _ in range(100):  # the reply's audio on its way back (about 1.5 s of voice)
-                    if len(phone.loud_frames(since=phone.mic.ended_at)) >= 25:
+                # The reply's voice on its way back (about 1.5 s); the hub sends only silence besides,
+                # and the reply may come while the mic still sends the clip's trailing silence.
+                for _ in range(100):
+                    if len(phone.loud_frames()) >= 25:
                         break
                     await asyncio.sleep(0.1)
-                reply["heard_loud"] = len(phone.loud_frames(since=phone.mic.ended_at))
+                reply["heard_loud"] = len(phone.loud_frames())
                 return reply
             finally:
                 await phone.close()

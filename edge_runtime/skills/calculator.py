@@ -11,31 +11,9 @@ import math
 import re
 from dataclasses import dataclass
 
+from edge_runtime.skills.numbers import ONES, TENS
 from edge_runtime.skills.units import Unit, compatible, convert, unit_at
 
-_ONES = {
-    "zero": 0,
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "eleven": 11,
-    "twelve": 12,
-    "thirteen": 13,
-    "fourteen": 14,
-    "fifteen": 15,
-    "sixteen": 16,
-    "seventeen": 17,
-    "eighteen": 18,
-    "nineteen": 19,
-}
-_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
 _SCALES = {"thousand": 1e3, "million": 1e6, "billion": 1e9}
 _BINARY = {
     ("plus",): "plus",
@@ -94,15 +72,15 @@ def number(words: list[str], i: int) -> tuple[float, int] | None:
     while j < len(words):
         w = words[j]
         low = group % 100
-        if w in _ONES and (low == 0 or (low >= 20 and not low % 10 and _ONES[w] < 10)):
-            group, j = group + _ONES[w], j + 1
+        if w in ONES and (low == 0 or (low >= 20 and not low % 10 and ONES[w] < 10)):
+            group, j = group + ONES[w], j + 1
             if w == "zero":
                 break
-        elif w in _TENS and not low:
-            group, j = group + _TENS[w], j + 1
+        elif w in TENS and not low:
+            group, j = group + TENS[w], j + 1
         elif w == "hundred" and 0 < group < 10:
             group, j = group * 100, j + 1
-            if words[j : j + 1] == ["and"] and j + 1 < len(words) and words[j + 1] in (*_ONES, *_TENS):
+            if words[j : j + 1] == ["and"] and j + 1 < len(words) and words[j + 1] in (*ONES, *TENS):
                 j += 1
         elif w in _SCALES and group:
             total, group, j = total + group * _SCALES[w], 0.0, j + 1
@@ -111,10 +89,10 @@ def number(words: list[str], i: int) -> tuple[float, int] | None:
     if j == start:
         return None
     value = total + group
-    if words[j : j + 1] == ["point"] and j + 1 < len(words) and words[j + 1] in _ONES and _ONES[words[j + 1]] < 10:
+    if words[j : j + 1] == ["point"] and j + 1 < len(words) and words[j + 1] in ONES and ONES[words[j + 1]] < 10:
         digits, j = "", j + 1
-        while j < len(words) and words[j] in _ONES and _ONES[words[j]] < 10:
-            digits, j = digits + str(_ONES[words[j]]), j + 1
+        while j < len(words) and words[j] in ONES and ONES[words[j]] < 10:
+            digits, j = digits + str(ONES[words[j]]), j + 1
         value += float(f"0.{digits}")
     return (-value if negative else value), j
 
@@ -144,7 +122,10 @@ class Calculator:
         if not m:
             return None
         rest = m.group("rest").strip()
-        return self._convert(rest) or self._arithmetic(rest)
+        try:
+            return self._convert(rest) or self._arithmetic(rest)
+        except (OverflowError, ValueError):  # past what a float holds: not ours to answer
+            return None
 
     # --- arithmetic
 

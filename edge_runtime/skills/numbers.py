@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-_UNITS = {
+# The number words 0-19 and the tens, shared with the calculator (skills/calculator.py).
+ONES = {
     "zero": 0,
-    "oh": 0,
     "one": 1,
     "two": 2,
     "three": 3,
@@ -26,11 +26,9 @@ _UNITS = {
     "seventeen": 17,
     "eighteen": 18,
     "nineteen": 19,
-    "a": 1,
-    "an": 1,
-    "couple": 2,
 }
-_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
+TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
+_UNITS = {**ONES, "oh": 0, "a": 1, "an": 1, "couple": 2}  # in durations: "an hour", "a couple of minutes"
 _UNIT_SECONDS = {
     "second": 1,
     "seconds": 1,
@@ -59,8 +57,8 @@ def _below_hundred(words: list[str], i: int) -> tuple[int, int] | None:
     if i >= len(words):
         return None
     w = words[i]
-    if w in _TENS:
-        value, i = _TENS[w], i + 1
+    if w in TENS:
+        value, i = TENS[w], i + 1
         if i < len(words) and words[i] in _UNITS and 1 <= _UNITS[words[i]] <= 9 and words[i] not in _ARTICLES:
             value, i = value + _UNITS[words[i]], i + 1
         return value, i
@@ -129,7 +127,7 @@ def _say_number(n: int) -> str:
     if n < 20:
         return next(k for k, v in _UNITS.items() if v == n and k not in ("oh", "a", "an", "couple"))
     if n < 100:
-        tens = next(k for k, v in _TENS.items() if v == n - n % 10)
+        tens = next(k for k, v in TENS.items() if v == n - n % 10)
         return tens if n % 10 == 0 else f"{tens} {_say_number(n % 10)}"
     return str(n)
 

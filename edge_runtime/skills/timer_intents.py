@@ -56,6 +56,9 @@ KINDS = {
 }
 
 
+MAX_NAME_WORDS = 5
+
+
 def timer_name(said: object) -> str | None:
     """A timer's name as said, the way it is kept and looked up: "the Pasta " and "pasta timer" are "pasta"."""
     words = str(said or "").casefold().split()
@@ -63,6 +66,8 @@ def timer_name(said: object) -> str | None:
         words = words[1:]
     while words and words[-1] in ("timer", "timers"):
         words = words[:-1]
+    if len(words) > MAX_NAME_WORDS:  # a misheard ramble is not a name to keep and say back at every alert
+        return None
     return " ".join(words) or None
 
 

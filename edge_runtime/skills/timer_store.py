@@ -4,11 +4,15 @@ moment loses one alert rather than repeating an action (a wrong action is worse 
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
+
+log = logging.getLogger("edge.timers")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS timers (
@@ -39,13 +43,19 @@ class TimerStore:
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))  # names and commands are the user's: 0600
         self.path = path
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.execute(SCHEMA)
+        try:
+            self._db = _open(path)
+        except sqlite3.DatabaseError as err:
+            # Not a database (a disk fault, a stray write): kept aside for the user, never deleted;
+            # the hub starts with no timers rather than not at all.
+            aside = path.with_name(f"{path.name}.corrupt-{int(time.time())}")
+            path.replace(aside)
+            log.error(
+                "timers.store_corrupt", extra={"code": "TIMER_STORE_CORRUPT", "kept": str(aside), "error": str(err)}
+            )
+            self._db = _open(path)
 
     def save(self, timer: StoredTimer) -> None:
         with self._lock:
@@ -77,3 +87,17 @@ class TimerStore:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+def _open(path: Path) -> sqlite3.Connection:
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))  # names and commands are the user's: 0600
+    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    try:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=FULL")
+        db.execute(SCHEMA)
+        db.execute("SELECT id, seconds, due_wall, paused_left, name, area, command FROM timers LIMIT 1").fetchall()
+    except sqlite3.DatabaseError:
+        db.close()
+        raise
+    return db

@@ -157,7 +157,15 @@ def test_a_named_timer_keeps_its_name_across_a_restart(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("said", "kept"),
-    [("pizza ", "pizza"), ("the Pasta", "pasta"), ("pasta timer", "pasta"), ("my  Oven", "oven"), ("the", None)],
+    [
+        ("pizza ", "pizza"),
+        ("the Pasta", "pasta"),
+        ("pasta timer", "pasta"),
+        ("my  Oven", "oven"),
+        ("the", None),
+        ("the big roast chicken", "big roast chicken"),
+        ("pasta " * 400, None),
+    ],
 )
 def test_timer_names_are_kept_plainly(said: str, kept: str | None) -> None:
     assert timer_name(said) == kept

@@ -121,3 +121,21 @@ def test_a_command_is_forgotten_before_it_runs(tmp_path: Path) -> None:
         first.store.close()
 
     asyncio.run(scenario())
+
+
+def test_a_corrupt_store_is_kept_aside_and_the_hub_starts_with_none(tmp_path: Path) -> None:
+    db = tmp_path / "timers.sqlite3"
+    db.write_bytes(b"not a database " * 300)
+    store = TimerStore(db)  # once a DatabaseError that stopped the hub from starting
+    assert store.load() == []
+    kept = list(tmp_path.glob("timers.sqlite3.corrupt-*"))
+    assert len(kept) == 1 and kept[0].read_bytes().startswith(b"not a database")  # nothing deleted
+
+    async def scenario() -> None:
+        hub = Hub(db, START)
+        hub.timers.start(60, name="tea")
+        hub.store.close()
+        assert [t.label for t in Hub(db, START).back] == ["tea"]  # the fresh store works
+
+    store.close()
+    asyncio.run(scenario())

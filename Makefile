@@ -2,7 +2,7 @@
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup setup-dev demo test lint bench bench-devices bench-cloud bench-brain bench-sync bench-webrtc bench-wyoming bench-faults bench-vision bench-multihub bench-day bench-stt-models eval clean
+.PHONY: setup setup-dev demo test lint bench bench-devices bench-cloud bench-brain bench-sync bench-webrtc bench-wyoming bench-faults bench-vision bench-multihub bench-day bench-stt-models bench-turn bench-stt-phrases bench-stt-partial eval clean
 
 setup:
 	@bash scripts/system-deps.sh demo
@@ -77,6 +77,22 @@ bench-day: setup-dev
 bench-stt-models: setup-dev
 	$(BIN)/companion models install stt-whisper-base
 	$(BIN)/python -m bench.stt_models
+
+# Smart Turn v3.2 (pipecat's learned turn detector, optional, one file from the pipecat-ai wheel)
+# against deciding a turn by meaning, at every speculative cut of #18's mid-pause and whole requests.
+bench-turn: setup-dev
+	$(BIN)/companion models install turn-smart-turn-v3
+	$(BIN)/python -m bench.turn_detector
+
+# A command recogniser of the eval home's phrases (Whisper tiny.en scores each candidate) against
+# free decoding at 30 s and 10 s windows, on bench/stt_window.py's 56 clips plus out-of-grammar ones (#18).
+bench-stt-phrases: setup-dev
+	$(BIN)/python -m bench.stt_phrases
+
+# Partial transcripts while the user speaks (the quick pass every 240/480/960 ms of speech, one lane)
+# against today's early pass at the pause, on bench/stt_window.py's 56 clips (#18).
+bench-stt-partial: setup-dev
+	$(BIN)/python -m bench.stt_partial
 
 eval: setup-dev
 	$(BIN)/python -m tests.eval.run --json bench/results/eval.json

@@ -1,6 +1,7 @@
 """Vision on the hub (#20): CPU per camera for motion at 5 fps 640x480 (our Camera on a real MJPEG
 stream from ffmpeg, against bare OpenCV reading the same stream in the same run), people detection
-ms per frame (ours and bare HOG), accuracy on the labelled photos, QR and OCR ms.
+ms per frame (ours and bare HOG), accuracy on the labelled photos, QR and OCR ms, and face detection
+with embeddings (dlib, the `faces` extra) ms per frame.
 
     .venv/bin/python -m bench.vision [--seconds 20]     (make bench-vision)
 """
@@ -161,6 +162,27 @@ def reading() -> list[list[Any]]:
     return rows
 
 
+def faces() -> list[list[Any]]:
+    """dlib: HOG detection at upsample 1, then landmarks and the 128-d embedding of each face found."""
+    what = ["faces: detect + embed, a 640x480 frame with one face", "faces: detect only, same frame"]
+    try:
+        from models.faces import FaceRecognizer
+        from models.registry import Registry
+
+        recognizer = FaceRecognizer(Registry())
+    except Exception as err:  # no `faces` extra on this install: say so in the table
+        return [[w, f"n/a ({type(err).__name__})"] for w in what]
+    frame = np.zeros((480, 640, 3), np.uint8)  # the astronaut, kept square, in a 640x480 frame
+    frame[:, 80:560] = cv2_module().resize(photo("astronaut"), (480, 480), interpolation=cv2_module().INTER_AREA)
+    rgb = np.ascontiguousarray(frame[:, :, ::-1])
+    assert len(recognizer.faces(frame)) == 1  # warm, and the frame really has its face
+    detector = recognizer._detector
+    return [
+        [what[0], _ms(lambda: recognizer.faces(frame), repeat=9)],
+        [what[1], _ms(lambda: detector.run(rgb, recognizer.upsample, recognizer.min_score), repeat=9)],
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=20.0)
@@ -194,9 +216,9 @@ def main() -> None:
         f"\nA person steps in (5 fps, people on): motion event -> person event {person['motion_to_person_s']} s; "
         f"{person['cpu_pct']} % of one core over the run"
     )
-    read_rows = reading()
+    read_rows = reading() + faces()
     print()
-    print(table("Codes and text (median of 5)", ["what", "ms (CPU ms)"], read_rows))
+    print(table("Codes, text and faces (median of 5; faces 9)", ["what", "ms (CPU ms)"], read_rows))
     path = write_json(
         "vision",
         {

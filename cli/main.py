@@ -17,6 +17,7 @@ from cli import (
     demo_cmd,
     devices_cmd,
     doctor_cmd,
+    faces_cmd,
     home_cmd,
     hub_cmd,
     models_cmd,
@@ -54,6 +55,7 @@ app.add_typer(models_cmd.app, name="models")
 app.add_typer(hub_cmd.app, name="hub")
 app.add_typer(devices_cmd.app, name="devices")
 app.add_typer(cameras_cmd.app, name="cameras")
+app.add_typer(faces_cmd.app, name="faces")
 app.add_typer(home_cmd.app, name="home")
 app.add_typer(cloud_cmd.app, name="cloud")
 app.add_typer(sync_cmd.app, name="sync")

@@ -167,7 +167,7 @@ def install_models(
 
         install(registry, steps, on_step=advance)
     every = registry.entries(optional=True)
-    fresh = Registry(every, {e.id: o for e in every if (o := registry.override(e.id))})
+    fresh = Registry(every, {e.id: o for e in every if (o := registry.override(e.id))}, registry.cache_dir)
     bad = [
         c
         for c in (fresh.check(i) for s in steps for i in s.model_ids)

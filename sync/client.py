@@ -120,6 +120,7 @@ class LiveSync:
         self.max_backoff_s = max_backoff_s
         self.connected = asyncio.Event()
         self.session: SyncSession | None = None
+        self.answered = False  # the service spoke on the last connection (more than accepting it)
         self._wake = asyncio.Event()
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -134,11 +135,12 @@ class LiveSync:
             while not stop.is_set():
                 try:
                     await self._connection(stop)
-                    backoff = 0.5
                 except (TimeoutError, OSError, SyncError) as err:
                     self.replica.store.note(self.replica.name, "disconnected", error=str(err))
                 except Exception as err:  # websockets' own errors: the link broke; try again
                     self.replica.store.note(self.replica.name, "disconnected", error=type(err).__name__)
+                if self.answered:  # a link that worked: retry soon, whatever an outage long past grew
+                    backoff, self.answered = 0.5, False
                 self.connected.clear()
                 try:
                     await asyncio.wait_for(stop.wait(), backoff * random.uniform(0.8, 1.2))
@@ -164,6 +166,7 @@ class LiveSync:
                 async for data in ws:
                     if isinstance(data, str):
                         raise SyncError("a text frame on the sync socket", code="SYNC_BAD_MESSAGE")
+                    self.answered = True
                     for reply in session.handle(data):
                         await ws.send(reply)
 

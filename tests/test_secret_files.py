@@ -66,7 +66,17 @@ def hub_identity(tmp: Path) -> Path:
     return tmp / "config" / "identity.key"
 
 
-@pytest.mark.parametrize("create", [cloud_signing_key, lan_pairing_store, lan_history, sync_store, hub_identity])
+def enrolled_faces(tmp: Path) -> Path:
+    from edge_runtime.vision.known_faces import KnownFaces
+
+    faces = KnownFaces.in_dir(tmp)
+    faces.enroll("Alice", [[0.0] * 128])
+    return faces.path
+
+
+@pytest.mark.parametrize(
+    "create", [cloud_signing_key, lan_pairing_store, lan_history, sync_store, hub_identity, enrolled_faces]
+)
 def test_created_private_from_the_first_byte(
     no_late_chmod: None, tmp_path: Path, create: Callable[[Path], Path]
 ) -> None:

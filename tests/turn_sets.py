@@ -58,6 +58,7 @@ class Heard:
     transcripts: list[str] = field(default_factory=list)
     committed: bool = False  # acted on at a short pause, before the endpoint
     continuations: int = 0
+    early: bool = False  # the committed transcript's quick pass began one VAD frame into the pause
     replies: list[str] = field(default_factory=list)
     played: list[str] = field(default_factory=list)  # each reply's kind as TTS took it: answer, earcon, ...
 
@@ -101,6 +102,7 @@ async def hear(
     for m in tracer.all("stt"):
         out.transcripts.append(m.data["text"])
         out.committed |= bool(m.data.get("committed"))
+        out.early |= bool(m.data.get("early"))
         out.continuations += bool(m.data.get("continuation"))
     out.replies = [m.data["reply"] for m in tracer.all("skill") if m.data.get("reply")]
     out.played = [str(m.data["kind"]) for m in tracer.all("tts_start")]

@@ -30,6 +30,7 @@ class Conversation:
     last_slots: dict[str, Any] = field(default_factory=dict)
     last_ids: list[str] = field(default_factory=list)
     pending: Pending | None = None
+    last_list: str | None = None  # "shopping list", when the last turn added to it: "and eggs" goes on it too
     updated: float = field(default_factory=time.monotonic)
 
     def targets(self) -> list[str]:
@@ -47,6 +48,11 @@ class Conversation:
         if text:
             self.history.append((role, text))
         self.updated = time.monotonic()
+
+    def take_list(self) -> str | None:
+        """The list the turn before added to (once: any other turn in between ends it)."""
+        last, self.last_list = self.last_list, None
+        return last if time.monotonic() - self.updated <= self.ttl_s else None
 
     def take_pending(self) -> Pending | None:
         pending, self.pending = self.pending, None

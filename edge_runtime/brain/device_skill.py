@@ -52,6 +52,8 @@ KIND_VERBS = {
     ("HassTurnOff", "vacuum"): "stopped",
 }
 
+ALARM_VERBS = {"HassTurnOn": "armed", "HassTurnOff": "disarmed"}  # "arm the alarm" (templates_en.yaml)
+
 
 class DeviceSkill:
     def __init__(self, devices: DeviceHub, engine: IntentEngine | None = None, *, language: str = "en") -> None:
@@ -107,6 +109,8 @@ class DeviceSkill:
         domains = [d for d in match.domains if d]
         area = match.slots.get("area") or self._area_in(missing.get("name", ""))
         specific = len(domains) == 1
+        if set(missing) == {"area"} and specific and domains[0] not in UNSUPPORTED_DOMAINS | {"scene", "button"}:
+            return self._no_such(match, missing["area"], domains[0], text)
         if not (specific or (area and "area" not in match.implied)) or "area" in missing or "floor" in missing:
             return None
         if specific and domains[0] in UNSUPPORTED_DOMAINS | {"scene", "button"}:
@@ -124,6 +128,16 @@ class DeviceSkill:
             )
         else:
             match.reply = say(self.language, "no_name", name=name)
+        return match
+
+    def _no_such(self, match: IntentMatch, words: str, domain: str, text: str) -> IntentMatch:
+        """ "turn on the extractor fan" (read as a room and a kind): a device the home lacks, said so
+        rather than asked of the cloud; "... in the garden" is a room it lacks."""
+        if re.search(rf"\bin (?:the )?{re.escape(words)}\b", text.lower()):
+            match.problem, match.reply = "NO_AREA", say(self.language, "no_area", area=words)
+        else:
+            kind = KIND_NOUNS.get(domain, domain)
+            match.problem, match.reply = "NO_NAME", say(self.language, "no_name", name=f"{words} {kind}")
         return match
 
     def _area_in(self, words: str) -> str | None:
@@ -186,7 +200,12 @@ class DeviceSkill:
         lang = self.language
         parts = []
         if done:
-            verb = KIND_VERBS.get((match.intent, done[0].kind)) or VERBS.get(match.intent) or _verb(done[0])
+            verb = (
+                ALARM_VERBS.get(match.intent)
+                if match.combination == "alarm_one"
+                else KIND_VERBS.get((match.intent, done[0].kind))
+            )
+            verb = verb or VERBS.get(match.intent) or _verb(done[0])
             what = say(lang, "the_device", name=done[0].name) if len(done) == 1 else _count(lang, done)
             text = say(lang, verb, what=what)
             parts.append(text[0].upper() + text[1:])

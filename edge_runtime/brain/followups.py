@@ -95,7 +95,7 @@ class FollowUps:
         up = direction in _UP
         match = IntentMatch("HassLightSet", {"ids": [r.id for r in records], "relative": direction}, heard_as=heard)
         for rec in records:
-            values = _step(rec, up)
+            values = step_values(rec, up)
             if values:
                 match.actions.append(Action(rec.id, rec.name, values, rec.device.kind.value))
                 if rec.device.kind is Kind.CLIMATE:
@@ -132,7 +132,7 @@ class FollowUps:
         return planned
 
 
-def _step(rec: DeviceRecord, up: bool) -> dict[str, Any]:
+def step_values(rec: DeviceRecord, up: bool) -> dict[str, Any]:
     state, attrs = rec.state, rec.device.attributes
     if "brightness" in attrs:
         now = float(state.get("brightness", 100 if state.get("on") else 0))

@@ -17,7 +17,7 @@ import yaml
 
 from edge_runtime.brain.fuzzy import repair
 from edge_runtime.brain.spoken import floor_words, head_nouns
-from edge_runtime.brain.text import prepare, without_reason
+from edge_runtime.brain.text import afterthought, prepare, without_reason
 from edge_runtime.brain.vocab import (
     BINARY_NOUNS,
     BINARY_WORDS,
@@ -152,6 +152,11 @@ class IntentEngine:
             "floor": TextSlotList.from_tuples(floor_values or [("nowhere", "")]),
         }
 
+    def _names_in(self, words: str) -> bool:
+        """Whether the words name a device or a place: then they are part of the command."""
+        padded = f" {words} "
+        return any(f" {name} " in padded for name in self.vocabulary())
+
     def vocabulary(self) -> set[str]:
         """Every name a user may say for a device or a place."""
         words = {n.lower() for rec in self.registry.spoken() for n in rec.names()}
@@ -199,6 +204,9 @@ class IntentEngine:
         if result is None and (short := without_reason(heard)) != heard:
             result = self._best(short, slot_lists)  # "unlock the back door so the kids can go out"
             heard = short if result is not None else heard
+        if result is None and (split := afterthought(heard)) is not None and not self._names_in(split[1]):
+            result = self._best(split[0], slot_lists)  # "turn off the tv dinner's ready"
+            heard = split[0] if result is not None else heard
         if result is None and (fixed := repair(heard, self.vocabulary())) is not None:
             result = self._best(fixed.text, slot_lists)
             heard, confidence = fixed.text, fixed.score

@@ -69,7 +69,7 @@ CLIMATE = (Intent.CLIMATE_SET_TEMPERATURE, Intent.CLIMATE_GET_TEMPERATURE)
 # Home-wide by the words, never narrowed to the hub's room: "close all the blinds", "lock all the doors".
 EVERY = ("device_class_all", "domain_every")
 # One device meant, so several are asked about: "lock the door" (templates_en.yaml).
-SINGLE = frozenset({"lock_one"})
+SINGLE = frozenset({"lock_one", "alarm_one"})
 # Cover classes a home has one of: "close the garage" said anywhere is the garage door when there is one.
 ONE_PER_HOME = frozenset({"garage", "gate"})
 

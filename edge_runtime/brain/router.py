@@ -83,7 +83,8 @@ class Brain(DeviceRoutes, LocalLlmRoutes):
         said = drop_wake_prefix(said)
         text, override = strip_override(said)
         signals = read_signals(text, override=override)
-        turn = Turn(said, text, conversation, speak, signals, override, conversation.take_pending())
+        pending, last_list = conversation.take_pending(), conversation.take_list()
+        turn = Turn(said, text, conversation, speak, signals, override, pending, last_list)
         for route in self.routes:
             if (result := await route(self, turn)) is not None:
                 return result

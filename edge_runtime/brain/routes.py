@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from edge_runtime.brain.broadcast import broadcast
+from edge_runtime.brain.comfort import propose
 from edge_runtime.brain.context import Conversation, Pending
 from edge_runtime.brain.escalate import CloudUnavailable
 from edge_runtime.brain.replies import MONTHS, NO, WEEKDAYS, YES, say
@@ -17,6 +18,7 @@ from edge_runtime.brain.result import BrainResult, Speak
 from edge_runtime.brain.signals import Signals
 from edge_runtime.brain.vocab import Intent, Route
 from edge_runtime.skills.builtin import normalize
+from edge_runtime.skills.lists import ADDS
 from edge_runtime.skills.timer_intents import TimerIntent
 
 if TYPE_CHECKING:
@@ -34,6 +36,7 @@ class Turn:
     signals: Signals
     override: bool  # "ask the cloud ...": only the cloud may answer
     pending: Pending | None  # a risky action waiting for a yes, taken off the conversation
+    last_list: str | None = None  # the list the turn before added to ("and eggs")
 
 
 RouteFn = Callable[["Brain", Turn], Awaitable[BrainResult | None]]
@@ -81,9 +84,15 @@ async def memory(brain: Brain, turn: Turn) -> BrainResult | None:
 
 
 async def lists(brain: Brain, turn: Turn) -> BrainResult | None:
-    """The shopping list and the user's other lists, by Home Assistant's list intents."""
-    if brain.lists is None or turn.override or (done := brain.lists.handle(turn.text)) is None:
+    """The shopping list and the user's other lists, by Home Assistant's list intents; "and eggs"
+    right after an item was added goes on the same list."""
+    if brain.lists is None or turn.override:
         return None
+    done = brain.lists.more(turn.text, turn.last_list) if turn.last_list else None
+    if done is None and (done := brain.lists.handle(turn.text)) is None:
+        return None
+    if done.intent in ADDS and done.spoken:
+        turn.conversation.last_list = done.spoken
     result = BrainResult(Route.LOCAL_INTENT, done.intent, done.reply, signals=turn.signals.fired(), data=done.data)
     return await brain._said(result, turn.speak)
 
@@ -93,6 +102,27 @@ async def local_intent(brain: Brain, turn: Turn) -> BrainResult | None:
     if turn.override or brain.devices is None:
         return None
     return await brain._local(turn.text, turn.conversation, turn.signals, turn.speak)
+
+
+async def comfort(brain: Brain, turn: Turn) -> BrainResult | None:
+    """ "it's a bit dark in here": one change in the speaker's room is made (the room's one light on);
+    several are proposed and made on a yes (which of three lamps is not the hub's to guess)."""
+    if turn.override or brain.devices is None or brain.language != "en":
+        return None
+    if (proposal := propose(turn.text, brain.devices.devices.registry)) is None:
+        return None
+    fired = turn.signals.fired()
+    data: dict[str, Any] = {"comfort": proposal.wants, "area": proposal.area}
+    devices = [a.device_id for m in proposal.matches for a in m.actions]
+    if len(devices) == 1:
+        return await brain._act(proposal.matches, turn.conversation, Route.LOCAL_INTENT, fired, data, turn.speak)
+    question = say(brain.language, "confirm_question", what=proposal.what)
+    intent = "+".join(m.intent for m in proposal.matches)
+    expires = time.monotonic() + brain.policy.confirm_ttl_s
+    turn.conversation.pending = Pending(proposal.matches, intent, question, expires)
+    asking = BrainResult(Route.LOCAL_INTENT, intent, question, signals=[*fired, "needs-confirmation"])
+    asking.data = {**data, "awaiting": devices}
+    return await brain._said(asking, turn.speak)
 
 
 async def small_talk(brain: Brain, turn: Turn) -> BrainResult | None:
@@ -137,6 +167,7 @@ ROUTES: tuple[RouteFn, ...] = (
     memory,
     lists,
     local_intent,
+    comfort,
     small_talk,
     tool_call,
     cloud,

@@ -32,7 +32,8 @@ _KNOWLEDGE = re.compile(
     r"recommend|wetter)\b"
 )
 _SMALL_TALK = re.compile(
-    r"^(?:hi|hello|hey|hiya|howdy|yo|good (?:morning|afternoon|evening|night)|thanks?(?: you)?(?: very much)?|"
+    r"^(?:hi|hello|hey|hiya|howdy|yo|good ?(?:morning|afternoon|evening|night)|nighty? ?night|"
+    r"thanks?(?: you)?(?: very much)?|"
     r"thank you(?: so much)?|cheers|bye|goodbye|see you|how are you(?: doing| today)?|how's it going|"
     r"what's up|nice to meet you|you're (?:great|awesome|funny|the best|welcome)|i love you|"
     r"tell me a joke|say something(?: funny| nice)?|who are you|what(?:'s| is) your name|are you there|"

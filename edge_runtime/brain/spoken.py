@@ -10,6 +10,8 @@ engine adds to its slot lists.
   the socket or the appliance, the rest names exactly one device and nothing else in the home (no other
   device, room or floor, no kind word), and the device is a light, a switch or a fan that needs no
   confirmation (never a lock, a cover, a garage door or an alarm).
+- **Names that begin with their room:** "Kitchen Spotlights" in the Kitchen is "the spotlights", on
+  the same terms (one device, no kind word alone: "Kitchen Light" is not "the light").
 """
 
 from __future__ import annotations
@@ -88,7 +90,10 @@ def head_nouns(records: Iterable[DeviceRecord], places: Iterable[str]) -> list[t
         if rec.device.kind not in HEAD_KINDS or safety_class(rec.device, rec.names()) != rec.device.kind.value:
             continue
         said: set[str] = set()
+        area = _norm(rec.area)
         for name in rec.names():
+            if area and _norm(name).startswith(area + " ") and (rest := _norm(name)[len(area) + 1 :]) not in KIND_WORDS:
+                said.add(rest)  # "Kitchen Spotlights" in the Kitchen: "the spotlights"
             *stem, last = _norm(name).split() or [""]
             head = " ".join(stem)
             if not stem or head in KIND_WORDS:

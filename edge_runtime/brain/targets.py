@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from device_drivers import Kind
+from edge_runtime.brain.spoken import SOCKET_WORDS
+from edge_runtime.devices.classes import safety_class
 from edge_runtime.devices.registry import DeviceRecord
 
 
@@ -77,11 +79,18 @@ _COVER_WORDS = (
 
 
 def device_class_of(rec: DeviceRecord) -> str:
-    """The device's class; for a cover without one, the class its name says ("Kitchen Blinds": blind)."""
+    """The device's class; for a cover without one, the class its name says ("Kitchen Blinds": blind);
+    a switch called an alarm ("Alarm System") is the alarm, but not a socket ("Alarm Plug" may run a clock)."""
+    if not rec.device.device_class and safety_class(rec.device, rec.names()) == "alarm" and not _socket(rec):
+        return "alarm"
     if rec.device.device_class or rec.device.kind is not Kind.COVER:
         return rec.device.device_class or ""
     words = f" {norm(rec.name)} "
     return next((cls for word, cls in _COVER_WORDS if f" {word} " in words or f" {word}s " in words), "")
+
+
+def _socket(rec: DeviceRecord) -> bool:
+    return any((norm(n).split() or [""])[-1] in SOCKET_WORDS for n in rec.names())
 
 
 def _by_name(name: str, candidates: Iterable[DeviceRecord]) -> list[DeviceRecord]:

@@ -107,3 +107,20 @@ _REASON = re.compile(r"\s+(?:so that|so|because|cause|since|while|now that)\s+\S
 def without_reason(text: str) -> str:
     """The command without a trailing reason clause; the text itself when it has none."""
     return _REASON.sub("", text).strip() or text
+
+
+# A remark said after a command without a joining word: "turn off the tv dinner's ready", "close the
+# blinds it's too sunny", "turn on the porch light we're home". Not a relative clause ("the lamp
+# that's in the hall"): that says which device.
+_AFTERTHOUGHT = re.compile(
+    r"\s+(?!(?:that|which|who|where)(?:'s|'re| is| are)\b)"
+    r"(?:(?:the|my|our|your) )?[a-z]+(?:'s|'re|'m| is| are|'ve| has| have)\s+\S.*$"
+)
+
+
+def afterthought(text: str) -> tuple[str, str] | None:
+    """(the command, the remark after it), when the text ends in such a remark."""
+    m = _AFTERTHOUGHT.search(text)
+    if m is None or not text[: m.start()].strip():
+        return None
+    return text[: m.start()].strip(), m.group().strip()

@@ -69,6 +69,11 @@ class HaPresence:
         if self.client.is_connected():
             self._call(self._announce)
 
+    def announce(self) -> None:
+        """Publish every config again (a source's entities changed: a camera came); safe from any thread."""
+        if self.client.is_connected():
+            self._call(self._announce)
+
     def refresh(self) -> None:
         """Publish what changed in the sources' states; safe from any thread."""
         self._call(self._changed)

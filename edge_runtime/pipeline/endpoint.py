@@ -2,6 +2,8 @@
 
 Once the speaker pauses briefly it also emits a *speculative* utterance, so STT can start
 before the endpoint is certain; if the pause turns out to be the end, the result is reused.
+An *early* utterance comes one VAD frame into each pause: STT may begin on it while the pause is
+still too short to act on, and the speculative cut of the same pause reuses that transcription.
 
 When the wake word fires while the speaker is still talking (a one-breath request), the turn
 starts at the onset of that stretch of speech in the gate's recent audio, wake phrase included:
@@ -46,6 +48,7 @@ class Endpointer(FrameProcessor):
         no_speech_timeout_s: float = 5.0,
         speculative: bool = True,
         speculate_after_ms: int = 96,
+        early_after_ms: int = 32,
         preroll_ms: int = 256,
         join_gap_ms: int = 192,
         min_request_ms: int = 160,
@@ -61,6 +64,8 @@ class Endpointer(FrameProcessor):
         self.max_held_frames = round(max(max_held_s, max_utterance_s) / FRAME_S)
         self.no_speech_frames = round(no_speech_timeout_s / FRAME_S)
         self.speculate_frames = max(1, round(speculate_after_ms / 1000 / FRAME_S)) if speculative else 0
+        early = round(early_after_ms / 1000 / FRAME_S) if speculative else 0
+        self.early_frames = early if 0 < early < self.speculate_frames else 0  # 0: no early cut
         self.preroll: deque[np.ndarray] = deque(maxlen=max(1, round(preroll_ms / 1000 / FRAME_S)))
         # Speech on both sides of a shorter gap is one breath; a request needs this much voice.
         self.join_gap_frames = max(1, round(join_gap_ms / 1000 / FRAME_S))
@@ -181,8 +186,10 @@ class Endpointer(FrameProcessor):
             self._speech_end_wall = time.perf_counter()
         else:
             self._silence_run += 1
-            if self._silence_run == self.speculate_frames and not self._hold and self._heard_request():
-                await self.push_frame(self._utterance(final=False, reason="speculative"), DOWN)
+            cut = self._silence_run in (self.early_frames, self.speculate_frames)
+            if cut and not self._hold and self._heard_request():
+                reason = "early" if self._silence_run == self.early_frames else "speculative"
+                await self.push_frame(self._utterance(final=False, reason=reason), DOWN)
         if self._silence_run >= self.trailing_frames and not self._hold:
             if self._heard_request():
                 await self._finish("silence")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import deque
 
 import numpy as np
@@ -24,6 +25,7 @@ class PlaybackOutput(FrameProcessor):
         self._buffered = 0
         self._tts_active = False
         self.playing = False
+        self.ready = asyncio.Event()  # set while reply audio waits: a paced sender need not finish its tick
 
     @property
     def buffered_samples(self) -> int:
@@ -37,6 +39,7 @@ class PlaybackOutput(FrameProcessor):
         elif isinstance(frame, TTSAudio):
             self._buffer.append(frame.pcm)
             self._buffered += len(frame.pcm)
+            self.ready.set()
             if self.keep_replies:
                 self.replies.append(frame.pcm)
             if not self.playing:
@@ -51,6 +54,7 @@ class PlaybackOutput(FrameProcessor):
         elif isinstance(frame, Interrupt):
             self._buffer.clear()
             self._buffered = 0
+            self.ready.clear()
             self._tts_active = False
             if self.playing:
                 await self._stopped(frame.reason)
@@ -69,6 +73,8 @@ class PlaybackOutput(FrameProcessor):
                 self._buffer[0] = head[need:]
                 need = 0
         self._buffered -= n - need
+        if not self._buffered:
+            self.ready.clear()
         if self.playing and not self._buffered and not self._tts_active:
             await self._stopped("done")
         return np.concatenate(out) if out else np.zeros(0, dtype=np.int16)

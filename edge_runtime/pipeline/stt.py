@@ -2,7 +2,9 @@
 on a complete command at the first short pause instead of waiting for the trailing silence.
 
 Every speculative cut is transcribed in order and never dropped for a later one before its
-turn, so whether a turn is committed early depends only on the audio, not on scheduling. After
+turn, so whether a turn is committed early depends only on the audio, not on scheduling. The
+quick pass starts at the pause's early cut (one VAD frame in) and the speculative cut of the same
+pause takes it over, so its milliseconds pass while the pause is still being confirmed. After
 an early commit, speech before the endpoint is a continuation of the same turn: only the audio
 after the committed cut is transcribed, and it goes to the brain marked as such.
 """
@@ -27,11 +29,16 @@ log = logging.getLogger(__name__)
 class _Spec:
     """One speculative cut: its transcription, and the judging of it (after the cuts before it)."""
 
-    def __init__(self, utt: Utterance, task: asyncio.Task[SttResult]) -> None:
+    def __init__(self, utt: Utterance, task: asyncio.Task[SttResult], *, early: bool = False) -> None:
         self.utt = utt
+        self.early = early  # its quick pass began at the pause's early cut
         self.task = task  # quick when there is a judge: only an exact command is acted on
         self.judged: asyncio.Task[None] | None = None
         self.full: asyncio.Task[SttResult] | None = None  # the careful pass, when not acted on
+
+    def same_pause(self, utt: Utterance) -> bool:
+        """An early cut and the speculative cut of one pause: no voice came between them."""
+        return (self.utt.start_t, self.utt.speech_end_t) == (utt.start_t, utt.speech_end_t)
 
     def same_audio(self, utt: Utterance) -> bool:
         mine = (self.utt.start_t, self.utt.speech_end_t, len(self.utt.audio))
@@ -50,9 +57,19 @@ class SttProcessor(QueuedProcessor):
         self._specs: list[_Spec] = []  # this turn's cuts, oldest first
         self._committed: _Spec | None = None
         self._said = ""  # the committed transcript
+        self._early: _Spec | None = None  # this pause's quick pass, begun before it is long enough
 
     def busy(self) -> bool:
-        return super().busy() or any(not (s.judged or s.task).done() for s in self._specs)
+        early = self._early is not None and not self._early.task.done()
+        return super().busy() or early or any(not (s.judged or s.task).done() for s in self._specs)
+
+    def _begin_early(self, utt: Utterance) -> None:
+        """Quick STT on a pause one frame old; if speech resumes first, it is dropped unused."""
+        if self._early is not None:
+            _cancel(self._early)
+        self._early = None
+        if self._committed is None and self.judge is not None:
+            self._early = _Spec(utt, asyncio.create_task(self._transcribe(utt, quick=True)))
 
     async def process_frame(self, frame: Frame, direction: Direction) -> None:
         if direction is UP or not isinstance(frame, Utterance | Interrupt):
@@ -61,6 +78,9 @@ class SttProcessor(QueuedProcessor):
         if isinstance(frame, Interrupt):
             self._drop()
             await self.push_frame(frame, direction)
+            return
+        if frame.reason == "early":
+            self._begin_early(frame)
             return
         if not frame.final:
             self._speculate(frame)
@@ -72,7 +92,13 @@ class SttProcessor(QueuedProcessor):
             return  # a continuation is transcribed whole at the endpoint
         if self.judge is None and self._specs:
             self._drop()  # nothing to judge: only the latest cut can be reused
-        spec = _Spec(utt, asyncio.create_task(self._transcribe(utt, quick=self.judge is not None)))
+        early, self._early = self._early, None
+        if early is not None and early.same_pause(utt):
+            spec = _Spec(utt, early.task, early=True)  # this pause's quick pass is under way already
+        else:
+            if early is not None:
+                _cancel(early)
+            spec = _Spec(utt, asyncio.create_task(self._transcribe(utt, quick=self.judge is not None)))
         if self.judge is not None:
             before = self._specs[-1].judged if self._specs else None
             spec.judged = asyncio.create_task(self._judge(spec, before))
@@ -95,13 +121,16 @@ class SttProcessor(QueuedProcessor):
             self.tracer.mark(
                 "committed", speech_end_t=spec.utt.speech_end_t, speech_end_wall=spec.utt.speech_end_wall, text=text
             )
-            self._mark(result, text, waited_ms=0.0, committed=True)
+            self._mark(result, text, waited_ms=0.0, committed=True, early=spec.early)
             await self.push_frame(Transcript(text, stt_ms=round(1000 * result.compute_s, 1)))
         else:  # not a command to act on at once: transcribe it carefully, for the endpoint
             spec.full = asyncio.create_task(self._transcribe(spec.utt))
 
     async def _final(self, utt: Utterance) -> None:
         started = time.perf_counter()
+        if self._early is not None:
+            _cancel(self._early)
+            self._early = None
         specs, self._specs = self._specs, []
         if specs and specs[-1].judged is not None:
             await specs[-1].judged
@@ -159,9 +188,10 @@ class SttProcessor(QueuedProcessor):
         self.tracer.mark("stt", ms=ms, waited_ms=waited_ms, text=text, audio_s=round(result.audio_s, 3), **extra)
 
     def _drop(self) -> None:
-        for spec in self._specs:
+        for spec in [*self._specs, *([self._early] if self._early else [])]:
             _cancel(spec)
         self._specs.clear()
+        self._early = None
         self._committed = None
 
 

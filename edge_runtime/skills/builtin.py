@@ -1,5 +1,5 @@
-"""The hub's built-in skills: time, date, timers, "stop" and sums and unit conversions. Deterministic,
-no model needed."""
+"""The hub's built-in skills: time, date, timers, alarms, reminders, "stop", sums and unit
+conversions, days until a date and spelling. Deterministic, no model needed."""
 
 from __future__ import annotations
 
@@ -9,7 +9,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from edge_runtime.clock import Clock
+from edge_runtime.skills.alarms import AlarmSkill
 from edge_runtime.skills.calculator import Calculator, spell_symbols
+from edge_runtime.skills.dates import DaysUntil
+from edge_runtime.skills.reminders import ReminderSkill
+from edge_runtime.skills.spelling import spell, spelled
 from edge_runtime.skills.timer_intents import TimerIntent, TimerSkill
 from edge_runtime.skills.timers import Timer, TimerManager
 
@@ -70,6 +74,9 @@ class BuiltinSkills:
         self.timers = timers
         self.timer_skill = TimerSkill(timers, areas=areas, here=here)
         self.calculator = Calculator()
+        self.alarms = AlarmSkill(clock, timers)
+        self.reminders = ReminderSkill(clock, timers)
+        self.days_until = DaysUntil()
 
     def intent_of(self, transcript: str) -> str:
         """The intent `handle` would run, without running it (no timer started, no alarm silenced)."""
@@ -78,10 +85,16 @@ class BuiltinSkills:
             return "no-speech"
         if _STOP.match(text):
             return "stop"
+        if (found := self.alarms.intent_of(text) or self.reminders.intent_of(text)) is not None:
+            return found  # before timers ("wake me up in 20 minutes") and "time" ("what time is my alarm")
         if (solved := self.calculator.solve(normalize(spell_symbols(transcript)))) is not None:
             return solved.intent  # only a sentence read whole: "7 times 8", "20 miles in kilometers"
         if (timer := self.timer_skill.intent_of(text)) is not None:
             return timer.value
+        if (found := self.days_until.intent_of(text)) is not None:
+            return found
+        if spelled(text) is not None:
+            return "spell"
         if _TIME.search(text):
             return "time"
         if _DATE.search(text):
@@ -102,6 +115,14 @@ class BuiltinSkills:
         if intent in TimerIntent.__members__.values() and (done := self.timer_skill.handle(text)) is not None:
             kind, reply, data = done
             return SkillResult(kind.value, reply, data)
+        if intent.startswith("alarm-") and (alarm := self.alarms.handle(text)) is not None:
+            return SkillResult(*alarm)
+        if intent.startswith("reminder-") and (reminder := self.reminders.handle(text)) is not None:
+            return SkillResult(*reminder)
+        if intent == "days-until" and (until := self.days_until.handle(text, self.clock.now().date())) is not None:
+            return SkillResult(*until)
+        if intent == "spell" and (word := spelled(text)) is not None:
+            return SkillResult(*spell(word))
         if intent == "time":
             now = self.clock.now()
             spoken = now.strftime("%I:%M %p").lstrip("0")
@@ -112,8 +133,12 @@ class BuiltinSkills:
             return SkillResult("date", f"Today is {spoken}.", {"date": now.date().isoformat()})
         return SkillResult("unknown", CANNOT)
 
-    @staticmethod
-    def alert_text(timer: Timer) -> str:
+    def alert_text(self, timer: Timer) -> str:
+        """What a timer, an alarm or a reminder says when it rings."""
+        if timer.kind == "alarm":
+            return self.alarms.alert(timer)
+        if timer.kind == "reminder":
+            return self.reminders.alert(timer)
         if timer.name:
             return f"Your {timer.name} timer is done."
         return f"Your {timer.label} timer is done."

@@ -34,11 +34,52 @@ _OURS = {
 }
 
 
+_MORE = re.compile(r"^(?:and also|and some|oh and|and|also|plus) (?P<item>[\w' ]+?)(?: too| as well| also)?$")
+_NOT_ITEMS = frozenset(
+    [
+        "then",
+        "turn",
+        "switch",
+        "set",
+        "open",
+        "close",
+        "lock",
+        "unlock",
+        "dim",
+        "what",
+        "what's",
+        "how",
+        "who",
+        "when",
+        "where",
+        "why",
+        "remind",
+        "tell",
+        "play",
+        "stop",
+        "cancel",
+        "is",
+        "are",
+        "can",
+        "could",
+        "please",
+        "start",
+        "put",
+        "make",
+        "read",
+        "add",
+        "remove",
+    ]
+)
+ADDS = frozenset({Intent.SHOPPING_ADD, Intent.LIST_ADD})
+
+
 @dataclass
 class ListResult:
     intent: Intent
     reply: str
     data: dict[str, Any] = field(default_factory=dict)
+    spoken: str = ""  # the list an item was added to, as said: "shopping list"
 
 
 @dataclass
@@ -69,6 +110,14 @@ class ListSkill:
         self.intents = Intents.from_dict(data)
         self.doc, self.language = doc, language
         self._parses("add milk to my shopping list")  # hassil compiles lazily: pay for it at start-up
+
+    def more(self, text: str, spoken: str) -> ListResult | None:
+        """ "and eggs" right after an item was added to a list: the same list, one more item."""
+        m = _MORE.match(text.lower().strip(" ?.!"))
+        words = m.group("item").split() if m else []
+        if not words or len(words) > 4 or words[0] in _NOT_ITEMS:
+            return None  # "and then turn off the light": a request of its own, not a thing to buy
+        return self.handle(f"add {m.group('item') if m else ''} to the {spoken}")
 
     def handle(self, text: str) -> ListResult | None:
         """The list change or answer `text` asks for; None if it is not about a list."""
@@ -120,7 +169,7 @@ class ListSkill:
         data["item"] = item
         if parse.intent in (Intent.SHOPPING_ADD, Intent.LIST_ADD):
             data["item_key"] = self.doc.add_list_item(parse.list, item)
-            return ListResult(parse.intent, self._said(parse.intent, "item_added", item), data)
+            return ListResult(parse.intent, self._said(parse.intent, "item_added", item), data, spoken=spoken)
         key, listed = self._find(parse, known)
         if key is None:
             if parse.combination in ("item_anywhere", "item_if_listed"):

@@ -22,9 +22,11 @@ CREATE TABLE IF NOT EXISTS timers (
     paused_left REAL,
     name TEXT,
     area TEXT,
-    command TEXT
+    command TEXT,
+    kind TEXT NOT NULL DEFAULT 'timer'
 )
 """
+COLUMNS = "id, seconds, due_wall, paused_left, name, area, command, kind"
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,7 @@ class StoredTimer:
     name: str | None
     area: str | None
     command: str | None
+    kind: str = "timer"  # "timer", "alarm" or "reminder"
 
 
 class TimerStore:
@@ -60,8 +63,7 @@ class TimerStore:
     def save(self, timer: StoredTimer) -> None:
         with self._lock:
             self._db.execute(
-                "INSERT OR REPLACE INTO timers (id, seconds, due_wall, paused_left, name, area, command)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT OR REPLACE INTO timers ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     timer.id,
                     timer.seconds,
@@ -70,6 +72,7 @@ class TimerStore:
                     timer.name,
                     timer.area,
                     timer.command,
+                    timer.kind,
                 ),
             )
 
@@ -79,9 +82,7 @@ class TimerStore:
 
     def load(self) -> list[StoredTimer]:
         with self._lock:
-            rows = self._db.execute(
-                "SELECT id, seconds, due_wall, paused_left, name, area, command FROM timers ORDER BY id"
-            ).fetchall()
+            rows = self._db.execute(f"SELECT {COLUMNS} FROM timers ORDER BY id").fetchall()
         return [StoredTimer(*row) for row in rows]
 
     def close(self) -> None:
@@ -96,7 +97,9 @@ def _open(path: Path) -> sqlite3.Connection:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=FULL")
         db.execute(SCHEMA)
-        db.execute("SELECT id, seconds, due_wall, paused_left, name, area, command FROM timers LIMIT 1").fetchall()
+        if "kind" not in {row[1] for row in db.execute("PRAGMA table_info(timers)")}:  # a store from before alarms
+            db.execute("ALTER TABLE timers ADD COLUMN kind TEXT NOT NULL DEFAULT 'timer'")
+        db.execute(f"SELECT {COLUMNS} FROM timers LIMIT 1").fetchall()
     except sqlite3.DatabaseError:
         db.close()
         raise

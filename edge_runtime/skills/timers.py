@@ -2,6 +2,10 @@
 (the kitchen's), that can be paused, resumed, lengthened, shortened and cancelled one by one or
 all together. A timer may carry a command ("turn off the lights"): when it ends the command runs
 instead of an alert. Alerts ring until the user says "stop".
+
+Alarms and reminders (skills/alarms.py, skills/reminders.py) are timers too, of another `kind`, due
+at a wall-clock time (`at`): they ring, stop and persist the same way, apart from the timers the
+timer intents see (`active()` lists timers only unless asked for a kind).
 """
 
 from __future__ import annotations
@@ -31,11 +35,13 @@ class Timer:
     name: str | None = None
     area: str | None = None
     command: str | None = None  # run when the timer ends, instead of ringing
+    kind: str = "timer"  # "timer", "alarm" or "reminder" (whose `name` is what to remind of)
+    at: float | None = None  # an alarm's or a reminder's wall-clock due time (Unix time)
     paused_left: float | None = None  # seconds left when paused; None while running
     task: asyncio.Task[None] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
-        self.label = self.label or (self.name or timer_label(self.seconds))
+        self.label = self.label or (self.name or ("alarm" if self.kind == "alarm" else timer_label(self.seconds)))
 
     @property
     def paused(self) -> bool:
@@ -62,6 +68,7 @@ class TimerManager:
         self._ids = itertools.count(1)
         self._timers: dict[int, Timer] = {}
         self._ringing: dict[int, asyncio.Task[None]] = {}
+        self._rung: dict[int, Timer] = {}  # the timers whose alert is ringing now
         self._store: TimerStore | None = None
 
     def keep_in(self, store: TimerStore) -> list[Timer]:
@@ -73,7 +80,8 @@ class TimerManager:
         back: list[Timer] = []
         for row in store.load():
             self._ids = itertools.count(max(row.id + 1, next(self._ids)))
-            timer = Timer(row.id, row.seconds, 0.0, name=row.name, area=row.area, command=row.command)
+            timer = Timer(row.id, row.seconds, 0.0, name=row.name, area=row.area, command=row.command, kind=row.kind)
+            timer.at = row.due_wall if row.kind != "timer" else None
             if row.paused_left is not None:
                 timer.paused_left = row.paused_left
                 self._timers[timer.id] = timer
@@ -92,16 +100,27 @@ class TimerManager:
         return back
 
     def start(
-        self, seconds: int, *, name: str | None = None, area: str | None = None, command: str | None = None
+        self,
+        seconds: int,
+        *,
+        name: str | None = None,
+        area: str | None = None,
+        command: str | None = None,
+        kind: str = "timer",
+        at: float | None = None,
     ) -> Timer:
-        timer = Timer(next(self._ids), seconds, self.clock.monotonic() + seconds, name=name, area=area, command=command)
+        """A timer that ends in `seconds`, or (an alarm, a reminder) at the Unix time `at`."""
+        left = float(seconds) if at is None else max(0.0, at - self.clock.now().timestamp())
+        due = self.clock.monotonic() + left
+        timer = Timer(next(self._ids), seconds, due, name=name, area=area, command=command, kind=kind, at=at)
         self._timers[timer.id] = timer
-        self._schedule(timer, seconds)
+        self._schedule(timer, left)
         self._save(timer)
         return timer
 
-    def active(self) -> list[Timer]:
-        return sorted(self._timers.values(), key=lambda t: self.remaining(t))
+    def active(self, kind: str | None = "timer") -> list[Timer]:
+        """The running (and paused) timers of one kind (None: of every kind), soonest first."""
+        return sorted((t for t in self._timers.values() if kind in (None, t.kind)), key=lambda t: self.remaining(t))
 
     def remaining(self, timer: Timer) -> float:
         if timer.paused_left is not None:
@@ -159,12 +178,17 @@ class TimerManager:
     def ringing(self) -> bool:
         return bool(self._ringing)
 
+    def ringing_now(self) -> list[Timer]:
+        """The timers, alarms and reminders whose alert is ringing."""
+        return list(self._rung.values())
+
     def silence(self) -> int:
         """Stop every alert that is ringing; returns how many were."""
         count = len(self._ringing)
         for task in self._ringing.values():
             task.cancel()
         self._ringing.clear()
+        self._rung.clear()
         return count
 
     async def close(self) -> None:
@@ -189,8 +213,11 @@ class TimerManager:
     def _save(self, timer: Timer) -> None:
         if self._store is None:
             return
-        due = None if timer.paused else self.clock.now().timestamp() + self.remaining(timer)
-        row = StoredTimer(timer.id, timer.seconds, due, timer.paused_left, timer.name, timer.area, timer.command)
+        due: float | None = self.clock.now().timestamp() + self.remaining(timer) if timer.at is None else timer.at
+        due = None if timer.paused else due
+        row = StoredTimer(
+            timer.id, timer.seconds, due, timer.paused_left, timer.name, timer.area, timer.command, timer.kind
+        )
         self._store.save(row)
 
     def _forget(self, timer: Timer) -> None:
@@ -205,6 +232,7 @@ class TimerManager:
             await self.on_command(timer)
             return
         self._ringing[timer.id] = asyncio.current_task()  # type: ignore[assignment]
+        self._rung[timer.id] = timer
         try:
             for repeat in range(self.repeats):
                 await self._on_ring(timer, repeat)
@@ -212,3 +240,4 @@ class TimerManager:
                     await self.clock.sleep(self.interval_s)
         finally:
             self._ringing.pop(timer.id, None)
+            self._rung.pop(timer.id, None)

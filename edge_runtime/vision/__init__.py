@@ -1,4 +1,4 @@
-"""Vision on the hub (#20): cameras as sources, motion with zones, people, QR codes and text,
+"""Vision on the hub (#20): cameras as sources, motion with zones, people, enrolled faces, QR codes and text,
 answered by voice and shown in Home Assistant, with no frame leaving the hub by default.
 See docs/VISION.md.
 
@@ -16,9 +16,13 @@ from typing import TYPE_CHECKING
 
 from edge_runtime.vision.config import CameraConfig, load, load_retention
 from edge_runtime.vision.events import VisionEvent, notification
+from edge_runtime.vision.known_faces import KnownFaces
 from edge_runtime.vision.service import Notify, VisionService
 from edge_runtime.vision.skill import VisionSkill
 from edge_runtime.vision.snapshots import SnapshotStore
+from edge_runtime.vision.track import VideoCamera, app_camera
+from edge_runtime.vision.who import WhoIsThere
+from models.faces import FaceRecognizer
 from models.vision import Ocr
 
 if TYPE_CHECKING:
@@ -39,6 +43,10 @@ class Vision:
 
         if not any(getattr(r, "__name__", "") == "vision" for r in brain.routes):
             brain.routes = routes_with_vision(self.skill, brain.routes)
+
+    def app_camera(self, name: str | None, room: str | None) -> VideoCamera:
+        """What a WebRTC session runs with the app's video track: a camera while the track lives."""
+        return app_camera(self.service, name=name, room=room)
 
     async def stop(self) -> None:
         await self.service.stop()
@@ -70,7 +78,13 @@ async def start_vision(
 
         return Ocr(registry or Registry())
 
-    skill = VisionSkill(service, here=settings.room, ocr=ocr)
+    def recognizer() -> FaceRecognizer:
+        from models.registry import Registry
+
+        return FaceRecognizer(registry or Registry())
+
+    who = WhoIsThere(KnownFaces.in_dir(settings.data_dir), recognizer, threshold=settings.faces_match_distance)
+    skill = VisionSkill(service, here=settings.room, ocr=ocr, who=who)
     return Vision(service, skill)
 
 

@@ -88,6 +88,10 @@ class Camera:
         if self._thread is not None:
             self._thread.join(timeout_s)
 
+    def went_away(self) -> None:
+        """After `stop()`, for a camera that is gone for good: unavailable, and its sensors off."""
+        self._unavailable()
+
     def _run(self) -> None:
         delay = self.backoff_min
         while not self._stop.is_set():

@@ -2,6 +2,7 @@
 published by the hub's presence connection (edge_runtime/ha_presence) on topics the hub owns.
 
 Each sensor is available only while both the hub and its camera are (`availability_mode: all`).
+A camera that went away (an app's video, its session closed) stays there, unavailable, with its sensors off.
 """
 
 from __future__ import annotations
@@ -28,8 +29,10 @@ def availability_name(camera: Camera) -> str:
 class CameraEntities:
     """An `EntitySource` for HaPresence.add_source: configs and states of the cameras' sensors."""
 
-    def __init__(self, cameras: Callable[[], Iterable[Camera]]) -> None:
-        self.cameras = cameras
+    def __init__(
+        self, cameras: Callable[[], Iterable[Camera]], gone: Callable[[], Iterable[Camera]] = lambda: ()
+    ) -> None:
+        self.cameras, self.gone = cameras, gone
 
     def discovery(self, hub: HubDevice) -> list[tuple[str, dict[str, Any]]]:
         configs = []
@@ -50,7 +53,7 @@ class CameraEntities:
 
     def messages(self) -> dict[str, str]:
         states: dict[str, str] = {}
-        for camera in self.cameras():
+        for camera in [*self.gone(), *self.cameras()]:  # a name back in use: the live camera's states win
             states[motion_id(camera)] = "ON" if camera.motion_on else "OFF"
             if camera.config.people:
                 states[occupancy_id(camera)] = "ON" if camera.people_hold.on else "OFF"

@@ -9,6 +9,7 @@ import contextlib
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from edge_runtime.vision.camera import Camera
@@ -16,6 +17,7 @@ from edge_runtime.vision.config import CameraConfig, slug
 from edge_runtime.vision.events import MOTION, PERSON, VisionEvent, notification
 from edge_runtime.vision.ha import CameraEntities
 from edge_runtime.vision.snapshots import SnapshotStore
+from edge_runtime.vision.sources import FrameSource
 
 if TYPE_CHECKING:
     from edge_runtime.ha_presence import HaPresence
@@ -24,6 +26,7 @@ log = logging.getLogger(__name__)
 Notify = Callable[[dict[str, Any]], Awaitable[None]]
 NOTIFIED = (MOTION, PERSON)
 KEPT = (MOTION, PERSON)  # the events whose frame is kept on the hub (a camera's `snapshots`)
+GONE_KEPT = 20  # cameras that went away (an app's video), still shown unavailable in Home Assistant
 
 
 class VisionService:
@@ -40,6 +43,7 @@ class VisionService:
         self.cameras = {c.slug: Camera(c, self._from_thread, backoff_s=backoff_s) for c in configs}
         self.presence, self.on_event, self.notify = presence, on_event, notify
         self.snapshots = snapshots
+        self.gone: dict[str, Camera] = {}
         self.recent: deque[VisionEvent] = deque(maxlen=200)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -49,7 +53,7 @@ class VisionService:
         if self.snapshots is not None:  # the retention limit, before any camera adds to them
             await asyncio.to_thread(self.snapshots.prune_all)
         if self.presence is not None:
-            self.presence.add_source(CameraEntities(self.cameras.values))
+            self.presence.add_source(CameraEntities(lambda: self.cameras.values(), lambda: self.gone.values()))
         for camera in self.cameras.values():
             camera.start()
         return self
@@ -59,6 +63,35 @@ class VisionService:
         for task in list(self._tasks):
             task.cancel()
         self._loop = None
+
+    # --- cameras that come and go while the hub runs (an app's WebRTC video: vision/track.py)
+
+    def add(self, config: CameraConfig, source: Callable[..., FrameSource]) -> Camera:
+        """Start a camera on `source` now, under a free name ("phone camera 2" if the first is taken)."""
+        name, n = config.name, 1
+        while slug(name) in self.cameras:
+            n += 1
+            name = f"{config.name} {n}"
+        camera = Camera(replace(config, name=name), self._from_thread, backoff_s=(0.2, 1.0), source=source)
+        self.cameras = {**self.cameras, camera.config.slug: camera}  # a new dict: other threads iterate the old
+        self.gone.pop(camera.config.slug, None)
+        camera.start()
+        if self.presence is not None:
+            self.presence.announce()
+        return camera
+
+    async def remove(self, camera: Camera) -> None:
+        """Stop a camera `add` started and forget it: gone from `status()`, unavailable in Home Assistant."""
+        if self.cameras.get(camera.config.slug) is not camera:
+            return
+        self.cameras = {k: c for k, c in self.cameras.items() if c is not camera}
+        await asyncio.to_thread(camera.stop)
+        camera.went_away()
+        self.gone[camera.config.slug] = camera
+        while len(self.gone) > GONE_KEPT:
+            self.gone.pop(next(iter(self.gone)))
+        if self.presence is not None:
+            self.presence.refresh()
 
     async def __aenter__(self) -> VisionService:
         return await self.start()
@@ -103,7 +136,9 @@ class VisionService:
         if self.on_event is not None:
             self.on_event(ev)
         if self.notify is not None and ev.kind in NOTIFIED:
-            camera = self.cameras[slug(ev.camera)]
+            camera = self.cameras.get(slug(ev.camera)) or self.gone.get(slug(ev.camera))
+            if camera is None:
+                return
             snapshot = _jpeg(camera) if camera.config.snapshot_to_cloud else None
             task = asyncio.ensure_future(self._send(notification(ev, camera.config, snapshot)))
             self._tasks.add(task)

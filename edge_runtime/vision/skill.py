@@ -1,6 +1,7 @@
 """Questions about what the cameras see, answered on the hub from the camera's latest frame:
-"is anyone at the front door?", "how many people are in the living room?", and "what does this
-say?" (QR codes and text, on the camera in the speaker's room). A place with no camera is declined.
+"is anyone at the front door?", "how many people are in the living room?", "who is at the door?"
+(enrolled faces: edge_runtime/vision/who.py), and "what does this say?" (QR codes and text, on the
+camera in the speaker's room). A place with no camera is declined.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from common.errors import CompanionError
 from edge_runtime.skills.builtin import normalize
 from edge_runtime.vision.camera import Camera
 from edge_runtime.vision.service import VisionService
+from edge_runtime.vision.who import WhoIsThere
 from models.vision import Ocr
 from models.vision_hub import PeopleDetector, QrReader
 
@@ -24,6 +26,7 @@ OCR_HINT = "pip install 'companion[edge,ocr]', then `companion models install`"
 _WHO = r"(?:any ?one|any ?body|some ?one|some ?body|a person|people|anybody|anyone)"
 _PLACE = r"(?P<prep>at|in|on|by|outside) (?P<place>.+)"
 PEOPLE = re.compile(rf"^(?:is|are) (?:there )?{_WHO}(?: there)? {_PLACE}$")
+WHO = re.compile(rf"^who(?:'s| is| are)(?: there)? {_PLACE}$")
 COUNT = re.compile(rf"^how many (?:people|persons) are (?:there )?{_PLACE}$")
 READ = re.compile(
     r"^(?:can you )?(?:what does (?:this|that|it|the sign|the label|the code|the qr code) say|"
@@ -35,7 +38,7 @@ WIFI = re.compile(r"^WIFI:(?:.*;)?S:(?P<ssid>(?:[^;\\]|\\.)*)")
 
 @dataclass
 class Answer:
-    intent: str  # "vision_people", "vision_count", "vision_read"
+    intent: str  # "vision_people", "vision_count", "vision_who", "vision_read"
     reply: str
     data: dict[str, Any] = field(default_factory=dict)
 
@@ -49,8 +52,9 @@ class VisionSkill:
         people: PeopleDetector | None = None,
         qr: QrReader | None = None,
         ocr: Callable[[], Ocr] | None = None,
+        who: WhoIsThere | None = None,
     ) -> None:
-        self.service, self.here = service, here
+        self.service, self.here, self.who = service, here, who
         self._people, self._qr, self._ocr_factory = people, qr, ocr
         self._ocr: Ocr | None = None
         self._ocr_error: str | None = None
@@ -61,6 +65,8 @@ class VisionSkill:
             return "vision_people"
         if COUNT.match(said):
             return "vision_count"
+        if WHO.match(said):
+            return "vision_who"
         if READ.match(said):
             return "vision_read"
         return None
@@ -69,17 +75,40 @@ class VisionSkill:
         said = normalize(text)
         if (m := PEOPLE.match(said) or COUNT.match(said)) is not None:
             return await self._people_at(m, counting=m.re is COUNT)
+        if (m := WHO.match(said)) is not None:
+            return await self._who_at(m)
         if READ.match(said):
             return await self._read()
         return None
 
     # --- people
 
-    async def _people_at(self, m: re.Match[str], *, counting: bool) -> Answer:
-        intent = "vision_count" if counting else "vision_people"
+    def _camera_at(self, m: re.Match[str]) -> tuple[Camera | None, str, str]:
+        """The camera a question names, the place as said, and where it is ("at the front door").
+        "the door" is the one camera whose name ends in "door", when there is only one."""
         place = m["place"].strip()
         where = f"{m['prep']} {place if place.startswith('the ') or m['prep'] == 'outside' else 'the ' + place}"
         camera = self.service.at(place)
+        if camera is None and place.removeprefix("the ") == "door":
+            doors = [c for c in self.service.cameras.values() if c.config.slug.endswith("door")]
+            camera = doors[0] if len(doors) == 1 else None
+        return camera, place, where
+
+    async def _who_at(self, m: re.Match[str]) -> Answer:
+        camera, place, where = self._camera_at(m)
+        if camera is None:
+            return Answer("vision_who", f"I don't have a camera {where}.", {"declined": "no-camera", "place": place})
+        if self.who is None:
+            return Answer("vision_who", "Face recognition isn't set up on this hub.", {"declined": "no-faces"})
+        frame, unavailable = self._frame(camera)
+        if frame is None:
+            return unavailable("vision_who")
+        reply, data = await self.who.answer(frame, where)
+        return Answer("vision_who", reply, {"camera": camera.config.name, **data})
+
+    async def _people_at(self, m: re.Match[str], *, counting: bool) -> Answer:
+        intent = "vision_count" if counting else "vision_people"
+        camera, place, where = self._camera_at(m)
         if camera is None:
             return Answer(intent, f"I don't have a camera {where}.", {"declined": "no-camera", "place": place})
         frame, unavailable = self._frame(camera)

@@ -2,12 +2,17 @@
 
 aiortc hands us 48 kHz stereo s16 frames (Opus decoded); the hub wants 16 kHz mono in blocks of
 BLOCK. Going out, aiortc's sender pulls `recv()` and Opus-encodes what it gets, so the track
-paces itself (20 ms a frame, silence when nothing plays) like a sound card's clock.
+paces itself (20 ms a frame, silence when nothing plays) like a sound card's clock. Reply audio
+that is ready goes out at once, up to `lead_ms` ahead of that clock: a receiver that holds a few
+frames before it plays the first (aiortc holds 4) has them at once instead of 80 ms later. When
+the reply ends the lead is dropped: the stream's timestamps then run that far ahead of the wall
+clock, which a receiver with a playout clock (a browser's NetEQ) absorbs like jitter.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from fractions import Fraction
 
@@ -64,11 +69,12 @@ class ReplyTrack(MediaStreamTrack):
 
     kind = "audio"
 
-    def __init__(self, output: PlaybackOutput, *, frame_ms: int = 20) -> None:
+    def __init__(self, output: PlaybackOutput, *, frame_ms: int = 20, lead_ms: int = 80) -> None:
         super().__init__()
         self.output = output
         self.rate = output.rate
         self.samples = output.rate * frame_ms // 1000
+        self.lead_s = lead_ms / 1000
         self.frames = 0
         self.voiced_frames = 0  # frames that carried reply audio (the rest were silence)
         self._time_base = Fraction(1, self.rate)
@@ -98,11 +104,21 @@ class ReplyTrack(MediaStreamTrack):
             self._clock = now
             return
         self._clock += self.samples / self.rate
-        wait = self._clock - now
-        if wait > 0:
-            await asyncio.sleep(wait)
-        elif wait < -MAX_LAG_S:
+        if self._clock - now < -MAX_LAG_S:
             self._clock = now
+            return
+        if self.output.ready.is_set():
+            wait = self._clock - self.lead_s - now
+            if wait > 0:
+                await asyncio.sleep(wait)
+            return
+        if self._clock > now + self.samples / self.rate:  # the reply ended ahead of the clock:
+            self._clock = now  # drop the lead (not given back in silence, which would hold back
+            return  # its last frames at a receiver that waits for more, and a barge-in's stop)
+        wait = self._clock - now  # silence keeps real time; reply audio arriving cuts the wait short
+        if wait > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.output.ready.wait(), wait)
 
 
 async def drain(track: ReplyTrack) -> None:

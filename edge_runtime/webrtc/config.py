@@ -24,6 +24,7 @@ class WebRtcConfig:
     max_sessions_per_app: int = 2  # so one app cannot take every session from the others
     output_rate: int = 48000  # Opus's native rate: the encoder then has nothing to resample
     frame_ms: int = 20
+    reply_lead_ms: int = 80  # ready reply audio is sent this far ahead of real time (audio.ReplyTrack)
     channel_label: str = "events"
     connect_timeout_s: float = 20.0  # an answered offer that never connects is reclaimed
     media_timeout_s: float = 20.0  # no audio from the peer for this long: it is gone

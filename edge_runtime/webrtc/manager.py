@@ -10,7 +10,7 @@ import asyncio
 import inspect
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -38,6 +38,8 @@ class SessionOptions:
     user_id: str | None = None
     user_name: str | None = None
     client: str | None = None  # the app's own label, for logs
+    camera_name: str | None = None  # what the app's video track is called as a camera ("phone camera")
+    camera_room: str | None = None  # and where it is (the hub's own room if it does not say)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -52,6 +54,7 @@ class HubParts:
     user_name: str | None = None
     device_events: AsyncIterator[Any] | None = None  # e.g. events.device_events(device_hub)
     attach: Callable[[Brain], None] | None = None  # adds the hub's own routes (the cameras') to the session's brain
+    video: Callable[[Any, str], Coroutine[Any, Any, None]] | None = None  # (track, session id): the app's camera
 
 
 PartsFactory = Callable[[SessionOptions], HubParts | Awaitable[HubParts]]
@@ -161,6 +164,8 @@ class WebRtcSessions:
                 device_events=parts.device_events,
             )
             session.owner = owner
+            if (video := parts.video) is not None:
+                session.on_video = lambda track: video(track, session_id)
             session.on_closed = lambda s: self._closed(s, engines)
             try:
                 sdp = await session.open(offer_sdp, offer_type)

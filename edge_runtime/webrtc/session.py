@@ -46,9 +46,11 @@ class WebRtcSession:
         self.pc = pc
         self.hub = hub
         self.config = config
-        self.track = ReplyTrack(hub.output, frame_ms=config.frame_ms)
+        self.track = ReplyTrack(hub.output, frame_ms=config.frame_ms, lead_ms=config.reply_lead_ms)
         self.channel: RTCDataChannel | None = None
         self.mic: MicPump | None = None
+        self.video: MediaStreamTrack | None = None  # the app's camera, if it sends one (the first only)
+        self.on_video: Callable[[MediaStreamTrack], Coroutine[Any, Any, None]] | None = None  # turns it into a camera
         self.connected = asyncio.Event()
         self.closed = asyncio.Event()
         self.close_reason: str | None = None
@@ -100,7 +102,10 @@ class WebRtcSession:
         if track.kind == "audio" and self.mic is None:
             self.mic = MicPump(track, self.hub.pipeline, timeout_s=self.config.media_timeout_s)
             self._spawn(self._pump(self.mic), "mic")
-        else:  # video, or a second mic: consume it so aiortc's receive queue cannot grow
+        elif track.kind == "video" and self.video is None and self.on_video is not None:
+            self.video = track  # a camera while the session lives: close() cancels it, and the camera goes
+            self._spawn(self.on_video(track), "camera")
+        else:  # no cameras, a second video or a second mic: consume it so aiortc's receive queue cannot grow
             self._spawn(_discard(track), "discard")
 
     async def _pump(self, mic: MicPump) -> None:

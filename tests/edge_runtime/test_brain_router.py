@@ -66,7 +66,7 @@ def test_an_invalid_tool_call_sends_nothing(mosquitto: Mosquitto, tmp_path: Path
 
 def test_a_valid_tool_call_acts_and_is_confirmed(mosquitto: Mosquitto, tmp_path: Path) -> None:
     llm = FakeLLM(fake_tool_call={"device": "garage light", "attribute": "on", "value": True})
-    result, _, received = run_brain(mosquitto, tmp_path, "it's too dark in the garage", llm=llm)
+    result, _, received = run_brain(mosquitto, tmp_path, "could you get the garage light going", llm=llm)
     assert result.route == "local-llm" and "tool-valid" in result.signals
     assert [(a["name"], a["values"], a["confirmed"]) for a in result.actions] == [("Garage Light", {"on": True}, True)]
     assert list(received) == ["Garage Light"]

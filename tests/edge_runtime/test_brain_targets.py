@@ -199,7 +199,9 @@ def test_the_heating_and_the_temperature_inside_are_the_house_thermostat() -> No
 def test_a_plug_by_what_it_runs_only_when_that_is_one_device() -> None:
     assert acted(plan("turn on the tv", "Kitchen")) == {"TV Plug": {"on": True}}
     assert acted(plan("turn off the coffee machine", "Bedroom")) == {"Coffee Maker": {"on": False}}
-    assert plan("turn on the alarm", "Garage") is None  # an alarm's plug is never a head-noun guess
+    # An alarm's plug is never a head-noun guess, nor the home's alarm ("Alarm Plug" may run a clock).
+    declined = plan("turn on the alarm", "Garage")
+    assert declined is not None and not declined.actions and declined.problem == "NO_KIND"
     assert plan("turn on the siren", "Garage") is not None  # a plain plug is
     two = [*WORDY, record("tv2", "TV Switch", Kind.SWITCH, "Bedroom", "Upstairs")]
     assert plan("turn on the tv", "Kitchen", two) is None  # two devices run a tv: not guessed

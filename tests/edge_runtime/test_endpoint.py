@@ -40,12 +40,25 @@ def endpoint(engines, audio: np.ndarray, hold: bool = False, **kw) -> list[Utter
 def test_cut_after_trailing_silence_with_a_speculative_first(engines, voices: Voices) -> None:  # type: ignore[no-untyped-def]
     speech = voices.piper("Set a timer for ten minutes.")
     utts = endpoint(engines, join(silence(0.5), speech, silence(2.0)), trailing_silence_ms=400)
-    spec = [u for u in utts if not u.final]
+    spec = [u for u in utts if u.reason == "speculative"]
     final = [u for u in utts if u.final]
     assert len(final) == 1 and final[0].reason == "silence"
     assert spec and np.array_equal(spec[-1].audio, final[0].audio)  # the speculation is reusable
+    # One VAD frame into the same pause, an early cut of the same speech: STT may start on it.
+    early = [u for u in utts if u.reason == "early" and u.speech_end_t == final[0].speech_end_t]
+    assert len(early) == 1 and not early[0].final
+    order = [id(u) for u in utts]
+    assert order.index(id(early[0])) < order.index(id(spec[-1]))
+    assert len(early[0].audio) == len(final[0].audio) - 2 * 512  # the pause's first frame, not its third
+    assert np.array_equal(early[0].audio, final[0].audio[: len(early[0].audio)])
     assert 0.5 < final[0].speech_end_t < 0.5 + len(speech) / 16000 + 0.1
     assert len(final[0].audio) / 16000 < len(speech) / 16000 + 0.6  # trailing silence trimmed
+
+
+def test_no_early_cut_without_speculation(engines, voices: Voices) -> None:  # type: ignore[no-untyped-def]
+    speech = voices.piper("Set a timer for ten minutes.")
+    utts = endpoint(engines, join(silence(0.5), speech, silence(2.0)), speculative=False)
+    assert [u.reason for u in utts] == ["silence"]
 
 
 def test_a_short_pause_does_not_end_the_utterance(engines, voices: Voices) -> None:  # type: ignore[no-untyped-def]

@@ -46,6 +46,7 @@ def test_one_wav_gives_one_turn_in_lockstep_and_real_time(
     paced = asyncio.run(hear(settings, engines, audio, realtime=True))
     assert lockstep.transcripts == paced.transcripts and lockstep.committed == paced.committed
     assert words(lockstep.transcripts[0]) == ["what", "time", "is", "it"] and lockstep.committed
+    assert lockstep.early and paced.early  # STT began at the pause's first frame, acted on at its third
 
 
 def _home_turns(

@@ -52,3 +52,21 @@ def sign(qr_text: str, line: str, size: tuple[int, int] = (640, 480)) -> np.ndar
     frame.paste(Image.open(buf).convert("RGB"), (30, 40))
     ImageDraw.Draw(frame).text((30, size[1] - 100), line, fill=(20, 20, 20), font=ImageFont.load_default(size=40))
     return np.ascontiguousarray(np.asarray(frame)[:, :, ::-1])
+
+
+def lfw_face(index: int, side: int = 200) -> np.ndarray:
+    """One of the 100 faces of scikit-image's LFW subset (Labeled Faces in the Wild: 25x25 grey crops
+    of news photos, people other than the astronaut), scaled up to `side` pixels on a grey 640x480 frame,
+    as a face close to a door camera. BGR."""
+    import cv2
+
+    try:
+        from skimage import data
+    except ImportError as err:
+        raise RuntimeError(INSTALL) from err
+    grey = (data.lfw_subset()[index] * 255).astype(np.uint8)
+    face = cv2.resize(grey, (side, side), interpolation=cv2.INTER_CUBIC)
+    frame = np.full((480, 640), 180, np.uint8)
+    top, left = (480 - side) // 2, (640 - side) // 2
+    frame[top : top + side, left : left + side] = face
+    return np.ascontiguousarray(np.stack([frame] * 3, axis=-1))

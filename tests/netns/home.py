@@ -113,9 +113,16 @@ class Home:
 
     def restart_hub(self) -> None:
         """`kill -9` the hub and start it again on the same files; the app keeps its pairing token."""
+        self.kill_hub()
+        self.start_hub()
+
+    def kill_hub(self) -> None:
+        """`kill -9` the hub; it stays down until `start_hub()` (the test may look at its files meanwhile)."""
         self.mic.stopping.set()
         self.hub.proc.kill()
         self.hub.proc.wait()
+
+    def start_hub(self) -> None:
         self.hub = NetnsHub(self.ns, self.hub.root, **self.hub_settings)
         (self.hub.root / "data" / "api.json").unlink(missing_ok=True)  # the dead hub's port
         self.hub.start(timeout_s=180)

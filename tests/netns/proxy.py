@@ -36,6 +36,7 @@ class DelayProxy:
         self._server: asyncio.Server | None = None
         self._thread = threading.Thread(target=self.loop.run_forever, daemon=True, name="delay-proxy")
         self._writers: set[asyncio.StreamWriter] = set()
+        self._senders: set[asyncio.Task[None]] = set()  # each holds one direction's chunks not yet sent
 
     @property
     def url(self) -> str:
@@ -66,6 +67,18 @@ class DelayProxy:
     def normal(self) -> None:
         self.shape = Shape()
 
+    def reset(self) -> None:
+        """Every connection dropped at once, with the chunks it still held: what the hub had sent but
+        the link had not yet delivered dies with it (as when the hub's own buffers die with a crash)."""
+
+        async def drop() -> None:
+            for sender in list(self._senders):
+                sender.cancel()
+            for writer in list(self._writers):
+                writer.transport.abort()
+
+        asyncio.run_coroutine_threadsafe(drop(), self.loop).result(10)
+
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections += 1
         try:
@@ -80,6 +93,8 @@ class DelayProxy:
     async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         queue: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue()
         sender = asyncio.create_task(self._send(queue, writer))
+        self._senders.add(sender)
+        sender.add_done_callback(self._senders.discard)
         last_due = 0.0
         try:
             while chunk := await reader.read(65536):

@@ -1,0 +1,131 @@
+"""Everyday phrasings on the evaluation home: comfort complaints ("it's a bit dark in here"), a remark
+after a command ("turn off the tv dinner's ready"), a device called without its room's name ("the
+spotlights" in the Kitchen), and "put ... on 50 percent"."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from device_drivers.mosquitto import Mosquitto
+from edge_runtime.brain.context import Conversation
+from edge_runtime.brain.text import afterthought
+from tests.eval.home import running_home
+
+Said = tuple[Any, dict[str, dict[str, Any]]]
+
+
+def _say(
+    mosquitto: Mosquitto, tmp_path: Path, room: str, said: list[str], start: dict[str, Any] | None = None
+) -> list[Said]:
+    """Each sentence in one conversation, in `room`: (result, the devices it changed and how)."""
+
+    async def scenario() -> list[Said]:
+        out: list[Said] = []
+        async with running_home(mosquitto.url, tmp_path / "d.sqlite3", room=room) as home:
+            for name, state in (start or {}).items():
+                [dev] = [d for d in home.sim.devices.values() if d.name == name]
+                await home.devices.set(dev.id, state)
+            conversation = Conversation()
+            for text in said:
+                before = home.states()
+                result = await home.brain.handle(text, conversation)
+                await asyncio.sleep(0.1)
+                after = home.states()
+                out.append((result, {n: after[n] for n in after if after[n] != before[n]}))
+        return out
+
+    return asyncio.run(scenario())
+
+
+def test_a_complaint_with_several_lights_is_asked_about_then_done_on_yes(mosquitto: Mosquitto, tmp_path: Path) -> None:
+    (dark, nothing), (yes, lit), (bright, none) = _say(
+        mosquitto, tmp_path, "Living Room", ["it's a bit dark in here", "yes", "it's too bright in here"]
+    )
+    assert "needs-confirmation" in dark.signals and nothing == {}
+    assert dark.reply.startswith("Do you want me to turn on the ") and dark.reply.endswith("?"), dark.reply
+    assert all(name in dark.reply for name in ("Sofa Lamp", "Reading Light", "Floor Lamp")), dark.reply
+    assert yes.route == "confirm" and yes.reply == "Turned on 3 lights."
+    assert set(lit) == {"Sofa Lamp", "Reading Light", "Floor Lamp"} and all(s["on"] for s in lit.values())
+    assert "needs-confirmation" in bright.signals and bright.reply.startswith("Do you want me to dim the ")
+    assert none == {}
+
+
+def test_a_complaint_with_one_device_changes_it(mosquitto: Mosquitto, tmp_path: Path) -> None:
+    turns = _say(
+        mosquitto,
+        tmp_path,
+        "Office",
+        ["it's freezing in here", "it's too dark in the garage", "it's too hot in the bedroom", "no"],
+        start={"Office Heater": {"target_temperature": 20}},
+    )
+    (warmer, heater), (dark, garage), (hot, fan), _ = turns
+    assert heater == {"Office Heater": {**heater["Office Heater"], "target_temperature": 21}}, heater
+    assert set(garage) == {"Garage Light"} and garage["Garage Light"]["on"] is True
+    assert set(fan) == {"Bedroom Fan"} and fan["Bedroom Fan"]["on"] is True
+    assert all("needs-confirmation" not in r.signals for r in (warmer, dark, hot))
+
+
+def test_what_is_not_a_complaint_about_the_room_is_left_alone(mosquitto: Mosquitto, tmp_path: Path) -> None:
+    said = ["it's cold outside", "it's warm in here", "is it dark in here", "it's dark already isn't it"]
+    for text, (result, changed) in zip(said, _say(mosquitto, tmp_path, "Living Room", said), strict=True):
+        assert changed == {} and "needs-confirmation" not in result.signals, (text, result)
+
+
+def test_a_remark_after_a_command_is_not_part_of_it(mosquitto: Mosquitto, tmp_path: Path) -> None:
+    said = ["turn on the tv", "turn off the tv dinner's ready", "lock the front door we're leaving"]
+    (_, on), (off, tv), (locked, door) = _say(
+        mosquitto, tmp_path, "Kitchen", said, start={"Front Door": {"locked": False}}
+    )
+    assert on["TV Plug"]["on"] is True
+    assert off.reply == "Turned off the TV Plug." and tv["TV Plug"]["on"] is False
+    assert locked.reply == "Locked the Front Door." and door["Front Door"]["locked"] is True
+
+
+def test_afterthought_never_drops_which_device() -> None:
+    assert afterthought("turn off the tv dinner's ready") == ("turn off the tv", "dinner's ready")
+    assert afterthought("turn on the porch light we're home") == ("turn on the porch light", "we're home")
+    assert afterthought("turn on the lamp that's in the hall") is None  # says which lamp
+    assert afterthought("turn on the kitchen light") is None
+
+
+def test_a_device_named_for_its_room_is_called_without_it(mosquitto: Mosquitto, tmp_path: Path) -> None:
+    said = [
+        "put the spotlights on 50 percent",
+        "put the kids fan on 30 percent",
+        "put the kitchen blinds at 40 percent",
+    ]
+    (_, spots), (_, fan), (_, blinds) = _say(mosquitto, tmp_path, "Kitchen", said)
+    assert spots["Kitchen Spotlights"]["brightness"] == 50 and spots["Kitchen Spotlights"]["on"] is True
+    assert fan["Kids Fan"]["percentage"] == 30
+    assert blinds["Kitchen Blinds"]["position"] == 40
+
+
+def test_a_device_the_home_lacks_is_said_so_on_the_hub(mosquitto: Mosquitto, tmp_path: Path) -> None:
+    said = ["turn on the extractor fan", "turn on the fan in the attic"]
+    (fan, none), (attic, nothing) = _say(mosquitto, tmp_path, "Kitchen", said)
+    assert fan.route == "local-intent" and fan.reply == "I don't know a device called extractor fan." and none == {}
+    assert attic.reply == "I don't know a room called attic." and nothing == {}
+
+
+def test_and_after_adding_to_a_list_adds_to_the_same_list(mosquitto: Mosquitto, tmp_path: Path) -> None:
+    async def scenario() -> list[str]:
+        from sync.document import SyncedDoc
+
+        async with running_home(mosquitto.url, tmp_path / "d.sqlite3", doc=SyncedDoc()) as home:
+            conversation = Conversation()
+            said = [
+                "add milk to the shopping list",
+                "and eggs",
+                "and some bread too",
+                "and then turn on the tv",  # a request of its own, never an item
+                "and cheese",  # the turn before added nothing
+            ]
+            replies = [(await home.brain.handle(text, conversation)).reply for text in said]
+            replies.append((await home.brain.handle("what's on my shopping list", conversation)).reply)
+            return replies
+
+    replies = asyncio.run(scenario())
+    assert replies[1:3] == ["Added eggs", "Added bread"]
+    assert "cheese" not in replies[-1] and replies[-1] == "Your shopping list has milk, eggs and bread.", replies

@@ -2,8 +2,9 @@
 # Debian packages the test suite needs: espeak-ng (a second, independent voice for test
 # speech), Mosquitto (a real broker for the device tests), PortAudio (sounddevice's library),
 # Node.js with npm (the Yjs client of the sync interop test), Chromium (the web app's
-# end-to-end tests, driven by playwright-core), FFmpeg and rtsp-server-perl (real camera streams
-# for the vision tests), tshark (the capture of tests/netns: what the hub sends to the cloud side).
+# end-to-end tests, driven by playwright-core), FFmpeg, rtsp-server-perl and GStreamer's RTSP
+# server with python3-gi (real camera streams for the vision tests), tshark (the capture of
+# tests/netns: what the hub sends to the cloud side).
 # Installs only what is missing.
 #   scripts/system-deps.sh        # for the tests
 #   scripts/system-deps.sh demo   # only what the demo needs (Mosquitto)
@@ -18,6 +19,12 @@ if [ "${1:-test}" != "demo" ]; then
   command -v chromium >/dev/null 2>&1 || missing+=(chromium)  # tests/browser: the web app in a real browser
   command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)  # tests of edge_runtime/vision: real MJPEG and RTSP streams
   command -v rtsp-server-perl >/dev/null 2>&1 || missing+=(rtsp-server-perl)  # the RTSP relay those tests read from
+  # tests/edge_runtime/rtsp_gst_server.py, run by Debian's python3: an RTSP camera sending RTP over TCP only
+  gst="import gi; gi.require_version('Gst', '1.0'); gi.require_version('GstRtspServer', '1.0')
+from gi.repository import Gst; Gst.init(None)
+assert all(Gst.ElementFactory.find(e) for e in ('videotestsrc', 'compositor', 'jpegenc', 'rtpjpegpay'))"
+  /usr/bin/python3 -c "$gst" >/dev/null 2>&1 \
+    || missing+=(python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good)
   command -v tshark >/dev/null 2>&1 || missing+=(tshark)  # tests/netns: capture the hub's traffic to the cloud side
   command -v ip >/dev/null 2>&1 || missing+=(iproute2)  # tests/netns: `ip netns`, veth pairs
 fi

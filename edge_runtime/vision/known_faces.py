@@ -21,6 +21,9 @@ FILE = "faces.json"
 VERSION = 1
 
 
+MAX_NAME = 40  # what the hub says aloud: "I see Alice at the door"
+
+
 class FacesFileInvalid(CompanionError):
     code = "FACES_FILE_INVALID"
 
@@ -67,6 +70,13 @@ class KnownFaces:
         name = " ".join(name.split())
         if not name:
             raise UnknownFace("a name is needed", hint="companion faces enroll NAME PHOTO")
+        if len(name) > MAX_NAME or not any(c.isalnum() for c in name):
+            raise UnknownFace(
+                f"{name[:MAX_NAME]!r}... is not a name to say aloud"
+                if len(name) > MAX_NAME
+                else f"{name!r} is no name",
+                hint=f"a person's name: up to {MAX_NAME} characters, with a letter or a digit",
+            )
         known = self.load()
         current = self._find(known, name) or name
         samples = [*known.pop(current, []), *(np.asarray(e, dtype=np.float64) for e in embeddings)]

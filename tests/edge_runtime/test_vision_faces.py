@@ -117,3 +117,12 @@ def test_nobody_enrolled_and_no_faces_extra_are_said_clearly(tmp_path: Path, rec
     _run(tmp_path, WhoIsThere(empty, lambda: recognizer), body)
     no_package = WhoIsThere(empty, lambda: FaceRecognizer(Registry(absent, cache_dir=tmp_path / "cache")))
     _run(tmp_path, no_package, missing)
+
+
+def test_a_name_is_one_the_hub_can_say(tmp_path: Path) -> None:
+    known = KnownFaces.in_dir(tmp_path / "data")
+    face = [np.zeros(128)]
+    for bad in ("", "   ", "!!!", "x" * 41):
+        with pytest.raises(UnknownFace):
+            known.enroll(bad, face)
+    assert known.enroll("  Mary   Ann ", face) == 1 and known.counts() == {"Mary Ann": 1}

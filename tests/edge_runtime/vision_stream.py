@@ -2,6 +2,8 @@
 
 `MjpegServer(port, scene)` plays a lavfi scene (or a still image, looped) as multipart/x-mixed-replace
 at `url`; it serves one client, and `stop()` / `start()` take the camera away and bring it back.
+`RtspServer` (rtsp-server-perl, RTP over UDP only) and `TcpRtspServer` (GStreamer, RTP interleaved over
+TCP only) are RTSP cameras playing `MOTION_LEFT`.
 """
 
 from __future__ import annotations
@@ -176,6 +178,53 @@ class RtspServer:
         self.procs = []
 
     def __enter__(self) -> RtspServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+GST_PYTHON = "/usr/bin/python3"  # Debian's, which has python3-gi; the virtualenv's has not
+GST_SERVER = Path(__file__).with_name("rtsp_gst_server.py")
+GST_INSTALL = (
+    "GStreamer's RTSP server is not installed: `make setup-dev` (scripts/system-deps.sh) installs it; on Debian: "
+    "apt-get install python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good"
+)
+
+
+class TcpRtspServer:
+    """An RTSP camera on loopback that sends RTP interleaved over TCP only: GStreamer's RTSP server
+    (`rtsp_gst_server.py`, MJPEG, the `MOTION_LEFT` scene), run by Debian's python3. It refuses RTP
+    over UDP, so a camera reading it proves the default `rtsp_transport = "tcp"`."""
+
+    def __init__(self) -> None:
+        self.url = ""
+        self.proc: subprocess.Popen[str] | None = None
+
+    def start(self) -> TcpRtspServer:
+        check = [GST_PYTHON, "-c", "import gi; gi.require_version('GstRtspServer', '1.0')"]
+        if not Path(GST_PYTHON).exists() or subprocess.run(check, capture_output=True).returncode != 0:
+            raise RuntimeError(GST_INSTALL)
+        cmd = [GST_PYTHON, str(GST_SERVER)]
+        pipe = subprocess.PIPE  # it writes nothing more once it listens
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=pipe, stderr=pipe, text=True)
+        assert self.proc.stdout is not None
+        self.url = self.proc.stdout.readline().strip()  # printed once it listens; empty if it died
+        if not self.url.startswith("rtsp://"):
+            self.proc.kill()
+            _, err = self.proc.communicate()
+            rc, self.proc = self.proc.returncode, None
+            raise RuntimeError(f"rtsp_gst_server.py did not start (exit {rc}): {err}")
+        return self
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            if self.proc.poll() is None:
+                self.proc.kill()
+            self.proc.communicate()  # reaps it, and closes its pipes
+        self.proc = None
+
+    def __enter__(self) -> TcpRtspServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -33,7 +33,7 @@ import paho.mqtt.client as mqtt
 
 from bench.common import machine, median, table, write_json
 from device_drivers.mosquitto import Mosquitto
-from edge_runtime.audio.convert import resample
+from edge_runtime.audio.convert import resample, to_float32
 from edge_runtime.peers import Arbiter, Home, HomePeers, PeerLink
 from edge_runtime.pipeline.arbitrate import speech_level_db
 from models.audio import RATE
@@ -82,7 +82,7 @@ def heard(wake: Any, audio: np.ndarray) -> tuple[float, float, float] | None:
         found = wake.process(pcm[i : i + BLOCK])
         if found is not None and i >= FLUSH:
             recent = pcm[max(0, i + BLOCK - int(2.4 * RATE)) : i + BLOCK]
-            return (i + BLOCK - lead) / RATE, found.score, speech_level_db(recent)
+            return (i + BLOCK - lead) / RATE, found.score, speech_level_db(to_float32(recent))
     return None
 
 

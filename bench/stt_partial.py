@@ -99,7 +99,7 @@ async def stream(
     sink = _Sink()
     endpoint.link(sink)
     await endpoint.process_frame(StartListening(), DOWN)
-    pcm = (np.clip(audio, -1.0, 1.0) * 32767).astype(np.int16)
+    pcm = np.clip(audio, -1.0, 1.0).astype(np.float32)  # the pipeline's one sample format
     partials: list[dict[str, Any]] = []
     started: float | None = None
     due = 0.0

@@ -74,7 +74,7 @@ async def speculative_cuts(settings: EdgeSettings, engines: Engines, audio: np.n
     )
     sink = _Cuts()
     endpoint.link(sink)
-    pcm = (np.clip(audio, -1.0, 1.0) * 32767).astype(np.int16)
+    pcm = np.clip(audio, -1.0, 1.0).astype(np.float32)  # the pipeline's one sample format
     for i in range(0, len(pcm), BLOCK):
         if not endpoint.active:
             await endpoint.process_frame(StartListening(), DOWN)

@@ -30,7 +30,8 @@ class SystemFrame(Frame):
 
 @dataclass
 class AudioIn(Frame):
-    """16 kHz mono int16 from the microphone, a file or a WebRTC track."""
+    """16 kHz mono float32 in [-1, 1] from the microphone, a file or a WebRTC track: the one sample
+    format the pipeline carries (the wake gate makes the int16 its model needs, once)."""
 
     type: ClassVar[str] = "audio-in"
     pcm: np.ndarray
@@ -40,7 +41,7 @@ class AudioIn(Frame):
 
 @dataclass
 class WakeDetected(Frame):
-    """The wake word fired at `t`. `recent` is the audio before it (int16, ending at `t`): the
+    """The wake word fired at `t`. `recent` is the audio before it (float32, ending at `t`): the
     wake model fires after the phrase ends, and a one-breath request has begun by then."""
 
     type: ClassVar[str] = "wake-detected"

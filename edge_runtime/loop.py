@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Callable
 
 import numpy as np
 
+from edge_runtime.audio.convert import to_float32
 from edge_runtime.audio.sinks import AudioSink
 from edge_runtime.audio.sources import BLOCK, RATE
 from edge_runtime.frames import AudioIn, EndOfStream
@@ -40,7 +41,7 @@ class AudioLoop:
         self._out_block = round(BLOCK_S * hub.output.rate)
 
     async def tick(self, block: np.ndarray) -> None:
-        await self.hub.pipeline.push(AudioIn(block, t=self.t))
+        await self.hub.pipeline.push(AudioIn(to_float32(block), t=self.t))
         if self.lockstep:
             await self.hub.pipeline.wait_idle()
         await self._drain_block()

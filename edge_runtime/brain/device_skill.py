@@ -118,6 +118,10 @@ class DeviceSkill:
         records = self.engine.registry.spoken()
         here = [r for r in records if r.device.kind.value in domains and (not area or norm(r.area) == norm(area))]
         name = missing.get("name", "").strip()
+        known = next((r for r in records if norm(name) in {norm(n) for n in r.names()}), None)
+        if known is not None:  # "put the front door on 50 percent": the device is there, not that ability
+            match.problem, match.reply = "NOT_SUPPORTED", say(self.language, "unsure_device", name=known.name)
+            return match
         match.problem = "NO_KIND_IN_AREA" if area and not here else "NO_NAME"
         if area and not here:
             match.reply = say(

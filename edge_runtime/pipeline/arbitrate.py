@@ -24,9 +24,7 @@ def speech_level_db(recent: np.ndarray | None) -> float:
     """The wake phrase's level: the loudest 200 ms RMS of the last `PHRASE_S`, in dBFS."""
     if recent is None or not len(recent):
         return SILENT_DB
-    pcm = recent[-int(PHRASE_S * RATE) :].astype(np.float32)
-    if recent.dtype == np.int16:
-        pcm /= 32768.0
+    pcm = recent[-int(PHRASE_S * RATE) :]
     step = RATE // 5
     windows = [pcm[i : i + step] for i in range(0, max(1, len(pcm) - step + 1), step // 2)]
     rms = max(float(np.sqrt(np.mean(np.square(w)))) for w in windows if len(w))

@@ -59,7 +59,7 @@ class SpeechBargeIn(FrameProcessor):
         await self.push_frame(frame, direction)
 
     async def _speech_started(self, frame: AudioIn) -> bool:
-        self._pending = np.concatenate([self._pending, frame.pcm.astype(np.float32) / 32768.0])
+        self._pending = np.concatenate([self._pending, frame.pcm])
         size = self.vad.frame_samples
         while len(self._pending) >= size:
             chunk, self._pending = self._pending[:size], self._pending[size:]

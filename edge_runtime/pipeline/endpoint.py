@@ -124,7 +124,7 @@ class Endpointer(FrameProcessor):
         back to its onset (across gaps shorter than `join_gap_ms`)."""
         assert wake.recent is not None
         n = len(wake.recent) // FRAME_SAMPLES
-        pcm = wake.recent[len(wake.recent) - n * FRAME_SAMPLES :].astype(np.float32) / 32768.0
+        pcm = wake.recent[len(wake.recent) - n * FRAME_SAMPLES :]
         chunks = [pcm[i * FRAME_SAMPLES : (i + 1) * FRAME_SAMPLES] for i in range(n)]
         voiced = [self.vad.probability(c) >= self.keep_threshold for c in chunks]
         self._t0 = round(wake.t - n * FRAME_S, 6)
@@ -155,7 +155,7 @@ class Endpointer(FrameProcessor):
     async def _on_audio(self, frame: AudioIn) -> None:
         if self._t0 is None:
             self._t0 = frame.t
-        self._pending = np.concatenate([self._pending, frame.pcm.astype(np.float32) / 32768.0])
+        self._pending = np.concatenate([self._pending, frame.pcm])
         while self.active and len(self._pending) >= FRAME_SAMPLES:
             chunk, self._pending = self._pending[:FRAME_SAMPLES], self._pending[FRAME_SAMPLES:]
             await self._on_vad_frame(chunk, self.vad.probability(chunk))

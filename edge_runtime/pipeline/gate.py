@@ -10,6 +10,7 @@ from collections import deque
 
 import numpy as np
 
+from edge_runtime.audio.convert import to_int16
 from edge_runtime.frames import (
     AudioIn,
     Frame,
@@ -69,7 +70,7 @@ class WakeGate(FrameProcessor):
         await self.push_frame(frame, direction)
 
     async def _on_audio(self, frame: AudioIn) -> None:
-        detection = self.wake.process(frame.pcm)
+        detection = self.wake.process(to_int16(frame.pcm))  # the one int16 copy: openWakeWord's
         if self.listening:
             self.recent.clear()
             await self.push_frame(frame, DOWN)

@@ -1,8 +1,9 @@
 """Audio across the peer connection: the app's mic into the hub, the hub's replies out as a track.
 
-aiortc hands us 48 kHz stereo s16 frames (Opus decoded); the hub wants 16 kHz mono in blocks of
-BLOCK. Going out, aiortc's sender pulls `recv()` and Opus-encodes what it gets, so the track
-paces itself (20 ms a frame, silence when nothing plays) like a sound card's clock. Reply audio
+aiortc hands us 48 kHz stereo s16 frames (Opus decoded); the hub wants 16 kHz mono float32 in
+blocks of BLOCK (the resampler writes float32 itself). Going out, aiortc's sender pulls `recv()`
+and Opus-encodes what it gets, so the track paces itself (20 ms a frame, silence when nothing
+plays) like a sound card's clock. Reply audio
 that is ready goes out at once, up to `lead_ms` ahead of that clock: a receiver that holds a few
 frames before it plays the first (aiortc holds 4) has them at once instead of 80 ms later. When
 the reply ends the lead is dropped: the stream's timestamps then run that far ahead of the wall
@@ -40,8 +41,8 @@ class MicPump:
         self.timeout_s = timeout_s
         self.t = 0.0  # stream time of the next block
         self.blocks = 0
-        self._resampler = av.AudioResampler(format="s16", layout="mono", rate=RATE)
-        self._reblock = Reblocker(BLOCK)
+        self._resampler = av.AudioResampler(format="flt", layout="mono", rate=RATE)
+        self._reblock = Reblocker(BLOCK, np.float32)
 
     async def run(self) -> str:
         """Until the track ends or goes quiet; returns why (the session then closes)."""
@@ -57,7 +58,7 @@ class MicPump:
 
     async def feed(self, frame: av.AudioFrame) -> None:
         for out in self._resampler.resample(frame):
-            pcm = out.to_ndarray().reshape(-1).astype(np.int16, copy=False)
+            pcm = out.to_ndarray().reshape(-1).astype(np.float32, copy=False)
             for block in self._reblock.push(pcm):
                 await self.pipeline.push(AudioIn(block.copy(), t=round(self.t, 3)))
                 self.t += BLOCK_S

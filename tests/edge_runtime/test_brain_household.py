@@ -103,10 +103,12 @@ def test_a_device_named_for_its_room_is_called_without_it(mosquitto: Mosquitto, 
 
 
 def test_a_device_the_home_lacks_is_said_so_on_the_hub(mosquitto: Mosquitto, tmp_path: Path) -> None:
-    said = ["turn on the extractor fan", "turn on the fan in the attic"]
-    (fan, none), (attic, nothing) = _say(mosquitto, tmp_path, "Kitchen", said)
+    said = ["turn on the extractor fan", "turn on the fan in the attic", "put the front door on 50 percent"]
+    (fan, none), (attic, nothing), (door, untouched) = _say(mosquitto, tmp_path, "Kitchen", said)
     assert fan.route == "local-intent" and fan.reply == "I don't know a device called extractor fan." and none == {}
     assert attic.reply == "I don't know a room called attic." and nothing == {}
+    # The device is there; what was asked of it is not something it does.
+    assert door.reply == "I'm not sure what to do with the Front Door." and untouched == {}
 
 
 def test_and_after_adding_to_a_list_adds_to_the_same_list(mosquitto: Mosquitto, tmp_path: Path) -> None:

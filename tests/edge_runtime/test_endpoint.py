@@ -28,7 +28,7 @@ def endpoint(engines, audio: np.ndarray, hold: bool = False, **kw) -> list[Utter
         sink = Collect()
         pipeline = Pipeline([Endpointer(engines.vad, Tracer(), **kw), sink])
         await pipeline.push(StartListening(hold=hold))
-        pcm = (audio * 32767).astype(np.int16)
+        pcm = audio.astype(np.float32)  # the pipeline's one sample format
         for i in range(0, len(pcm), 1280):
             await pipeline.push(AudioIn(pcm[i : i + 1280], t=i / 16000))
         await pipeline.push(EndOfStream())
@@ -95,14 +95,14 @@ def test_end_of_stream_mid_speech_keeps_the_audio(engines, voices: Voices) -> No
 
 def test_a_pre_roll_keeps_its_place_in_the_stream(engines, voices: Voices) -> None:  # type: ignore[no-untyped-def]
     """Barge-in hands the endpointer the last 640 ms as pre-roll: its timestamps are stream time, not 0."""
-    speech = (voices.piper("What time is it?") * 32767).astype(np.int16)
+    speech = voices.piper("What time is it?").astype(np.float32)
     preroll, rest = speech[:10240], speech[10240:]
 
     async def run() -> list[Utterance]:
         sink = Collect()
         pipeline = Pipeline([Endpointer(engines.vad, Tracer(), trailing_silence_ms=400), sink])
         await pipeline.push(StartListening(preroll=preroll, preroll_t=41.0))
-        tail = np.concatenate([rest, np.zeros(32000, dtype=np.int16)])
+        tail = np.concatenate([rest, np.zeros(32000, dtype=np.float32)])
         for i in range(0, len(tail), 1280):
             await pipeline.push(AudioIn(tail[i : i + 1280], t=41.64 + i / 16000))
         await pipeline.push(EndOfStream())
@@ -119,7 +119,7 @@ def woken(engines, audio: np.ndarray, at_s: float) -> list[Utterance]:  # type: 
     async def run() -> list[Utterance]:
         sink = Collect()
         pipeline = Pipeline([Endpointer(engines.vad, Tracer()), sink])
-        pcm = (audio * 32767).astype(np.int16)
+        pcm = audio.astype(np.float32)
         cut = round(at_s * 16000 / 1280) * 1280
         await pipeline.push(WakeDetected("hey_jarvis", 0.9, cut / 16000, recent=pcm[:cut]))
         for i in range(cut, len(pcm), 1280):

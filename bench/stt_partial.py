@@ -32,23 +32,18 @@ import numpy as np
 
 from bench.common import machine, table, write_json
 from bench.stt_window import REQUESTS, errors
-from device_drivers.mosquitto import Mosquitto
-from edge_runtime.clock import SystemClock
+from bench.turns import hub_endpointer, judged_home
 from edge_runtime.frames import AudioIn, EndOfStream, Frame, StartListening, Utterance
-from edge_runtime.pipeline.endpoint import Endpointer
 from edge_runtime.pipeline.processor import DOWN, Direction, FrameProcessor
 from edge_runtime.pipeline.turn import TurnJudge
 from edge_runtime.settings import EdgeSettings
-from edge_runtime.skills.builtin import BuiltinSkills
-from edge_runtime.skills.timers import TimerManager
-from edge_runtime.trace import Tracer
 from models.audio import RATE
 from models.registry import Registry
 from models.stt import WhisperSTT
 from models.tts import PiperTTS
 from models.vad import SileroVad
 from tests.speech import Voices
-from tests.turn_sets import noisy, silence, with_home
+from tests.turn_sets import noisy, silence
 
 BLOCK = 1280  # 80 ms, as the hub's audio loop hands it on
 PERIODS_MS = [240, 480, 960]
@@ -87,15 +82,7 @@ async def stream(
 ) -> tuple[list[dict[str, Any]], Utterance | None, float | None]:
     """Feed the clip; run `partial` (returns (text, wall s, CPU s)) on the lane's schedule. Returns
     the partials that ran, the early cut of the final pause, and when speech started (s)."""
-    endpoint = Endpointer(
-        vad,
-        Tracer(),
-        threshold=settings.vad_threshold,
-        trailing_silence_ms=settings.open_silence_ms if settings.commit_on_meaning else settings.trailing_silence_ms,
-        max_utterance_s=settings.max_utterance_s,
-        no_speech_timeout_s=settings.no_speech_timeout_s,
-        speculative=settings.speculative_stt,
-    )
+    endpoint = hub_endpointer(settings, vad)
     sink = _Sink()
     endpoint.link(sink)
     await endpoint.process_frame(StartListening(), DOWN)
@@ -152,24 +139,11 @@ def main() -> None:
     load = [os.getloadavg()[0]]
 
     async def run() -> list[dict[str, Any]]:
-        with tempfile.TemporaryDirectory() as tmp:
-            broker = Mosquitto(Path(tmp) / "broker").start()
-            try:
-                sim, hub, skill = await with_home(broker.url, Path(tmp) / "d.sqlite3")
-                clock = SystemClock()
-
-                async def ring(*_: Any) -> None:
-                    return None
-
-                judge = TurnJudge(BuiltinSkills(clock, TimerManager(clock, ring)), skill)
-                rows = []
-                for n, (ref, audio) in enumerate(clips):
-                    rows.append(await one_clip(settings, vad, lane, judge, n, ref, audio))
-                    load.append(os.getloadavg()[0])
-                await hub.stop()
-                sim.__exit__(None, None, None)
-            finally:
-                broker.stop()
+        async with judged_home() as judge:
+            rows = []
+            for n, (ref, audio) in enumerate(clips):
+                rows.append(await one_clip(settings, vad, lane, judge, n, ref, audio))
+                load.append(os.getloadavg()[0])
         return rows
 
     rows = asyncio.run(run())

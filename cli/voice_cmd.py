@@ -94,6 +94,9 @@ def say(
     text: Annotated[str, typer.Argument(help="What to say.")],
     out: Annotated[Path, typer.Option("--out", help="WAV file to write.")],
     rate: Annotated[int | None, typer.Option(help="Output sample rate (default: the voice's).")] = None,
+    steady: Annotated[
+        bool, typer.Option("--steady", help="The same audio every run: Piper's sampling noise off (test clips).")
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Speak text into a WAV file with the Piper voice."""
@@ -102,7 +105,7 @@ def say(
     if not text.strip():
         raise typer.BadParameter("nothing to say", param_hint="TEXT")
     with quiet_stdout():
-        tts = PiperTTS(ctx.obj.registry, ctx.obj.settings.tts_voice)
+        tts = PiperTTS(ctx.obj.registry, ctx.obj.settings.tts_voice, deterministic=steady)
     rate = rate or tts.sample_rate
     sink = WavSink(out, rate)
     samples = 0

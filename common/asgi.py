@@ -48,12 +48,18 @@ class BodyLimit:
         path = scope.get("path", "")
         own = next((n for prefix, n in self.routes.items() if path.startswith(prefix)), None)
         limit = own or self.limit
-        declared = dict(scope.get("headers") or []).get(b"content-length")
+        headers = dict(scope.get("headers") or ())
+        declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await self._reject(send, limit=limit)
             return
-        if any(n in scope.get("query_string", b"") for n in _NUL) or "\x00" in scope.get("path", ""):
+        query = scope.get("query_string", b"")
+        if (query and any(n in query for n in _NUL)) or "\x00" in path:
             await self._reject(send, 422)
+            return
+        if declared is None and b"transfer-encoding" not in headers and scope.get("http_version", "1.1")[0] == "1":
+            # HTTP/1.x: a request with neither header has no body (RFC 9112, 6.3), so nothing to read
+            await self.app(scope, receive, send)
             return
         # Read the whole (bounded) body first: errors raised while the app reads it would be
         # swallowed by FastAPI's body parser, so check here and replay it.
@@ -72,7 +78,7 @@ class BodyLimit:
             if not message.get("more_body"):
                 break
         whole = b"".join(chunks)
-        kind = dict(scope.get("headers") or []).get(b"content-type", b"")
+        kind = headers.get(b"content-type", b"")
         binary = own is not None or kind.startswith((b"application/octet-stream", b"application/pdf"))
         if not binary and any(n in whole for n in _NUL):
             await self._reject(send, 422)

@@ -52,18 +52,43 @@ def write_atomic(path: Path, text: str, *, private: bool = True) -> None:
     the old file or the new one, never half of one. mkstemp creates it 0600; a public file is then
     given the usual 0644."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    tmp = _written(path, text)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
         if not private:
             os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def create_private(path: Path, text: str) -> bool:
+    """Create `path` holding `text` unless it exists: 0600 from its first byte and whole when it
+    appears (linked into place, not renamed, so a file another process made first is kept and
+    wins). True when this call made it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _written(path, text)
+    try:
+        os.link(tmp, path)
+        return True
+    except FileExistsError:
+        return False
+    finally:
+        os.unlink(tmp)
+
+
+def _written(path: Path, text: str) -> str:
+    """A temporary file beside `path` (mkstemp: 0600) holding `text`, on disk; its name."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return tmp
 
 
 def _without_none(data: dict[str, Any]) -> dict[str, Any]:

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from edge_runtime.peers import HomePeers
     from edge_runtime.vision import Vision, VisionEvent
     from edge_runtime.webrtc import HubParts, SessionOptions
+    from sync import Replica
 
 log = logging.getLogger("companion.hub")
 
@@ -46,6 +47,7 @@ class Surfaces:
     controls: Controls | None
     presence: HaPresence | None
     vision: Vision | None
+    replica: Replica | None
     peers: HomePeers | None
     notifications: SpokenNotifications | None
     lan: ApiServer | None
@@ -143,7 +145,12 @@ class Surfaces:
 
             notify = cloud_notifier(self.settings.cloud_url, client.hub_token)
         self.vision = vision = await start_vision(
-            self.settings, presence=self.presence, registry=self.models, on_event=self._camera_event, notify=notify
+            self.settings,
+            presence=self.presence,
+            registry=self.models,
+            on_event=self._camera_event,
+            notify=notify,
+            replica=self.replica,
         )
         self._stack.push_async_callback(vision.stop)
         if self.brain is not None:

@@ -144,9 +144,14 @@ class EdgeSettings(BaseSettings):
     wyoming_max_clients: int = Field(16, ge=1, le=256)  # one more is answered with WYOMING_BUSY
     wyoming_idle_timeout_s: float = Field(60.0, gt=0.5, le=3600.0)  # a silent client is closed after this
 
+    # People on the cameras (docs/VISION.md): "hog" (OpenCV's HOG + Haar faces), or the id of a people model
+    # of the manifest (`people-yolov8s-fall`, ONNX, optional); one not installed falls back to "hog", logged.
+    people_detector: str = "hog"
+
     # Faces ("who is at the door?", `companion faces`; the `faces` extra). Embeddings live in
-    # <data_dir>/faces.json (0600) on this hub only; faces_sync would allow them into the synced
-    # profile, but that sync is not built yet, so today they never leave the hub either way.
+    # <data_dir>/faces.json (0600). faces_sync allows them (name + embeddings, never a photo) into the
+    # synced profile, so the household's other hubs with it on name them too; turned off, this hub's are
+    # withdrawn from it at the next start or `companion faces` command (docs/VISION.md).
     faces_match_distance: float = Field(0.5, gt=0.0, le=1.0)  # dlib's usual 0.6 names strangers more often
     faces_sync: bool = False
 

@@ -4,6 +4,7 @@ and what the hub takes from it (the user's name, language and timezone)."""
 from __future__ import annotations
 
 import asyncio
+import random
 
 from edge_runtime.cloud_client import CloudClient
 from edge_runtime.devices.registry import DeviceRegistry
@@ -12,8 +13,11 @@ from edge_runtime.settings import EdgeSettings
 from sync import LiveSync, Replica
 
 
-def open_replica(settings: EdgeSettings) -> Replica:
-    return Replica.open(settings.data_dir / "sync.sqlite3")
+def open_replica(settings: EdgeSettings, *, own_writer: bool = False) -> Replica:
+    """`own_writer`: for a command that may run while `hub up` holds the same replica; its writes go
+    as a Yjs client of their own, so neither side's writes can shadow the other's."""
+    client_id = random.SystemRandom().randrange(1, 2**32) if own_writer else None
+    return Replica.open(settings.data_dir / "sync.sqlite3", client_id=client_id)
 
 
 def cloud_client(settings: EdgeSettings) -> CloudClient:

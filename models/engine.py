@@ -73,5 +73,16 @@ class Engine:
         """The same, awaited: the call takes the lane's thread only, not one more to wait on it."""
         return await self.lane.acall(fn, *args, what=what, who=self.name)
 
+    def _inline(self, fn: Callable[..., T], *args: Any, what: str) -> T:
+        """fn(*args) on the caller's thread (a per-frame engine's work is too short for a lane),
+        timed, and a failure coded as the engine's."""
+        started = time.perf_counter()
+        try:
+            return fn(*args)
+        except Exception as err:
+            raise self._fail(err, what) from err
+        finally:
+            self._timed(started)
+
     def _timed(self, started: float) -> None:
         self.metrics.record(time.perf_counter() - started)

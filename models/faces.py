@@ -14,7 +14,6 @@ the safe one. Photos of one person taken alike sit near 0.2 (see tests/models/te
 from __future__ import annotations
 
 import importlib.util
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -113,13 +112,7 @@ class FaceRecognizer(Engine):
 
     def faces(self, image: np.ndarray) -> list[SeenFace]:
         """Every face in a BGR (OpenCV) or grey frame, largest first."""
-        started = time.perf_counter()
-        try:
-            return self._faces(image)
-        except Exception as err:
-            raise self._fail(err, "find faces") from err
-        finally:
-            self._timed(started)
+        return self._inline(self._faces, image, what="find faces")
 
     def _faces(self, image: np.ndarray) -> list[SeenFace]:
         rgb = _rgb(image)

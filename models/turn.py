@@ -10,7 +10,6 @@ as the transformers one the model was trained with, to about 1e-7). Output: a si
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import numpy as np
@@ -50,13 +49,7 @@ class TurnDetector(Engine):
         """16 kHz float32 mono in [-1, 1], the utterance so far (its end is what counts)."""
         if audio.ndim != 1:
             raise TurnError(f"the turn detector needs mono audio, got shape {audio.shape}")
-        started = time.perf_counter()
-        try:
-            return self._probability(audio)
-        except Exception as err:
-            raise self._fail(err, "score a turn") from err
-        finally:
-            self._timed(started)
+        return self._inline(self._probability, audio, what="score a turn")
 
     def complete(self, audio: np.ndarray) -> bool:
         return self.complete_probability(audio) >= self.threshold

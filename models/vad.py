@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
 from models.engine import Engine
@@ -23,13 +21,7 @@ class Vad(Engine):
     def probability(self, frame: np.ndarray) -> float:
         if frame.dtype != np.float32 or frame.shape != (self.frame_samples,):
             raise VadError(f"VAD needs {self.frame_samples} float32 samples, got {frame.dtype}{frame.shape}")
-        started = time.perf_counter()
-        try:
-            return self._probability(frame)
-        except Exception as err:
-            raise self._fail(err, "score a frame") from err
-        finally:
-            self._timed(started)
+        return self._inline(self._probability, frame, what="score a frame")
 
     def reset(self) -> None:
         self._reset()

@@ -192,13 +192,7 @@ class FaceDetector(Engine):
         self.min_neighbors = min_neighbors
 
     def detect(self, image: np.ndarray) -> list[Face]:
-        started = time.perf_counter()
-        try:
-            return self._detect(image)
-        except Exception as err:
-            raise self._fail(err, "find faces") from err
-        finally:
-            self._timed(started)
+        return self._inline(self._detect, image, what="find faces")
 
     def _detect(self, image: np.ndarray) -> list[Face]:
         cv2 = self._cv2

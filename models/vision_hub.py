@@ -6,14 +6,13 @@ Each is an `Engine`: the base class keeps the metrics and wraps errors; these ho
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
-from models.engine import Engine
+from models.engine import Engine, EngineMetrics
 from models.errors import ModelNotInstalled
 from models.vision import Face, FaceDetector, VisionError
 
@@ -74,13 +73,7 @@ class MotionDetector(Engine):
         self.last_score = 0.0
 
     def score(self, frame: np.ndarray) -> float:
-        started = time.perf_counter()
-        try:
-            return self._score(frame)
-        except Exception as err:
-            raise self._fail(err, "measure motion") from err
-        finally:
-            self._timed(started)
+        return self._inline(self._score, frame, what="measure motion")
 
     def moving(self, frame: np.ndarray) -> bool:
         return self.score(frame) >= self.threshold
@@ -112,7 +105,17 @@ class Person:
     y: int
     width: int
     height: int
-    how: str  # "body" (HOG) or "face" (Haar)
+    how: str  # "body" (HOG, or an ONNX detector's person box) or "face" (Haar)
+    score: float | None = None  # the detector's confidence, where it gives one
+
+
+class FindsPeople(Protocol):
+    """What a camera and the voice skill need of a people detector: HOG (`PeopleDetector`) or an ONNX
+    one (`models.people_onnx.YoloPeople`). Both are `Engine`s, so `metrics` counts their calls."""
+
+    metrics: EngineMetrics
+
+    def detect(self, frame: np.ndarray) -> list[Person]: ...
 
 
 class PeopleDetector(Engine):
@@ -134,13 +137,7 @@ class PeopleDetector(Engine):
         self.work_side, self.body_score = work_side, body_score
 
     def detect(self, frame: np.ndarray) -> list[Person]:
-        started = time.perf_counter()
-        try:
-            return self._detect(frame)
-        except Exception as err:
-            raise self._fail(err, "find people") from err
-        finally:
-            self._timed(started)
+        return self._inline(self._detect, frame, what="find people")
 
     def bodies(self, frame: np.ndarray) -> list[Person]:
         cv2 = self._cv2
@@ -150,9 +147,9 @@ class PeopleDetector(Engine):
         if pad_y or pad_x:
             small = cv2.copyMakeBorder(small, 0, pad_y, 0, pad_x, cv2.BORDER_CONSTANT, value=0)
         rects, weights = self._hog.detectMultiScale(small, winStride=(8, 8), padding=(8, 8), scale=1.05)
-        found = [r for r, w in zip(rects, np.ravel(weights), strict=True) if float(w) >= self.body_score]
-        boxes = [[round(int(v) / scale) for v in r] for r in found]
-        return [Person(x, y, w, h, "body") for x, y, w, h in boxes]
+        found = [(r, float(w)) for r, w in zip(rects, np.ravel(weights), strict=True) if float(w) >= self.body_score]
+        boxes = [([round(int(v) / scale) for v in r], w) for r, w in found]
+        return [Person(x, y, w, h, "body", round(score, 3)) for (x, y, w, h), score in boxes]
 
     def _detect(self, frame: np.ndarray) -> list[Person]:
         bodies = self.bodies(frame)
@@ -176,14 +173,11 @@ class QrReader(Engine):
         self._detector = cv2_module().QRCodeDetector()
 
     def read(self, frame: np.ndarray) -> list[str]:
-        started = time.perf_counter()
-        try:
-            ok, texts, _points, _straight = self._detector.detectAndDecodeMulti(frame)
-            if not ok:
-                text, _points, _straight = self._detector.detectAndDecode(frame)
-                texts = (text,)
-            return [str(t) for t in texts if t]
-        except Exception as err:
-            raise self._fail(err, "read QR codes") from err
-        finally:
-            self._timed(started)
+        return self._inline(self._read, frame, what="read QR codes")
+
+    def _read(self, frame: np.ndarray) -> list[str]:
+        ok, texts, _points, _straight = self._detector.detectAndDecodeMulti(frame)
+        if not ok:
+            text, _points, _straight = self._detector.detectAndDecode(frame)
+            texts = (text,)
+        return [str(t) for t in texts if t]

@@ -40,9 +40,10 @@ else
   .venv/bin/companion models install --tier edge
 fi
 # The test suite also runs the optional multilingual Whisper base (German speech, tests/models) and the
-# Smart Turn detector (tests/models/test_turn.py, bench/turn_detector.py), and face recognition's dlib
-# models (tests/models/test_faces.py; the `faces` extra above brings their package and dlib-bin).
+# Smart Turn detector (tests/models/test_turn.py, bench/turn_detector.py), the ONNX people detector
+# (tests/models/test_people_onnx.py, bench/vision.py), and face recognition's dlib models
+# (tests/models/test_faces.py; the `faces` extra above brings their package and dlib-bin).
 if [[ ",$extras," == *",dev,"* ]]; then
-  .venv/bin/companion models install stt-whisper-base turn-smart-turn-v3
+  .venv/bin/companion models install stt-whisper-base turn-smart-turn-v3 people-yolov8s-fall
   .venv/bin/companion models install faces-dlib-landmarks-5 faces-dlib-resnet-v1
 fi

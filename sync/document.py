@@ -9,6 +9,8 @@ Shape (the Yjs app reads and writes the same names):
     rooms:       Map   area key -> the name the user gave
     lists:       Map   list key -> the name the user gave (shopping and to-do always exist)
     list_items:  Map   "<list key>\t<item key>" -> Map {text, done, created, updated}
+    faces:       Map   "<name key>\t<sample id>" -> Map {name, embedding, model}, only if the user allows
+                 it (sync/faces.py)
 
 Containers shared by several replicas are roots, never created on the fly: two replicas that
 each create a map under the same key concurrently would keep only one of them, and lose the
@@ -53,6 +55,7 @@ class SyncedDoc:
         self.rooms = self.doc.get("rooms", type=pycrdt.Map)
         self.lists = self.doc.get("lists", type=pycrdt.Map)
         self.list_items = self.doc.get("list_items", type=pycrdt.Map)
+        self.faces = self.doc.get("faces", type=pycrdt.Map)  # written through sync/faces.py only
         self._local = True
         self._on_update = on_update
         self._subscription = self.doc.observe(self._changed)

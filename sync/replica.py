@@ -15,19 +15,21 @@ from sync.store import LocalStore
 class Replica:
     """Local changes are written to SQLite inside the change itself, before the caller goes on."""
 
-    def __init__(self, store: LocalStore, doc_name: str = "main") -> None:
+    def __init__(self, store: LocalStore, doc_name: str = "main", *, client_id: int | None = None) -> None:
+        """`client_id`: a writer of its own beside the replica's usual one (a CLI command while the hub
+        runs on the same store: two live documents writing as one Yjs client would lose writes)."""
         self.store = store
         self.name = doc_name
         self.listeners: list[Callable[[bytes], None]] = []  # a live connection sends local updates
         self.on_remote: list[Callable[[], None]] = []  # the hub re-reads aliases and rooms
-        self.doc = SyncedDoc(client_id=store.client_id(), on_update=self._local_change)
+        self.doc = SyncedDoc(client_id=client_id or store.client_id(), on_update=self._local_change)
         history = store.history(doc_name)
         if history:
             self.doc.apply(pycrdt.merge_updates(*history))
 
     @classmethod
-    def open(cls, path: Path, doc_name: str = "main") -> Replica:
-        return cls(LocalStore(path), doc_name)
+    def open(cls, path: Path, doc_name: str = "main", *, client_id: int | None = None) -> Replica:
+        return cls(LocalStore(path), doc_name, client_id=client_id)
 
     def _local_change(self, update: bytes) -> None:
         self.store.append(self.name, update, local=True)

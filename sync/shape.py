@@ -15,11 +15,12 @@ from typing import Any
 
 import pycrdt
 
+from sync import faces
 from sync.document import PROFILE_FIELDS
 from sync.errors import SyncError
 
 log = logging.getLogger("sync.shape")
-ROOTS = ("profile", "preferences", "memory", "aliases", "rooms", "lists", "list_items")
+ROOTS = ("profile", "preferences", "memory", "aliases", "rooms", "lists", "list_items", faces.ROOT)
 ITEM_FIELDS = {"text", "source", "created", "updated", "tags"}
 LIST_ITEM_FIELDS = {"text", "done", "created", "updated"}
 # Bounds against abuse, generous beyond what our clients write (the Python client cuts memory text at
@@ -28,10 +29,13 @@ MAX_KEY = 200  # item ids, preference keys, tags, aliases, room keys
 MAX_VALUE = 16_384  # any string value
 
 
-def check(current: bytes, update: bytes) -> None:
-    """Raises SYNC_BAD_SHAPE if applying `update` to the stored document adds a problem."""
+def check(current: bytes, update: bytes) -> bool:
+    """Raises SYNC_BAD_SHAPE if applying `update` to the stored document adds a problem. Returns
+    whether it deletes an enrolled face: the store then compacts at once, so the numbers leave its
+    history with the forget, not some updates later."""
     doc = _load(current)
     before = problems(doc)
+    enrolled = set(doc.get(faces.ROOT, type=pycrdt.Map).keys())
     try:
         doc.apply_update(update)
     except Exception as err:
@@ -43,6 +47,7 @@ def check(current: bytes, update: bytes) -> None:
             code="SYNC_BAD_SHAPE",
             hint="see docs/SYNC.md for each root's shape",
         )
+    return bool(enrolled - set(doc.get(faces.ROOT, type=pycrdt.Map).keys()))
 
 
 def problems(doc: pycrdt.Doc[Any]) -> set[str]:
@@ -70,6 +75,8 @@ def problems(doc: pycrdt.Doc[Any]) -> set[str]:
             found.add(f"lists.{key!r}: not a list key -> its name")
     for key, value in maps["list_items"].items():
         found |= {f"list_items.{key!r}: {p}" for p in _list_item_problems(key, value)}
+    for key, value in maps[faces.ROOT].items():  # the lines name what is wrong, never an embedding's numbers
+        found |= {f"faces.{key!r}: {p}" for p in faces.entry_problems(key, value)}
     return found
 
 

@@ -29,7 +29,8 @@ GatewayDep = Annotated[Gateway, Depends(gateway)]
 
 
 @router.get("/models", summary="Models this gateway serves ('companion' is the default chain)")
-async def models(gw: GatewayDep, _: Chatter) -> dict[str, Any]:
+async def models(request: Request, _: Chatter) -> dict[str, Any]:
+    gw: Gateway = request.app.state.gateway  # not a dependency: each one FastAPI solves costs a cheap request
     names = [*gw.models(), EMBED_MODEL]
     return {
         "object": "list",

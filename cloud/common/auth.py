@@ -80,7 +80,7 @@ async def admit(request: Request) -> Principal:
         forget(counted)  # it was counted: a revoked device's or a deleted account's budget is spent on nothing
         raise
     request.state.principal = principal  # for error handlers: a write refused because the account went
-    await enforce(counted, "too many requests", f"at most {limit} per {window_s:g} s")
+    await enforce(counted, "too many requests", lambda: f"at most {limit} per {window_s:g} s")
     return principal
 
 

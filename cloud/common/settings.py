@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
 import secrets
-import tempfile
 from pathlib import Path
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from common import paths
+from common.tomlfile import create_private
 
 
 def _data_dir() -> Path:
@@ -98,21 +96,5 @@ class CloudSettings(BaseSettings):
             return self.jwt_secret.get_secret_value()
         path = self.data_dir / "jwt.key"
         if not path.exists():
-            self.data_dir.mkdir(parents=True, exist_ok=True)
-            _create_secret(path, secrets.token_urlsafe(48))
+            create_private(path, secrets.token_urlsafe(48))
         return path.read_text().strip()
-
-
-def _create_secret(path: Path, text: str) -> None:
-    """Create `path` holding `text`, 0600 from its first byte and whole when it appears: written to a
-    mkstemp file (created 0600), then linked into place. A process that made it first wins."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        with contextlib.suppress(FileExistsError):
-            os.link(tmp, path)
-    finally:
-        os.unlink(tmp)

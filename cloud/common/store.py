@@ -94,6 +94,7 @@ class RedisStore:
             redis_connect_func=self._connected,
         )
         self._lookups: Batcher[tuple[str, ...], list[str | None]] = Batcher(self._mget)
+        self._piped: Batcher[Callable[[Any], Any], Any] = Batcher(self._pipeline)
 
     async def _connected(self, conn: Any) -> None:
         from redis.exceptions import ResponseError
@@ -123,6 +124,23 @@ class RedisStore:
                 self._on_error()
             raise CacheUnavailable() from err
 
+    async def pipelined(self, add: Callable[[Any], Any]) -> Any:
+        """One command, `add(pipeline)`, sent with every other command queued in this turn of the event
+        loop as one pipeline: one round trip for all. The batches of the authorization lookups and
+        of the rate limiter meet here, so a request waits on Redis once. A command's own error (as
+        NOSCRIPT) comes back as its answer; a lost connection fails them all with CacheUnavailable."""
+        return await self._piped(add)
+
+    async def _pipeline(self, commands: list[Callable[[Any], Any]]) -> list[Any]:
+        async def run() -> list[Any]:
+            pipe = self.redis.pipeline(transaction=False)
+            for add in commands:
+                add(pipe)
+            answers: list[Any] = await pipe.execute(raise_on_error=False)
+            return answers
+
+        return await self.call(run)
+
     async def set(self, key: str, value: str, ttl_s: float | None = None) -> None:
         await self.call(lambda: self.redis.set(key, value, px=int(ttl_s * 1000) if ttl_s else None))
 
@@ -138,7 +156,9 @@ class RedisStore:
 
     async def _mget(self, lookups: list[tuple[str, ...]]) -> list[list[str | None]]:
         keys = list(dict.fromkeys(k for lookup in lookups for k in lookup))  # each key once
-        values = await self.call(lambda: self.redis.mget(keys))
+        values = await self.pipelined(lambda pipe: pipe.mget(keys))
+        if isinstance(values, Exception):
+            raise values
         found = {k: None if v is None else str(v) for k, v in zip(keys, values, strict=True)}
         return [[found[k] for k in lookup] for lookup in lookups]
 

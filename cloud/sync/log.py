@@ -83,8 +83,11 @@ class CheckedLog:
         self.inner = log
 
     async def append(self, user_id: str, doc: str, update: bytes, device_id: str | None) -> bool:
-        shape.check(await self.inner.load(user_id, doc), update)  # SYNC_BAD_SHAPE: nothing stored
-        return await self.inner.append(user_id, doc, update, device_id)
+        forgets = shape.check(await self.inner.load(user_id, doc), update)  # SYNC_BAD_SHAPE: nothing stored
+        stored = await self.inner.append(user_id, doc, update, device_id)
+        if stored and forgets:  # a forgotten face's numbers go from the history now (Yjs drops deleted content)
+            await self.inner.compact(user_id, doc)
+        return stored
 
     async def load(self, user_id: str, doc: str) -> bytes:
         return await self.inner.load(user_id, doc)

@@ -16,6 +16,7 @@ from typing import Any
 from device_drivers import Kind
 from edge_runtime.brain.intents import COLOURS, Action, IntentMatch
 from edge_runtime.brain.replies import say
+from edge_runtime.brain.scope import ONE_PER_HOME, one_device_meant, room_unless_everywhere, says_here, whole_home
 from edge_runtime.brain.targets import (
     Constraints,
     MatchFailed,
@@ -54,24 +55,10 @@ OFF_VALUES: dict[Kind, tuple[str, Any]] = {
 BY_NAME_ONLY = frozenset({Kind.SCENE, Kind.BUTTON, Kind.VACUUM})
 VACUUM_COMMANDS: dict[str, str] = {Intent.VACUUM_START: "start", Intent.VACUUM_RETURN: "return_to_base"}
 QUESTIONS = {Intent.GET_STATE, Intent.CLIMATE_GET_TEMPERATURE}
-# Home Assistant's <everywhere>: without it, "all the fans" said to a hub in a room means that room's.
-_EVERYWHERE = re.compile(
-    r"\b(?:everywhere|all over|home|house|apartment|flat|(?:every|each) (?:single |and every )?(?:room|area|floor)|"
-    r"all (?:of )?(?:the |my |our )?(?:rooms|areas|floors))\b",
-    re.IGNORECASE,
-)
-# Home Assistant's <here>: the hub's room said, not only implied.
-_HERE = re.compile(r"\b(?:here|(?:this|the|my|our) (?:room|area|space))\b", re.IGNORECASE)
 # Home Assistant's named whites: a name asks for a kind of light, not a number, so it is clamped to the bulb.
 _NAMED_WHITES = re.compile(r"\b(?:candle ?light|warm white|cold white|cool white|day ?light)\b", re.IGNORECASE)
 TEMPERATURE_CLASSES = ("temperature",)
 CLIMATE = (Intent.CLIMATE_SET_TEMPERATURE, Intent.CLIMATE_GET_TEMPERATURE)
-# Home-wide by the words, never narrowed to the hub's room: "close all the blinds", "lock all the doors".
-EVERY = ("device_class_all", "domain_every")
-# One device meant, so several are asked about: "lock the door" (templates_en.yaml).
-SINGLE = frozenset({"lock_one", "alarm_one"})
-# Cover classes a home has one of: "close the garage" said anywhere is the garage door when there is one.
-ONE_PER_HOME = frozenset({"garage", "gate"})
 
 
 class Planner:
@@ -125,7 +112,7 @@ class Planner:
             classes = tuple(CLASS_WORDS[str(slots["state"])])  # "is the phone charging": the charging Phone
         area = str(slots["area"]) if slots.get("area") else None
         home = self.registry.home_area
-        if not area and home and _here_unless_everywhere(match) and not _EVERYWHERE.search(match.heard_as):
+        if not area and home and room_unless_everywhere(match):
             area = home  # "turn off all the fans" said in the Garage: its fans, as HA's "in here" templates read it
         return Constraints(
             name=str(name) if name else None,
@@ -133,7 +120,7 @@ class Planner:
             floor=str(slots["floor"]) if slots.get("floor") else None,
             domains=tuple(d for d in domains if d not in UNSUPPORTED_DOMAINS),
             device_classes=classes,
-            single_target=match.combination in SINGLE,
+            single_target=one_device_meant(match),
         )
 
     def _targets(self, match: IntentMatch) -> TargetMatch:
@@ -148,7 +135,7 @@ class Planner:
             )
         if match.combination == "device_class_cover" and "area" in match.implied:
             found = match_targets(records, constraints, self.preferences())
-            if found.ok or set(constraints.device_classes) - ONE_PER_HOME or _HERE.search(match.heard_as):
+            if found.ok or set(constraints.device_classes) - ONE_PER_HOME or says_here(match):
                 return found  # "close the garage door in here": this room's, as said
             # "close the garage" said in the hallway: the home's one garage door, as the hub's room has none.
             return match_targets(records, replace(constraints, area=None, single_target=True), self.preferences())
@@ -158,7 +145,7 @@ class Planner:
             found.ok = bool(found.records)
             found.reason = found.reason or (None if found.ok else MatchFailed.DEVICE_CLASS)
             return found
-        if not (constraints.name or constraints.area or constraints.floor or _whole_home(match)):
+        if not (constraints.name or constraints.area or constraints.floor or whole_home(match)):
             return TargetMatch(False, MatchFailed.AREA)  # "turn on the lights" with no room to mean
         return match_targets(records, constraints, self.preferences())
 
@@ -281,17 +268,6 @@ def _clamped(rec: DeviceRecord, kelvin: int) -> int:
 
 def _kelvin(value: float) -> str:
     return f"{round(value, -1):g}"
-
-
-def _whole_home(match: IntentMatch) -> bool:
-    wide = (*EVERY, *SINGLE, "domain_state", "device_class_state")  # SINGLE: the hub's room preferred, or asked
-    return match.combination.endswith("_all") or match.combination in wide
-
-
-def _here_unless_everywhere(match: IntentMatch) -> bool:
-    """ "all the fans" said in a room is that room's (HA's in-here sentences take <all>); its cover sentences
-    in here take no <all>, so "close all the blinds" is the home's, as "lock all the doors" is."""
-    return match.combination.endswith("_all") and match.combination not in EVERY
 
 
 def _measures_temperature(rec: DeviceRecord) -> bool:

@@ -15,9 +15,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from edge_runtime.vision.config import CameraConfig, load, load_retention
+from edge_runtime.vision.detectors import PeopleDetectors
 from edge_runtime.vision.events import VisionEvent, notification
 from edge_runtime.vision.known_faces import KnownFaces
 from edge_runtime.vision.service import Notify, VisionService
+from edge_runtime.vision.shared_faces import SharedFaces
 from edge_runtime.vision.skill import VisionSkill
 from edge_runtime.vision.snapshots import SnapshotStore
 from edge_runtime.vision.track import VideoCamera, app_camera
@@ -30,6 +32,7 @@ if TYPE_CHECKING:
     from edge_runtime.ha_presence import HaPresence
     from edge_runtime.settings import EdgeSettings
     from models.registry import Registry
+    from sync import Replica
 
 
 @dataclass
@@ -60,6 +63,7 @@ async def start_vision(
     notify: Notify | None = None,
     registry: Registry | None = None,
     cameras: list[CameraConfig] | None = None,
+    replica: Replica | None = None,
 ) -> Vision:
     """The cameras of <config_dir>/cameras.toml, started; with none, the skill still declines clearly.
 
@@ -67,10 +71,15 @@ async def start_vision(
     gets every VisionEvent on the loop (for the hub's event stream); `notify` (edge_runtime.vision.
     notify.cloud_notifier, when linked) gets the text-only notification of motion and people. Each
     motion and person event keeps a JPEG under <data_dir>/snapshots, within the retention limit.
+    `replica` (the hub's synced document) shares the enrolled faces if `faces_sync` allows it, and
+    withdraws this hub's from it if not (edge_runtime/vision/shared_faces.py).
     """
     configs = load(settings.config_dir) if cameras is None else cameras
     snapshots = SnapshotStore.for_cameras(settings.data_dir, load_retention(settings.config_dir), configs)
-    service = VisionService(configs, presence=presence, on_event=on_event, notify=notify, snapshots=snapshots)
+    people = PeopleDetectors(settings.people_detector, registry)
+    service = VisionService(
+        configs, presence=presence, on_event=on_event, notify=notify, snapshots=snapshots, people=people
+    )
     await service.start()
 
     def ocr() -> Ocr:
@@ -83,7 +92,9 @@ async def start_vision(
 
         return FaceRecognizer(registry or Registry())
 
-    who = WhoIsThere(KnownFaces.in_dir(settings.data_dir), recognizer, threshold=settings.faces_match_distance)
+    known = KnownFaces.in_dir(settings.data_dir)
+    shared = SharedFaces.start(known, replica, enabled=settings.faces_sync) if replica is not None else None
+    who = WhoIsThere(known, recognizer, threshold=settings.faces_match_distance, shared=shared)
     skill = VisionSkill(service, here=settings.room, ocr=ocr, who=who)
     return Vision(service, skill)
 

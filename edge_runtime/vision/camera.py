@@ -15,7 +15,7 @@ from edge_runtime.vision.config import CameraConfig
 from edge_runtime.vision.events import AVAILABLE, CLEARED, MOTION, NO_PERSON, PERSON, UNAVAILABLE, VisionEvent, event
 from edge_runtime.vision.sources import FrameSource, source_for
 from models.errors import CompanionError
-from models.vision_hub import MotionDetector, PeopleDetector
+from models.vision_hub import FindsPeople, MotionDetector, PeopleDetector, Person
 
 log = logging.getLogger(__name__)
 OnEvent = Callable[[VisionEvent], None]
@@ -48,7 +48,9 @@ class Camera:
         *,
         backoff_s: tuple[float, float] = (0.5, 30.0),
         source: Callable[..., FrameSource] = source_for,
+        people: Callable[[], FindsPeople] = PeopleDetector,
     ) -> None:
+        """`people` makes the detector a camera with `people = true` runs (vision/detectors.py)."""
         self.config, self.on_event = config, on_event
         self.backoff_min, self.backoff_max = backoff_s
         self._source_for = source
@@ -62,8 +64,10 @@ class Camera:
         self.hold = Hold(config.hold_s)
         zones = [(z[0], z[1], z[2], z[3]) for z in config.zones]
         self.motion = MotionDetector(zones, sensitivity=config.sensitivity) if config.motion else None
-        self.people = PeopleDetector() if config.people else None
+        self.people: FindsPeople | None = people() if config.people else None
         self.people_seen = 0  # people in the last frame looked at
+        # the scheduled detection's latest result: (time.monotonic() of the frame it looked at, who it found)
+        self.people_result: tuple[float, tuple[Person, ...]] | None = None
         self.people_hold = Hold(config.hold_s)
         self._people_due = 0.0
         self._stop = threading.Event()
@@ -77,6 +81,15 @@ class Camera:
     def latest(self) -> np.ndarray | None:
         with self._lock:
             return None if self.frame is None else self.frame.copy()
+
+    def recent_people(self, max_age_s: float) -> tuple[float, tuple[Person, ...]] | None:
+        """The scheduled people detection's result, with its age in seconds, if it looked at a frame at
+        most `max_age_s` ago and the camera is still online; else None (look at the newest frame)."""
+        result = self.people_result  # one reference, swapped whole by the camera's thread
+        if result is None or self.state != "online":
+            return None
+        age = time.monotonic() - result[0]
+        return (age, result[1]) if age <= max_age_s else None
 
     def start(self) -> Camera:
         self._thread = threading.Thread(target=self._run, name=f"camera-{self.config.slug}", daemon=True)
@@ -148,17 +161,20 @@ class Camera:
 
     def _look_for_people(self, frame: np.ndarray, now: float) -> None:
         """Twice a second while there is motion or someone in view (at once when motion starts),
-        otherwise every `people_every_s`: HOG and the face cascade cost about 0.2 s a frame on 2 cores."""
+        otherwise every `people_every_s`: HOG and the face cascade (or the ONNX detector) cost about
+        0.2-0.4 s a frame on 2 cores."""
         if now < self._people_due:
             return
         assert self.people is not None
-        self.people_seen = len(self.people.detect(frame))
+        found = tuple(self.people.detect(frame))
+        self.people_result, self.people_seen = (now, found), len(found)
         if (change := self.people_hold.update(self.people_seen > 0, now, (PERSON, NO_PERSON))) is not None:
             self.on_event(event(change, self.config, people=self.people_seen))
         active = self.hold.on or self.people_hold.on
         self._people_due = now + (ACTIVE_PEOPLE_S if active else self.config.people_every_s)
 
     def _unavailable(self) -> None:
+        self.people_result = None  # what was seen before the stream stopped is no answer for now
         if self.state != "unavailable":
             self.state = "unavailable"
             self.on_event(event(UNAVAILABLE, self.config))

@@ -18,6 +18,7 @@ from edge_runtime.vision.events import MOTION, PERSON, VisionEvent, notification
 from edge_runtime.vision.ha import CameraEntities
 from edge_runtime.vision.snapshots import SnapshotStore
 from edge_runtime.vision.sources import FrameSource
+from models.vision_hub import FindsPeople, PeopleDetector
 
 if TYPE_CHECKING:
     from edge_runtime.ha_presence import HaPresence
@@ -39,8 +40,11 @@ class VisionService:
         notify: Notify | None = None,
         snapshots: SnapshotStore | None = None,
         backoff_s: tuple[float, float] = (0.5, 30.0),
+        people: Callable[[], FindsPeople] = PeopleDetector,
     ) -> None:
-        self.cameras = {c.slug: Camera(c, self._from_thread, backoff_s=backoff_s) for c in configs}
+        """`people` makes each people detector, the cameras' and the voice skill's (vision/detectors.py)."""
+        self.people = people
+        self.cameras = {c.slug: Camera(c, self._from_thread, backoff_s=backoff_s, people=people) for c in configs}
         self.presence, self.on_event, self.notify = presence, on_event, notify
         self.snapshots = snapshots
         self.gone: dict[str, Camera] = {}
@@ -72,7 +76,9 @@ class VisionService:
         while slug(name) in self.cameras:
             n += 1
             name = f"{config.name} {n}"
-        camera = Camera(replace(config, name=name), self._from_thread, backoff_s=(0.2, 1.0), source=source)
+        camera = Camera(
+            replace(config, name=name), self._from_thread, backoff_s=(0.2, 1.0), source=source, people=self.people
+        )
         self.cameras = {**self.cameras, camera.config.slug: camera}  # a new dict: other threads iterate the old
         self.gone.pop(camera.config.slug, None)
         camera.start()

@@ -2,6 +2,9 @@
 "is anyone at the front door?", "how many people are in the living room?", "who is at the door?"
 (enrolled faces: edge_runtime/vision/who.py), and "what does this say?" (QR codes and text, on the
 camera in the speaker's room). A place with no camera is declined.
+
+The people questions reuse a camera's scheduled detection (`people = true`) when it looked at a frame
+at most `fresh_s` ago (2 s), and only otherwise run the detector on the newest frame.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from edge_runtime.vision.camera import Camera
 from edge_runtime.vision.service import VisionService
 from edge_runtime.vision.who import WhoIsThere
 from models.vision import Ocr
-from models.vision_hub import PeopleDetector, QrReader
+from models.vision_hub import FindsPeople, QrReader
 
 OCR_HINT = "pip install 'companion[edge,ocr]', then `companion models install`"
 _WHO = r"(?:any ?one|any ?body|some ?one|some ?body|a person|people|anybody|anyone)"
@@ -34,6 +37,7 @@ READ = re.compile(
     r"what(?:'s| is) written (?:here|on this|on it)|scan (?:this|the) (?:qr )?code)$"
 )
 WIFI = re.compile(r"^WIFI:(?:.*;)?S:(?P<ssid>(?:[^;\\]|\\.)*)")
+FRESH_S = 2.0  # a scheduled people detection this recent answers "is anyone ...?" without a new one
 
 
 @dataclass
@@ -49,12 +53,13 @@ class VisionSkill:
         service: VisionService,
         *,
         here: str | None,
-        people: PeopleDetector | None = None,
+        people: FindsPeople | None = None,
         qr: QrReader | None = None,
         ocr: Callable[[], Ocr] | None = None,
         who: WhoIsThere | None = None,
+        fresh_s: float = FRESH_S,
     ) -> None:
-        self.service, self.here, self.who = service, here, who
+        self.service, self.here, self.who, self.fresh_s = service, here, who, fresh_s
         self._people, self._qr, self._ocr_factory = people, qr, ocr
         self._ocr: Ocr | None = None
         self._ocr_error: str | None = None
@@ -114,11 +119,21 @@ class VisionSkill:
         frame, unavailable = self._frame(camera)
         if frame is None:
             return unavailable(intent)
-        if self._people is None:
-            self._people = await asyncio.to_thread(PeopleDetector)
-        found = await asyncio.to_thread(self._people.detect, frame)
+        if (recent := camera.recent_people(self.fresh_s)) is not None:
+            age_s, found = recent  # the camera's own detection, a moment ago: no second one
+            source = "scheduled"
+        else:
+            if self._people is None:  # the hub's chosen detector (service.people: vision/detectors.py)
+                self._people = await asyncio.to_thread(self.service.people)
+            age_s, found, source = 0.0, tuple(await asyncio.to_thread(self._people.detect, frame)), "frame"
         n = len(found)
-        data = {"camera": camera.config.name, "people": n, "how": sorted({p.how for p in found})}
+        data = {
+            "camera": camera.config.name,
+            "people": n,
+            "how": sorted({p.how for p in found}),
+            "source": source,
+            "age_s": round(age_s, 3),
+        }
         if counting:
             reply = f"I can see {_people(n)} {where}." if n else f"I don't see anyone {where}."
         else:

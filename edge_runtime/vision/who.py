@@ -1,19 +1,23 @@
 """ "who is at the front door?": the faces in a camera's latest frame, named from the faces the household
-enrolled (`companion faces enroll`). Only enrolled people are ever named; anyone else is "someone I
-don't know". Without the `faces` extra, or with nobody enrolled, the answer says so (and why).
+enrolled (`companion faces enroll`), on this hub and, with `faces_sync`, on the household's other hubs.
+Only enrolled people are ever named; anyone else is "someone I don't know". Without the `faces` extra, or
+with nobody enrolled, the answer says so (and why).
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from common.errors import CompanionError
 from edge_runtime.vision.known_faces import KnownFaces
 from models.faces import MATCH_DISTANCE, FaceRecognizer, FacesNotInstalled, closest
+
+if TYPE_CHECKING:
+    from edge_runtime.vision.shared_faces import SharedFaces
 
 ENROL = "companion faces enroll NAME PHOTO"
 INSTALL = "pip install 'companion[faces]'"
@@ -28,8 +32,9 @@ class WhoIsThere:
         recognizer: Callable[[], FaceRecognizer],
         *,
         threshold: float = MATCH_DISTANCE,
+        shared: SharedFaces | None = None,
     ) -> None:
-        self.known, self.threshold = known, threshold
+        self.known, self.threshold, self.shared = known, threshold, shared
         self._factory = recognizer
         self._recognizer: FaceRecognizer | None = None
         self._error: CompanionError | None = None
@@ -44,6 +49,8 @@ class WhoIsThere:
                 reply = f"Face recognition isn't working on this hub: {self._error.message}"
             return reply, {"declined": "faces-unavailable", "code": self._error.code}
         known = await asyncio.to_thread(self.known.load)
+        if self.shared is not None:  # the synced document is read here, on the loop that owns it
+            known = self.shared.recognisable(known)
         if not known:
             return f"Nobody is enrolled for face recognition yet: {ENROL}.", {"declined": "nobody-enrolled"}
         seen = await asyncio.to_thread(recognizer.faces, frame)

@@ -73,6 +73,7 @@ def test_rate_limit_is_shared_by_two_processes(tmp_path: Path) -> None:
             if response.status_code == 429:
                 retry_after = response.headers.get("retry-after")
                 assert response.json()["error"]["code"] == "RATE_LIMITED"
+                assert response.json()["error"]["hint"] == "at most 20 per 60 s"
         assert codes.count(200) == 20 and codes.count(429) == 10, codes  # one window across both processes
         assert retry_after is not None and 1 <= int(retry_after) <= 60
         other = signup(httpx.Client(base_url=b.url))  # another user has a window of their own

@@ -87,6 +87,48 @@ def test_each_key_has_its_own_window_within_one_batch(redis_url: str) -> None:
         assert [ok for ok, _ in answers[k::3]] == [True, True, True, False, False]
 
 
+def test_one_batch_decides_a_key_as_one_hit_after_another(redis_url: str) -> None:
+    """The hits of one batch on one key are decided together: on a window that already holds 2 of 5,
+    the first 3 in the order they came are admitted, each under a member of its own, and the rest are
+    told when the oldest leaves. A hit on the same key with another limit is decided on its own."""
+
+    async def main() -> list[tuple[bool, float]]:
+        store = Counted(redis_url)
+        limiter = RedisLimiter(store)
+        try:
+            for _ in range(2):
+                await limiter.hit("user:ada", 5, 60.0)
+            before = store.sent
+            hits = [limiter.hit("user:ada", 5, 60.0) for _ in range(6)] + [limiter.hit("user:ada", 9, 60.0)]
+            answers = list(await asyncio.gather(*hits))
+            assert store.sent == before + 1  # one script call for the whole batch
+            return answers
+        finally:
+            await store.close()
+
+    answers = run(main)
+    assert [ok for ok, _ in answers] == [True, True, True, False, False, False, True]
+    assert all(58.0 < retry <= 60.0 for ok, retry in answers if not ok), answers
+    assert redis_py.from_url(redis_url).zcard("rl:user:ada") == 6
+
+
+def test_a_redis_that_lost_the_script_is_given_it_again(redis_url: str) -> None:
+    """The script goes by its digest in the pipeline; a Redis that restarted or flushed its scripts
+    answers NOSCRIPT, and the hit is decided after loading it again, not failed."""
+
+    async def main() -> list[tuple[bool, float]]:
+        store = RedisStore(redis_url)
+        limiter = RedisLimiter(store)
+        try:
+            first = await limiter.hit("user:ada", 2, 60.0)
+            await store.redis.script_flush()
+            return [first, *await asyncio.gather(*(limiter.hit("user:ada", 2, 60.0) for _ in range(2)))]
+        finally:
+            await store.close()
+
+    assert [ok for ok, _ in run(main)] == [True, True, False]
+
+
 @pytest.mark.parametrize("skew_s", [3600.0, -3600.0])
 def test_the_clock_is_redis_time_not_the_workers(
     redis_url: str, monkeypatch: pytest.MonkeyPatch, skew_s: float

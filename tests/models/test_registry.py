@@ -27,6 +27,7 @@ ROLES = {
     "stt-vosk",
     "stt-part",
     "turn",
+    "people",
     "faces-landmarks",
     "faces-embed",
     "tts",

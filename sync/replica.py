@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pycrdt
 
@@ -26,6 +27,19 @@ class Replica:
         history = store.history(doc_name)
         if history:
             self.doc.apply(pycrdt.merge_updates(*history))
+        # A forgotten face (here or elsewhere) leaves this store's history as soon as every row is
+        # confirmed: the whole history is squashed then, and Yjs keeps no deleted content.
+        self._erase_pending = False
+        self._faces_watch = self.doc.faces.observe(self._faces_changed)
+
+    def _faces_changed(self, event: Any) -> None:
+        if any(change.get("action") == "delete" for change in event.keys.values()):
+            self._erase_pending = True
+
+    def _erase_if_due(self) -> None:
+        if self._erase_pending and not self.store.outbox(self.name):
+            self.store.compact(self.name, keep_under=0, erase=True)
+            self._erase_pending = False
 
     @classmethod
     def open(cls, path: Path, doc_name: str = "main", *, client_id: int | None = None) -> Replica:
@@ -42,6 +56,7 @@ class Replica:
             return
         self.doc.apply(update)
         self.store.append(self.name, update, local=False)
+        self._erase_if_due()
         for listener in list(self.on_remote):
             listener()
 
@@ -54,4 +69,5 @@ class Replica:
 
     def acknowledged(self, ids: list[int]) -> None:
         self.store.confirm(ids)
+        self._erase_if_due()
         self.store.compact(self.name)

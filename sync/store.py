@@ -79,18 +79,25 @@ class LocalStore:
         with self.db:
             self.db.executemany("UPDATE updates SET confirmed = 1 WHERE id = ?", [(i,) for i in ids])
 
-    def compact(self, doc: str, *, keep_under: int = COMPACT_AFTER) -> int:
-        """Confirmed rows merged into one; unconfirmed rows stay as they are. Returns rows removed."""
+    def compact(self, doc: str, *, keep_under: int = COMPACT_AFTER, erase: bool = False) -> int:
+        """Confirmed rows merged into one; unconfirmed rows stay as they are. Returns rows removed.
+        `erase`: deleted content must leave the file too (a forgotten face): the freed pages are
+        zeroed (secure_delete) and the write-ahead log emptied into the database."""
         rows = list(self.db.execute("SELECT id, data FROM updates WHERE doc = ? AND confirmed = 1 ORDER BY id", (doc,)))
         if len(rows) <= keep_under:
             return 0
         merged = squash(*[r[1] for r in rows])
+        if erase:
+            self.db.execute("PRAGMA secure_delete = ON")
         with self.db:
             self.db.execute("DELETE FROM updates WHERE doc = ? AND confirmed = 1 AND id <= ?", (doc, rows[-1][0]))
             self.db.execute(
                 "INSERT INTO updates (doc, data, local, confirmed, created) VALUES (?, ?, 0, 1, ?)",
                 (doc, merged, time.time()),
             )
+        if erase:
+            self.db.execute("PRAGMA secure_delete = OFF")
+            self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return len(rows) - 1
 
     def note(self, doc: str, event: str, **detail: Any) -> None:

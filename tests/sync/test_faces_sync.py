@@ -142,6 +142,11 @@ def test_a_face_enrolled_on_one_hub_is_named_on_another_and_forgotten_everywhere
     kept = b"".join(stored_rows(cloud.database_url, owner))
     assert not any(struct.pack(">d", v) in kept for v in rounded(alice)), "a forgotten embedding is still stored"
     assert all(struct.pack(">d", v) in kept for v in next(iter(stored_faces(doc).values()))["embedding"])  # Bob's
+    # Nor do the hubs' own sync stores keep them, in their rows or in the files' free pages and logs.
+    for name in ("a", "b"):
+        files = sorted((tmp_path / name).glob("sync.sqlite3*"))
+        on_disk = b"".join(f.read_bytes() for f in files)
+        assert files and not any(struct.pack(">d", v) in on_disk for v in rounded(alice)), (name, files)
     # The cloud never logs an embedding: no number of Alice's appears in its log.
     log = cloud.server.log.read_text()
     numbers = [str(round(float(v), 7)) for v in alice[:32] if len(str(round(float(v), 7))) >= 9]

@@ -211,7 +211,8 @@ class DeviceSkill:
             )
             verb = verb or VERBS.get(match.intent) or _verb(done[0])
             what = say(lang, "the_device", name=done[0].name) if len(done) == 1 else _count(lang, done)
-            text = say(lang, verb, what=what)
+            value = _setting(lang, done) if verb in ("set", "moved") else None
+            text = say(lang, f"{verb}_to", what=what, value=value) if value else say(lang, verb, what=what)
             parts.append(text[0].upper() + text[1:])
         for action, err in failed:
             offline = isinstance(err, DeviceError) and err.code == "DEVICE_OFFLINE"
@@ -251,6 +252,21 @@ def _declined(match: IntentMatch | None) -> bool:
         or match.intent in UNSUPPORTED_INTENTS
         or bool(set(match.domains) & UNSUPPORTED_DOMAINS)
     )
+
+
+def _setting(language: str, done: list[Action]) -> str | None:
+    """What the devices were set to, when it is one thing to say: "40%", "21 degrees" ("Set the Kitchen
+    Spotlights to 40%."); None for a colour, or when the devices were set to different values."""
+    said = set()
+    for action in done:
+        values = action.values
+        if "target_temperature" in values:
+            said.add(say(language, "degrees", value=float(values["target_temperature"])))
+        elif (key := next((k for k in ("brightness", "percentage", "position") if k in values), None)) is not None:
+            said.add(f"{round(float(values[key]))}%")
+        else:
+            return None
+    return said.pop() if len(said) == 1 else None
 
 
 def _verb(action: Action) -> str:

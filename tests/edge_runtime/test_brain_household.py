@@ -96,10 +96,22 @@ def test_a_device_named_for_its_room_is_called_without_it(mosquitto: Mosquitto, 
         "put the kids fan on 30 percent",
         "put the kitchen blinds at 40 percent",
     ]
-    (_, spots), (_, fan), (_, blinds) = _say(mosquitto, tmp_path, "Kitchen", said)
+    (spotlit, spots), (fanned, fan), (moved, blinds) = _say(mosquitto, tmp_path, "Kitchen", said)
     assert spots["Kitchen Spotlights"]["brightness"] == 50 and spots["Kitchen Spotlights"]["on"] is True
     assert fan["Kids Fan"]["percentage"] == 30
     assert blinds["Kitchen Blinds"]["position"] == 40
+    # The reply says what it was set to, as the user would check it by ear.
+    assert spotlit.reply == "Set the Kitchen Spotlights to 50%."
+    assert fanned.reply == "Set the Kids Fan to 30%."
+    assert moved.reply == "Moved the Kitchen Blinds to 40%."
+
+
+def test_a_setting_is_said_with_its_value_and_a_colour_without(mosquitto: Mosquitto, tmp_path: Path) -> None:
+    said = ["set the temperature to 21 degrees", "set the kitchen spotlights to red", "set the kitchen lights to 30%"]
+    (heat, _), (red, _), (both, lights) = _say(mosquitto, tmp_path, "Kitchen", said)
+    assert heat.reply == "Set the Thermostat to 21 degrees."
+    assert red.reply == "Set the Kitchen Spotlights."  # a colour has no value to say here
+    assert both.reply == "Set 2 lights to 30%." and {s["brightness"] for s in lights.values()} == {30}
 
 
 def test_a_device_the_home_lacks_is_said_so_on_the_hub(mosquitto: Mosquitto, tmp_path: Path) -> None:

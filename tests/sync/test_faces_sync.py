@@ -13,7 +13,6 @@ import struct
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
@@ -37,16 +36,10 @@ from sync import faces as synced
 from sync.server import merge
 from tests.cloud.adversary import user_id
 from tests.cloud.server import CloudServer, fresh_database, link_hub, signup
-from tests.cloud.test_adversarial_sync import push, raw_update
+from tests.cloud.test_adversarial_sync import Cloud, push, raw_update
 from tests.edge_runtime.vision_images import lfw_face, photo
 
 EXE = [sys.executable, "-m", "cli"]
-
-
-@dataclass
-class Cloud:
-    server: CloudServer
-    database_url: str
 
 
 @pytest.fixture(scope="module")

@@ -16,6 +16,7 @@ from edge_runtime.brain.vocab import (
     DEVICE_INTENTS,
     KIND_NOUNS,
     MEDIA_INTENTS,
+    NAMED_WHITES,
     UNSUPPORTED_DOMAINS,
     UNSUPPORTED_INTENTS,
 )
@@ -211,7 +212,7 @@ class DeviceSkill:
             )
             verb = verb or VERBS.get(match.intent) or _verb(done[0])
             what = say(lang, "the_device", name=done[0].name) if len(done) == 1 else _count(lang, done)
-            value = _setting(lang, done) if verb in ("set", "moved") else None
+            value = _setting(lang, done, match.heard_as) if verb in ("set", "moved") else None
             text = say(lang, f"{verb}_to", what=what, value=value) if value else say(lang, verb, what=what)
             parts.append(text[0].upper() + text[1:])
         for action, err in failed:
@@ -254,13 +255,17 @@ def _declined(match: IntentMatch | None) -> bool:
     )
 
 
-def _setting(language: str, done: list[Action]) -> str | None:
-    """What the devices were set to, when it is one thing to say: "40%", "21 degrees" ("Set the Kitchen
-    Spotlights to 40%."); None for a colour, or when the devices were set to different values."""
+def _setting(language: str, done: list[Action], heard: str | None = None) -> str | None:
+    """What the devices were set to, when it is one thing to say: "40%", "21 degrees", "warm white" as
+    it was said ("Set the Kitchen Spotlights to 40%."); None for a colour, or when the devices were set
+    to different values."""
+    white = NAMED_WHITES.search(heard or "") if language == "en" else None
     said = set()
     for action in done:
         values = action.values
-        if "target_temperature" in values:
+        if white and set(values) - {"on"} == {"color_temp"}:
+            said.add(white.group(0).lower())
+        elif "target_temperature" in values:
             said.add(say(language, "degrees", value=float(values["target_temperature"])))
         elif (key := next((k for k in ("brightness", "percentage", "position") if k in values), None)) is not None:
             said.add(f"{round(float(values[key]))}%")

@@ -9,7 +9,6 @@ answered with its range, never sent.
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from typing import Any
 
@@ -30,6 +29,7 @@ from edge_runtime.brain.vocab import (
     CLASS_WORDS,
     KIND_NOUNS,
     MEDIA_INTENTS,
+    NAMED_WHITES,
     UNSUPPORTED_DOMAINS,
     UNSUPPORTED_INTENTS,
     Intent,
@@ -55,8 +55,6 @@ OFF_VALUES: dict[Kind, tuple[str, Any]] = {
 BY_NAME_ONLY = frozenset({Kind.SCENE, Kind.BUTTON, Kind.VACUUM})
 VACUUM_COMMANDS: dict[str, str] = {Intent.VACUUM_START: "start", Intent.VACUUM_RETURN: "return_to_base"}
 QUESTIONS = {Intent.GET_STATE, Intent.CLIMATE_GET_TEMPERATURE}
-# Home Assistant's named whites: a name asks for a kind of light, not a number, so it is clamped to the bulb.
-_NAMED_WHITES = re.compile(r"\b(?:candle ?light|warm white|cold white|cool white|day ?light)\b", re.IGNORECASE)
 TEMPERATURE_CLASSES = ("temperature",)
 CLIMATE = (Intent.CLIMATE_SET_TEMPERATURE, Intent.CLIMATE_GET_TEMPERATURE)
 
@@ -230,7 +228,7 @@ class Planner:
                 values["rgb"] = COLOURS[str(slots["color"])]
             if "temperature" in slots:
                 values["color_temp"] = round(float(slots["temperature"]))
-                if _NAMED_WHITES.search(match.heard_as or ""):  # "candle light": the bulb's warmest, as HA clamps
+                if NAMED_WHITES.search(match.heard_as or ""):  # "candle light": the bulb's warmest, as HA clamps
                     values["color_temp"] = _clamped(rec, values["color_temp"])
                 if self._beyond_colour_range(match, rec, values["color_temp"]):
                     return None

@@ -4,7 +4,12 @@ uses for its states ("wet" for a moisture sensor, "low" for a battery), so that 
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
+
+# Home Assistant's color_temperature_names (English): "set the spotlights to warm white". A name asks
+# for a kind of light, not a number, so the planner clamps it to the bulb, and the reply says the name.
+NAMED_WHITES = re.compile(r"\b(?:candle ?light|warm white|cold white|cool white|day ?light)\b", re.IGNORECASE)
 
 
 class Route(StrEnum):

@@ -114,6 +114,30 @@ def test_a_setting_is_said_with_its_value_and_a_colour_without(mosquitto: Mosqui
     assert both.reply == "Set 2 lights to 30%." and {s["brightness"] for s in lights.values()} == {30}
 
 
+def test_a_named_white_is_set_without_the_words_colour_temperature(mosquitto: Mosquitto, tmp_path: Path) -> None:
+    """ "set the spotlights to warm white" as Home Assistant's German sentences take it ("auf Warmweiß"):
+    on the hub, to the white's kelvin (a candle light clamped to the bulb's warmest), said back by its
+    name; never on a device that is not a light."""
+    said = [
+        "set the kitchen spotlights to warm white",
+        "set the kitchen lights to daylight",
+        "make the sofa lamp candle light",
+        "set the front door to warm white",
+        "set the thermostat to warm white",
+    ]
+    (warm, spots), (day, both), (candle, sofa), (door, untouched), (heat, unheated) = _say(
+        mosquitto, tmp_path, "Kitchen", said
+    )
+    assert warm.route == "local-intent" and warm.intent == "HassLightSet", warm.reply
+    assert set(spots) == {"Kitchen Spotlights"} and abs(spots["Kitchen Spotlights"]["color_temp"] - 2700) < 20
+    assert warm.reply == "Set the Kitchen Spotlights to warm white."  # the white as it was said
+    assert set(both) == {"Kitchen Light", "Kitchen Spotlights"} and day.reply == "Set 2 lights to daylight."
+    assert all(abs(s["color_temp"] - 6500) < 20 for s in both.values())
+    assert candle.reply == "Set the Sofa Lamp to candle light." and set(sofa) == {"Sofa Lamp"}
+    assert sofa["Sofa Lamp"]["color_temp"] >= 1900 and sofa["Sofa Lamp"]["color_temp"] < 2700  # its warmest
+    assert untouched == {} and unheated == {}, (door.reply, heat.reply)
+
+
 def test_a_device_the_home_lacks_is_said_so_on_the_hub(mosquitto: Mosquitto, tmp_path: Path) -> None:
     said = ["turn on the extractor fan", "turn on the fan in the attic", "put the front door on 50 percent"]
     (fan, none), (attic, nothing), (door, untouched) = _say(mosquitto, tmp_path, "Kitchen", said)

@@ -124,8 +124,9 @@ def test_a_named_white_is_set_without_the_words_colour_temperature(mosquitto: Mo
         "make the sofa lamp candle light",
         "set the front door to warm white",
         "set the thermostat to warm white",
+        "set the living room to cool white",  # an area: its lights, as "set the kitchen to red" is
     ]
-    (warm, spots), (day, both), (candle, sofa), (door, untouched), (heat, unheated) = _say(
+    (warm, spots), (day, both), (candle, sofa), (door, untouched), (heat, unheated), (room, lamps) = _say(
         mosquitto, tmp_path, "Kitchen", said
     )
     assert warm.route == "local-intent" and warm.intent == "HassLightSet", warm.reply
@@ -136,6 +137,8 @@ def test_a_named_white_is_set_without_the_words_colour_temperature(mosquitto: Mo
     assert candle.reply == "Set the Sofa Lamp to candle light." and set(sofa) == {"Sofa Lamp"}
     assert sofa["Sofa Lamp"]["color_temp"] >= 1900 and sofa["Sofa Lamp"]["color_temp"] < 2700  # its warmest
     assert untouched == {} and unheated == {}, (door.reply, heat.reply)
+    assert set(lamps) == {"Sofa Lamp", "Reading Light", "Floor Lamp"} and room.reply == "Set 3 lights to cool white."
+    assert all(abs(s["color_temp"] - 4000) < 20 for s in lamps.values())
 
 
 def test_a_device_the_home_lacks_is_said_so_on_the_hub(mosquitto: Mosquitto, tmp_path: Path) -> None:

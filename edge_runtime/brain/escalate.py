@@ -100,7 +100,8 @@ class Escalator:
         first = True
         while True:
             try:
-                sse = await asyncio.wait_for(anext(events, None), self._left(started, first=first))
+                async with asyncio.timeout(self._left(started, first=first)):  # a barge-in's cancel is never lost
+                    sse = await anext(events, None)
             except TimeoutError:
                 raise CloudUnavailable("the cloud's reply took too long", code="CLOUD_TIMEOUT") from None
             except httpx.HTTPError as err:

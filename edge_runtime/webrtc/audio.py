@@ -48,7 +48,10 @@ class MicPump:
         """Until the track ends or goes quiet; returns why (the session then closes)."""
         while True:
             try:
-                frame = await asyncio.wait_for(self.track.recv(), self.timeout_s)
+                # asyncio.timeout, not wait_for: on Python 3.11, wait_for drops a cancel that arrives as
+                # a frame does, and this loop then outlived the session's close (the close hung).
+                async with asyncio.timeout(self.timeout_s):
+                    frame = await self.track.recv()
             except MediaStreamError:
                 return "track-ended"
             except TimeoutError:

@@ -69,7 +69,8 @@ class Connection:
         try:
             while True:
                 try:
-                    event = await asyncio.wait_for(read_event(self.reader, self.limits), self.idle_timeout_s)
+                    async with asyncio.timeout(self.idle_timeout_s):  # not wait_for: it can drop a cancel on 3.11
+                        event = await read_event(self.reader, self.limits)
                 except TimeoutError:
                     await self.error(WyomingError(f"no event for {self.idle_timeout_s:g} s", code="WYOMING_IDLE"))
                     return

@@ -92,16 +92,26 @@ def spoken(voices: Voices, voice: str, text: str) -> np.ndarray:
     return np.concatenate([silence(0.3), trim(np.asarray(voices.say(voice, text))), silence(0.1)]).astype(np.float32)
 
 
-@pytest.mark.parametrize("voice", ["piper", "espeak"])
 def test_a_whole_request_scores_higher_than_the_same_request_cut_mid_phrase(
-    detector: TurnDetector, voices: Voices, voice: str
+    detector: TurnDetector, voices: Voices
 ) -> None:
     # A question, not "turn on the kitchen light": on Piper's voice the model calls that command
     # incomplete whole (0.01) as well as cut after "the" (0.04); see docs/BENCHMARKS.md (#18).
-    whole = detector.complete_probability(spoken(voices, voice, "What is the weather tomorrow?"))
-    cut = detector.complete_probability(spoken(voices, voice, "what is the"))
+    # Piper only: its voice is pinned in the registry and synthesized without noise, so the audio is
+    # the same on every machine.
+    whole = detector.complete_probability(spoken(voices, "piper", "What is the weather tomorrow?"))
+    cut = detector.complete_probability(spoken(voices, "piper", "what is the"))
     assert whole > cut and whole >= detector.threshold > cut, (whole, cut)
     assert detector.metrics.calls >= 2
+
+
+def test_a_whole_question_in_a_second_voice_is_heard_complete(detector: TurnDetector, voices: Voices) -> None:
+    """espeak-ng's voice: the same whole question scores complete (0.886 and 0.890 on the two machines
+    measured). Its cut "what is the" is not asserted: it scored 0.30 on one machine and 0.86 on
+    another, and on #18's benchmark the model calls most espeak cuts complete (docs/BENCHMARKS.md),
+    so a cut heard as incomplete there is the model's luck, not a property of this runtime."""
+    whole = detector.complete_probability(spoken(voices, "espeak", "What is the weather tomorrow?"))
+    assert whole >= detector.threshold, whole
 
 
 def test_features_are_the_last_eight_seconds_padded_in_front(detector: TurnDetector) -> None:

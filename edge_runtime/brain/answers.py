@@ -112,6 +112,8 @@ class Answers:
             return say(lang, "any_yes", names=names, verb=verb, state=word)
         if response == "all":
             rest = [r.name for r in records if r not in matched]
+            if not rest and len(records) == 1:  # not "all 1 fans are off"
+                return say(lang, "any_yes", names=names, verb=verb, state=word)
             if not rest:
                 return say(lang, "all_yes", noun=noun, state=word, n=len(records))
             return say(lang, "all_no", names=_names(rest), verb="is" if len(rest) == 1 else "are", state=word)

@@ -28,6 +28,13 @@ PRONOUNS = {"it", "them", "that", "those", "these", "this", "everything"}
 # Not a device: "is it cold outside" asks about the weather, which a home without an outdoor sensor
 # leaves to the cloud instead of "I don't know a device called outside".
 OUTDOORS = {"outside", "outdoors", "out", "out there", "the weather", "weather"}
+# Not a name or a room either: a question, a refusal or an exception read into their place ("why is the
+# kitchen light on", "I don't want the lamp on", "the lights but not the lamp"). Saying "I don't know a
+# device called why is the kitchen" would be wrong; such a sentence goes on as one not understood.
+NOT_A_NAME = re.compile(
+    r"^(?:why|how|what|who|when|where|which|is|are|do|does|did|should|i|we|don'?t|do not|never)\b"
+    r"|\b(?:but|except|not|don'?t|no)\b"
+)
 BUILTIN = BUILTIN_INTENTS  # kept for callers of the first version
 SPLIT = re.compile(r"\s*(?:,\s*)?\b(?:and then|and|then|und dann|und|dann)\b\s*|\s*;\s*", re.IGNORECASE)
 VERBS = {
@@ -105,7 +112,8 @@ class DeviceSkill:
         match, missing = found
         if match.intent in MEDIA_INTENTS:
             return self.planner.decline(match, "MEDIA_UNSUPPORTED", "cannot_media")
-        if missing.get("name", "").strip() in PRONOUNS | OUTDOORS:
+        unknown = missing.get("name", "").strip()
+        if unknown in PRONOUNS | OUTDOORS or any(NOT_A_NAME.search(words.lower()) for words in missing.values()):
             return None  # "set it to 20 percent": the conversation knows what "it" is
         domains = [d for d in match.domains if d]
         area = match.slots.get("area") or self._area_in(missing.get("name", ""))

@@ -75,6 +75,7 @@ class IntentMatch:
     domains: tuple[str, ...] = ()  # the kinds the template is for (from requires_context)
     reply: str | None = None  # an answer instead of actions: "There is no lock in the Kitchen."
     problem: str = ""  # the stable code of that answer (NO_DEVICE_CLASS_IN_AREA, DUPLICATE_NAME...)
+    said: dict[str, str] = field(default_factory=dict)  # each slot's own words ("open", where its value is "on")
 
     @property
     def supported(self) -> bool:
@@ -248,6 +249,7 @@ class IntentEngine:
             combination=str(metadata.get("slot_combination", "")),
             implied=implied,
             domains=domains,
+            said={k: v.text.strip() for k, v in result.entities.items() if isinstance(v.text, str) and v.text.strip()},
         )
 
 

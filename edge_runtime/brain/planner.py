@@ -24,6 +24,7 @@ from edge_runtime.brain.targets import (
     house_thermostat,
     match_targets,
     norm,
+    settled_by_state,
 )
 from edge_runtime.brain.vocab import (
     CLASS_WORDS,
@@ -91,6 +92,9 @@ class Planner:
             values = {k: v for k, v in values.items() if (a := rec.device.attributes.get(k)) and a.writable}
             if values:
                 match.actions.append(Action(rec.id, rec.name, values, rec.device.kind.value))
+        if not match.actions:  # found, but none takes what was asked ("set the main valve to 50" on an on/off valve)
+            name = targets.records[0].name if len(targets.records) == 1 else _noun(match.domains)
+            return self.decline(match, "FEATURE_UNSUPPORTED", "cannot_feature", name=name)
         return match
 
     # --- targets
@@ -145,7 +149,12 @@ class Planner:
             return found
         if not (constraints.name or constraints.area or constraints.floor or whole_home(match)):
             return TargetMatch(False, MatchFailed.AREA)  # "turn on the lights" with no room to mean
-        return match_targets(records, constraints, self.preferences())
+        found = match_targets(records, constraints, self.preferences())
+        wanted = match.said.get("state", match.slots.get("state")) if match.intent == Intent.GET_STATE else None
+        if found.reason is MatchFailed.DUPLICATE_NAME and wanted:
+            one = settled_by_state(found.duplicates, str(wanted))  # "is the pet door locked?": its lock sensor
+            return found if one is None else TargetMatch(True, records=[one])
+        return found
 
     def _failed(self, match: IntentMatch, found: TargetMatch) -> IntentMatch:
         slots, reason = match.slots, found.reason

@@ -12,6 +12,7 @@ from enum import StrEnum
 
 from device_drivers import Kind
 from edge_runtime.brain.spoken import SOCKET_WORDS
+from edge_runtime.brain.vocab import BINARY_STATES
 from edge_runtime.devices.classes import safety_class
 from edge_runtime.devices.registry import DeviceRecord
 
@@ -87,6 +88,29 @@ def device_class_of(rec: DeviceRecord) -> str:
         return rec.device.device_class or ""
     words = f" {norm(rec.name)} "
     return next((cls for word, cls in _COVER_WORDS if f" {word} " in words or f" {word}s " in words), "")
+
+
+# The state words each kind answers to, besides a binary sensor's own (BINARY_STATES, by its class).
+_KIND_STATES: dict[Kind, frozenset[str]] = {
+    Kind.LOCK: frozenset({"locked", "unlocked", "jammed", "locking", "unlocking"}),
+    Kind.COVER: frozenset({"open", "closed", "opening", "closing"}),
+    Kind.VALVE: frozenset({"open", "closed", "opening", "closing"}),
+}
+
+
+def settled_by_state(duplicates: list[DeviceRecord], wanted: str) -> DeviceRecord | None:
+    """Of same-named devices, the one a state word belongs to, as Home Assistant's sentences pick the
+    class by its states: "is the pet door locked?" is the lock sensor, not the door sensor of the same
+    name. None when the word fits more than one (or none): then the user is asked which."""
+    word = norm(wanted)
+    fitting = [r for r in duplicates if word in _state_words(r)]
+    return fitting[0] if len(fitting) == 1 else None
+
+
+def _state_words(rec: DeviceRecord) -> frozenset[str]:
+    if rec.device.kind is Kind.BINARY_SENSOR:
+        return frozenset(BINARY_STATES.get(rec.device.device_class or "", ()))
+    return _KIND_STATES.get(rec.device.kind, frozenset())
 
 
 def _socket(rec: DeviceRecord) -> bool:

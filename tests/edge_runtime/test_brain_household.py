@@ -170,3 +170,78 @@ def test_and_after_adding_to_a_list_adds_to_the_same_list(mosquitto: Mosquitto, 
     replies = asyncio.run(scenario())
     assert replies[1:3] == ["Added eggs", "Added bread"]
     assert "cheese" not in replies[-1] and replies[-1] == "Your shopping list has milk, eggs and bread.", replies
+
+
+def test_a_question_about_a_rooms_lights_without_any_or_all_is_answered_not_obeyed(
+    mosquitto: Mosquitto, tmp_path: Path
+) -> None:
+    """ "Are the kitchen lights on?" in the word orders people use beside Home Assistant's, which asks
+    "are all the lights on in the kitchen": answered as "are all" is, and never read as a command (it
+    once parsed as "turn on" a device called "are the kitchen")."""
+    said = [
+        "are the kitchen lights on?",
+        "are the lights in the kitchen on?",
+        "are the lights on in the kitchen",
+        "are all lights in the kitchen on?",
+        "are any lights in the kitchen on?",
+        "are the living room fans off",
+    ]
+    answers = _say(mosquitto, tmp_path, "Hallway", said, start={"Kitchen Light": {"on": True}})
+    for text, (result, changed) in zip(said, answers, strict=True):
+        assert result.route == "local-intent" and result.intent == "HassGetState", (text, result.reply)
+        assert changed == {}, (text, changed)
+    replies = [result.reply for result, _ in answers]
+    assert replies[:4] == ["No, Kitchen Spotlights is not on."] * 4
+    assert replies[4] == "Yes, Kitchen Light is on."
+    assert replies[5] == "Yes, Ceiling Fan is off."  # one fan: not "all 1 fans are off"
+
+
+def test_a_state_word_picks_among_devices_of_one_name(mosquitto: Mosquitto, tmp_path: Path) -> None:
+    """A smart lock and a contact sensor on the same door, both called "Back Door": "locked" is the
+    lock's word and "open" the sensor's, as Home Assistant picks a binary sensor's class by its states."""
+    config = {
+        "devices": [
+            {"id": "back_lock", "name": "Back Door", "kind": "lock", "area": "Hallway", "state": {"locked": True}},
+            {
+                "id": "back_contact",
+                "name": "Back Door",
+                "kind": "binary_sensor",
+                "device_class": "door",
+                "area": "Hallway",
+                "state": {"on": True},
+            },
+        ]
+    }
+
+    async def scenario() -> list[Any]:
+        async with running_home(mosquitto.url, tmp_path / "d.sqlite3", config=config) as home:
+            said = [
+                "is the back door locked?",
+                "is the back door open?",
+                "is the back door closed?",
+                "is the back door on?",
+            ]
+            return [(await home.brain.handle(text, Conversation())).reply for text in said]
+
+    locked, opened, closed, either = asyncio.run(scenario())
+    assert locked == "Yes, the Back Door is locked."
+    assert opened == "Yes, the Back Door is open." and closed == "No, the Back Door is open."
+    assert either == "Yes, the Back Door is open."  # "on" is a sensor's word: a lock is never "on"
+
+
+def test_a_question_or_an_exception_is_never_taken_for_a_device_name(mosquitto: Mosquitto, tmp_path: Path) -> None:
+    """Words that read into a name's or a room's place ("why is the kitchen light on") are not a device
+    the home lacks: no "I don't know a device called why is the kitchen", and nothing is done; a real
+    unknown device is still said so."""
+    said = [
+        "why is the kitchen light on?",
+        "I don't want the sofa lamp on",
+        "turn off the lights but not the sofa lamp",
+        "turn on the extractor fan",
+    ]
+    answers = _say(mosquitto, tmp_path, "Living Room", said)
+    for text, (result, changed) in zip(said[:3], answers, strict=False):
+        assert "device called" not in result.reply and "room called" not in result.reply, (text, result.reply)
+        assert changed == {}, (text, changed)
+    unknown, nothing = answers[3]
+    assert unknown.reply == "I don't know a device called extractor fan." and nothing == {}

@@ -11,6 +11,7 @@ from edge_runtime.brain.guard import KIND_ONLY, judge, refusal_reply
 from edge_runtime.brain.intents import BUILTIN_INTENTS, Action, IntentEngine, IntentMatch
 from edge_runtime.brain.planner import Planner
 from edge_runtime.brain.replies import say
+from edge_runtime.brain.spoken import NOT_A_NAME, OUTDOORS, PRONOUNS
 from edge_runtime.brain.targets import norm
 from edge_runtime.brain.vocab import (
     DEVICE_INTENTS,
@@ -24,17 +25,6 @@ from edge_runtime.devices.errors import DeviceError
 from edge_runtime.devices.hub import DeviceHub
 from edge_runtime.skills.builtin import SkillResult
 
-PRONOUNS = {"it", "them", "that", "those", "these", "this", "everything"}
-# Not a device: "is it cold outside" asks about the weather, which a home without an outdoor sensor
-# leaves to the cloud instead of "I don't know a device called outside".
-OUTDOORS = {"outside", "outdoors", "out", "out there", "the weather", "weather"}
-# Not a name or a room either: a question, a refusal or an exception read into their place ("why is the
-# kitchen light on", "I don't want the lamp on", "the lights but not the lamp"). Saying "I don't know a
-# device called why is the kitchen" would be wrong; such a sentence goes on as one not understood.
-NOT_A_NAME = re.compile(
-    r"^(?:why|how|what|who|when|where|which|is|are|do|does|did|should|i|we|don'?t|do not|never)\b"
-    r"|\b(?:but|except|not|don'?t|no)\b"
-)
 BUILTIN = BUILTIN_INTENTS  # kept for callers of the first version
 SPLIT = re.compile(r"\s*(?:,\s*)?\b(?:and then|and|then|und dann|und|dann)\b\s*|\s*;\s*", re.IGNORECASE)
 VERBS = {

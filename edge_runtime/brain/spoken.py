@@ -16,6 +16,7 @@ engine adds to its slot lists.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable
 
@@ -60,6 +61,18 @@ KIND_WORDS = frozenset(
         "all",
         "everything",
     ]
+)
+
+PRONOUNS = {"it", "them", "that", "those", "these", "this", "everything"}
+# Not a device: "is it cold outside" asks about the weather, which a home without an outdoor sensor
+# leaves to the cloud instead of "I don't know a device called outside".
+OUTDOORS = {"outside", "outdoors", "out", "out there", "the weather", "weather"}
+# Not a name or a room either: a question, a refusal or an exception read into their place ("why is the
+# kitchen light on", "I don't want the lamp on", "the lights but not the lamp"). Saying "I don't know a
+# device called why is the kitchen" would be wrong; such a sentence goes on as one not understood.
+NOT_A_NAME = re.compile(
+    r"^(?:why|how|what|who|when|where|which|is|are|do|does|did|should|i|we|don'?t|do not|never)\b"
+    r"|\b(?:but|except|not|don'?t|no)\b"
 )
 
 

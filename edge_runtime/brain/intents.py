@@ -21,6 +21,7 @@ from edge_runtime.brain.text import afterthought, prepare, without_reason
 from edge_runtime.brain.vocab import (
     BINARY_NOUNS,
     BINARY_WORDS,
+    CLASS_WORDS,
     CLOCK_INTENTS,
     DEVICE_INTENTS,
     LIST_INTENTS,
@@ -262,5 +263,6 @@ def _word_lists() -> dict[str, Any]:
     return {
         "bs_state": values({word: word for word in BINARY_WORDS}),
         "bs_class": values({f"{noun}[s]": cls for noun, cls in BINARY_NOUNS.items()}),
+        "bs_class_state": values({word: word for word in CLASS_WORDS}),  # a state only some classes have
         "sensor_class": values(SENSOR_NOUNS),
     }

@@ -110,8 +110,11 @@ class Planner:
         classes: tuple[str, ...] = (str(slots["device_class"]),) if slots.get("device_class") else ()
         if intent == Intent.CLIMATE_GET_TEMPERATURE and not name:
             classes = ()
-        if intent == Intent.GET_STATE and name and not classes and str(slots.get("state")) in CLASS_WORDS:
-            classes = tuple(CLASS_WORDS[str(slots["state"])])  # "is the phone charging": the charging Phone
+        # A state word only some classes have: "is the phone charging" is the charging Phone, "are any
+        # batteries charging" the charging sensors, "which devices are connected" the connectivity ones.
+        word = str(slots.get("state", "")) if intent == Intent.GET_STATE else ""
+        if word in CLASS_WORDS and not set(classes) & CLASS_WORDS[word] and (name or "binary_sensor" in domains):
+            classes = tuple(sorted(CLASS_WORDS[word]))
         area = str(slots["area"]) if slots.get("area") else None
         home = self.registry.home_area
         if not area and home and room_unless_everywhere(match):

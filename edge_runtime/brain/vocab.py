@@ -138,7 +138,8 @@ BINARY_WORDS: dict[str, bool] = {
         "wet: on; dry: off; detected: on; triggered: on; active: on; clear: off; occupied: on; empty: off;"
         "unoccupied: off; connected: on; disconnected: off; charging: on; home: on; away: off; running: on;"
         "hot: on; cold: on; moving: on; still: off; unlocked: on; locked: off; plugged in: on; unplugged: off;"
-        "safe: off; unsafe: on"
+        "safe: off; unsafe: on; vibrating: on; powered: on; powered on: on; update available: on; up to date: off;"
+        "tampered: on; not running: off"
     ).items()
 }
 # Words that belong to some device classes only ("wet" is never a door's state).
@@ -147,7 +148,9 @@ CLASS_WORDS: dict[str, frozenset[str]] = {
     for word, classes in _table(
         "low: battery; normal: battery cold heat; wet: moisture; dry: moisture; charging: battery_charging;"
         "connected: connectivity; disconnected: connectivity; hot: heat; cold: cold; home: presence;"
-        "away: presence"
+        "away: presence; plugged in: plug; unplugged: plug; running: running; not running: running; occupied:"
+        "occupancy; unoccupied: occupancy; moving: moving; still: moving; vibrating: vibration; powered: power;"
+        "powered on: power; update available: update; up to date: update; tampered: tamper"
     ).items()
 }
 # A user's word for a kind of sensor -> its Home Assistant device class.
@@ -160,7 +163,8 @@ SENSOR_NOUNS = _table(
 BINARY_NOUNS = _table(
     "water: moisture; leak: moisture; moisture: moisture; flood: moisture; motion: motion; movement: motion;"
     "occupancy: occupancy; presence: presence; door: door; window: window; garage door: garage_door; smoke: smoke;"
-    "gas: gas; battery: battery; vibration: vibration; carbon monoxide: carbon_monoxide; opening: opening"
+    "gas: gas; battery: battery; batteries: battery; vibration: vibration; carbon monoxide: carbon_monoxide;"
+    "opening: opening; sound: sound; noise: sound"
 )
 # How a reply names a kind: "there is no lock in the Kitchen".
 KIND_NOUNS = _table(

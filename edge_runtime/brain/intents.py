@@ -27,6 +27,7 @@ from edge_runtime.brain.vocab import (
     LIST_INTENTS,
     MEDIA_INTENTS,
     SENSOR_NOUNS,
+    TEMPERATURE_UNITS,
     TIMER_INTENTS,
     UNSUPPORTED_INTENTS,
     Intent,
@@ -265,4 +266,5 @@ def _word_lists() -> dict[str, Any]:
         "bs_class": values({f"{noun}[s]": cls for noun, cls in BINARY_NOUNS.items()}),
         "bs_class_state": values({word: word for word in CLASS_WORDS}),  # a state only some classes have
         "sensor_class": values(SENSOR_NOUNS),
+        "temperature_unit": values(TEMPERATURE_UNITS),
     }

@@ -252,7 +252,10 @@ class Planner:
             start = {"on": True} if percentage > 0 and rec.state.get("on") is False else {}
             return {**start, "percentage": percentage}  # as Home Assistant's set_percentage turns a fan on
         if intent == Intent.CLIMATE_SET_TEMPERATURE and kind is Kind.CLIMATE:
-            wanted, target = float(slots["temperature"]), rec.device.attributes.get("target_temperature")
+            target = rec.device.attributes.get("target_temperature")
+            wanted = in_unit(
+                float(slots["temperature"]), slots.get("temperature_unit"), target.unit if target else None
+            )
             if target is not None and not (target.min or 0) <= wanted <= (target.max if target.max is not None else 99):
                 self.decline(
                     match,
@@ -278,6 +281,17 @@ def _clamped(rec: DeviceRecord, kelvin: int) -> int:
 
 def _kelvin(value: float) -> str:
     return f"{round(value, -1):g}"
+
+
+def in_unit(value: float, said: Any, unit: str | None) -> float:
+    """A temperature said in one unit, in the thermostat's ("68 degrees Fahrenheit" is 20 °C), to the
+    half degree; as said when no unit was said or the thermostat's is not known."""
+    fahrenheit = (unit or "").upper().endswith("F")
+    if said == "fahrenheit" and unit and not fahrenheit:
+        return round((value - 32) * 5 / 9 * 2) / 2
+    if said == "celsius" and fahrenheit:
+        return round(value * 9 / 5 + 32)
+    return value
 
 
 def _measures_temperature(rec: DeviceRecord) -> bool:

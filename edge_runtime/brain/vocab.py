@@ -153,6 +153,8 @@ CLASS_WORDS: dict[str, frozenset[str]] = {
         "powered on: power; update available: update; up to date: update; tampered: tamper"
     ).items()
 }
+# A unit said after a temperature, as Home Assistant's `temperature_unit` slot names it.
+TEMPERATURE_UNITS = _table("c: celsius; celsius: celsius; centigrade: celsius; f: fahrenheit; fahrenheit: fahrenheit")
 # A user's word for a kind of sensor -> its Home Assistant device class.
 SENSOR_NOUNS = _table(
     "temperature: temperature; humidity: humidity; air pressure: pressure; pressure: pressure; barometric "

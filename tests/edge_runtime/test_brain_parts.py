@@ -10,6 +10,7 @@ import pytest
 from device_drivers import Attribute, Convention, Device, Kind
 from edge_runtime.brain.fuzzy import repair
 from edge_runtime.brain.intents import Action
+from edge_runtime.brain.planner import in_unit
 from edge_runtime.brain.safety import needs_confirmation
 from edge_runtime.brain.signals import read_signals, strip_override
 from edge_runtime.brain.speech import sentences
@@ -159,3 +160,21 @@ def test_a_wake_phrase_left_in_the_transcript_does_not_make_a_question_small_tal
         return [(r.route, r.intent) for r in results]
 
     assert asyncio.run(scenario()) == [("cloud", "escalate"), ("local-llm", "small-talk")]
+
+
+@pytest.mark.parametrize(
+    ("value", "said", "unit", "sent"),
+    [
+        (68.0, "fahrenheit", "°C", 20.0),  # said in °F, a °C thermostat: converted, to the half degree
+        (71.0, "fahrenheit", "°C", 21.5),
+        (21.0, "celsius", "°F", 70.0),  # the other way, to the whole degree a °F thermostat takes
+        (21.0, "celsius", "°C", 21.0),
+        (70.0, "fahrenheit", "°F", 70.0),
+        (21.0, None, "°F", 21.0),  # no unit said: as said, in the thermostat's own
+        (68.0, "fahrenheit", None, 68.0),  # the thermostat's unit unknown: nothing to convert to
+    ],
+)
+def test_a_temperature_said_in_another_unit_is_sent_in_the_thermostats(
+    value: float, said: str | None, unit: str | None, sent: float
+) -> None:
+    assert in_unit(value, said, unit) == sent

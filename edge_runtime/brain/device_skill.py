@@ -209,6 +209,8 @@ class DeviceSkill:
                 else KIND_VERBS.get((match.intent, done[0].kind))
             )
             verb = verb or VERBS.get(match.intent) or _verb(done[0])
+            if match.intent == "HassToggle" and len({_verb(a) for a in done}) > 1:
+                verb = "toggled"  # some on, some off: "Toggled 3 lights."
             what = say(lang, "the_device", name=done[0].name) if len(done) == 1 else _count(lang, done)
             value = _setting(lang, done, match.heard_as) if verb in ("set", "moved") else None
             text = say(lang, f"{verb}_to", what=what, value=value) if value else say(lang, verb, what=what)

@@ -219,6 +219,8 @@ class Planner:
             return {}
         if intent in VACUUM_COMMANDS:
             return {"state": VACUUM_COMMANDS[intent]} if kind is Kind.VACUUM else {}
+        if intent == Intent.TOGGLE:  # the other state, each device its own; only what is plainly on or off
+            return {"on": not rec.state.get("on")} if kind in (Kind.LIGHT, Kind.SWITCH, Kind.FAN) else {}
         if intent in (Intent.TURN_ON, Intent.TURN_OFF):
             on = intent == Intent.TURN_ON
             if kind is Kind.CLIMATE:

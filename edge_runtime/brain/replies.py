@@ -8,6 +8,7 @@ PHRASES: dict[str, dict[str, str]] = {
     "en": {
         "turned_on": "Turned on {what}.",
         "turned_off": "Turned off {what}.",
+        "toggled": "Toggled {what}.",
         "set": "Set {what}.",
         "set_to": "Set {what} to {value}.",
         "moved": "Moved {what}.",
@@ -89,6 +90,7 @@ PHRASES: dict[str, dict[str, str]] = {
     "de": {
         "turned_on": "{what} eingeschaltet.",
         "turned_off": "{what} ausgeschaltet.",
+        "toggled": "{what} umgeschaltet.",
         "set": "{what} eingestellt.",
         "set_to": "{what} auf {value} eingestellt.",
         "moved": "{what} bewegt.",

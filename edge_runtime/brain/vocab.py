@@ -28,6 +28,7 @@ class Intent(StrEnum):
 
     TURN_ON = "HassTurnOn"
     TURN_OFF = "HassTurnOff"
+    TOGGLE = "HassToggle"
     LIGHT_SET = "HassLightSet"
     SET_POSITION = "HassSetPosition"
     FAN_SET_SPEED = "HassFanSetSpeed"
@@ -64,7 +65,7 @@ def _table(text: str) -> dict[str, str]:
 
 # What the hub acts on or answers from its own devices.
 DEVICE_INTENTS = frozenset(
-    {Intent.TURN_ON, Intent.TURN_OFF, Intent.LIGHT_SET, Intent.SET_POSITION, Intent.FAN_SET_SPEED}
+    {Intent.TURN_ON, Intent.TURN_OFF, Intent.TOGGLE, Intent.LIGHT_SET, Intent.SET_POSITION, Intent.FAN_SET_SPEED}
     | {Intent.CLIMATE_SET_TEMPERATURE, Intent.CLIMATE_GET_TEMPERATURE, Intent.GET_STATE}
     | {Intent.VACUUM_START, Intent.VACUUM_RETURN}
 )

@@ -245,3 +245,17 @@ def test_a_question_or_an_exception_is_never_taken_for_a_device_name(mosquitto: 
         assert changed == {}, (text, changed)
     unknown, nothing = answers[3]
     assert unknown.reply == "I don't know a device called extractor fan." and nothing == {}
+
+
+def test_toggle_flips_each_light_switch_or_fan_and_never_a_lock(mosquitto: Mosquitto, tmp_path: Path) -> None:
+    """ "toggle the kitchen lights" as Home Assistant's newer sentences have it: each to its other state
+    (one on, one off: both change, and the reply says toggled); a lock is never toggled."""
+    said = ["toggle the kitchen lights", "toggle the coffee maker", "toggle the front door", "toggle the lights"]
+    (both, lights), (coffee, maker), (door, untouched), (here, living) = _say(
+        mosquitto, tmp_path, "Living Room", said, start={"Kitchen Light": {"on": True}}
+    )
+    assert both.intent == "HassToggle" and both.reply == "Toggled 2 lights.", both.reply
+    assert lights["Kitchen Light"]["on"] is False and lights["Kitchen Spotlights"]["on"] is True
+    assert coffee.reply == "Turned on the Coffee Maker." and maker["Coffee Maker"]["on"] is True
+    assert untouched == {}, door.reply
+    assert set(living) == {"Sofa Lamp", "Reading Light", "Floor Lamp"} and here.reply == "Turned on 3 lights."

@@ -11,6 +11,7 @@ from typing import Any
 OPEN_WORDS = {"open": "open", "closed": "closed", "opening": "opening", "closing": "closing"}
 BY_NAME_ONLY = {"scene", "button", "vacuum"}
 VACUUM = {"HassVacuumStart": "start", "HassVacuumReturnToBase": "return_to_base"}
+TOGGLED = {"light", "switch", "fan"}  # HA's toggle reaches more; ours, on purpose: never a lock or a cover
 
 
 def targets(case: dict[str, Any], devices: list[dict[str, Any]], floors: dict[str, str]) -> list[dict[str, Any]]:
@@ -99,6 +100,9 @@ def expect(
     """`actions` (name -> values) for a command; for a question, what the reply must say:
     `yes` (True/False), `count`, `names` (one of which must be said), or `value`."""
     found = targets(case, devices, floors)
+    if case["intent"] == "HassToggle":  # each to its other state; only what is plainly on or off
+        flips = {d["name"]: {"on": not states[d["id"]].get("on")} for d in found if d["kind"] in TOGGLED}
+        return {"actions": flips}
     if case["intent"] != "HassGetState" and case["intent"] != "HassClimateGetTemperature":
         values = {d["name"]: command_values(case, d) for d in found}
         return {"actions": {name: v for name, v in values.items() if v}}

@@ -21,12 +21,12 @@ from edge_runtime.brain.text import afterthought, prepare, without_reason
 from edge_runtime.brain.vocab import (
     BINARY_NOUNS,
     BINARY_WORDS,
-    CLASS_WORDS,
     CLOCK_INTENTS,
     DEVICE_INTENTS,
     LIST_INTENTS,
     MEDIA_INTENTS,
     SENSOR_NOUNS,
+    STATE_CLASSES,
     TEMPERATURE_UNITS,
     TIMER_INTENTS,
     UNSUPPORTED_INTENTS,
@@ -264,7 +264,7 @@ def _word_lists() -> dict[str, Any]:
     return {
         "bs_state": values({word: word for word in BINARY_WORDS}),
         "bs_class": values({f"{noun}[s]": cls for noun, cls in BINARY_NOUNS.items()}),
-        "bs_class_state": values({word: word for word in CLASS_WORDS}),  # a state only some classes have
+        "bs_class_state": values({word: word for word in STATE_CLASSES}),  # a state only some classes have
         "sensor_class": values(SENSOR_NOUNS),
         "temperature_unit": values(TEMPERATURE_UNITS),
     }

@@ -31,6 +31,7 @@ from edge_runtime.brain.vocab import (
     KIND_NOUNS,
     MEDIA_INTENTS,
     NAMED_WHITES,
+    STATE_CLASSES,
     UNSUPPORTED_DOMAINS,
     UNSUPPORTED_INTENTS,
     Intent,
@@ -110,11 +111,13 @@ class Planner:
         classes: tuple[str, ...] = (str(slots["device_class"]),) if slots.get("device_class") else ()
         if intent == Intent.CLIMATE_GET_TEMPERATURE and not name:
             classes = ()
-        # A state word only some classes have: "is the phone charging" is the charging Phone, "are any
-        # batteries charging" the charging sensors, "which devices are connected" the connectivity ones.
         word = str(slots.get("state", "")) if intent == Intent.GET_STATE else ""
-        if word in CLASS_WORDS and not set(classes) & CLASS_WORDS[word] and (name or "binary_sensor" in domains):
-            classes = tuple(sorted(CLASS_WORDS[word]))
+        if name and not classes and word in CLASS_WORDS:
+            classes = tuple(CLASS_WORDS[word])  # "is the phone charging": the charging Phone
+        elif (
+            not name and "binary_sensor" in domains and word in STATE_CLASSES and not set(classes) & STATE_CLASSES[word]
+        ):
+            classes = tuple(sorted(STATE_CLASSES[word]))  # "which devices are connected", "are any batteries charging"
         area = str(slots["area"]) if slots.get("area") else None
         home = self.registry.home_area
         if not area and home and room_unless_everywhere(match):

@@ -12,7 +12,7 @@ from enum import StrEnum
 
 from device_drivers import Kind
 from edge_runtime.brain.spoken import SOCKET_WORDS
-from edge_runtime.brain.vocab import BINARY_STATES
+from edge_runtime.brain.vocab import BINARY_STATES, STATE_CLASSES
 from edge_runtime.devices.classes import safety_class
 from edge_runtime.devices.registry import DeviceRecord
 
@@ -103,14 +103,15 @@ def settled_by_state(duplicates: list[DeviceRecord], wanted: str) -> DeviceRecor
     class by its states: "is the pet door locked?" is the lock sensor, not the door sensor of the same
     name. None when the word fits more than one (or none): then the user is asked which."""
     word = norm(wanted)
-    fitting = [r for r in duplicates if word in _state_words(r)]
+    fitting = [r for r in duplicates if _says(r, word)]
     return fitting[0] if len(fitting) == 1 else None
 
 
-def _state_words(rec: DeviceRecord) -> frozenset[str]:
+def _says(rec: DeviceRecord, word: str) -> bool:
     if rec.device.kind is Kind.BINARY_SENSOR:
-        return frozenset(BINARY_STATES.get(rec.device.device_class or "", ()))
-    return _KIND_STATES.get(rec.device.kind, frozenset())
+        cls = rec.device.device_class or ""
+        return word in BINARY_STATES.get(cls, ()) or cls in STATE_CLASSES.get(word, ())
+    return word in _KIND_STATES.get(rec.device.kind, frozenset())
 
 
 def _socket(rec: DeviceRecord) -> bool:

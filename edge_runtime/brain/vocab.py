@@ -149,11 +149,17 @@ CLASS_WORDS: dict[str, frozenset[str]] = {
     for word, classes in _table(
         "low: battery; normal: battery cold heat; wet: moisture; dry: moisture; charging: battery_charging;"
         "connected: connectivity; disconnected: connectivity; hot: heat; cold: cold; home: presence;"
-        "away: presence; plugged in: plug; unplugged: plug; running: running; not running: running; occupied:"
-        "occupancy; unoccupied: occupancy; moving: moving; still: moving; vibrating: vibration; powered: power;"
-        "powered on: power; update available: update; up to date: update; tampered: tamper"
+        "away: presence"
     ).items()
 }
+# The classes a state word belongs to (BINARY_STATES turned round, and a few more words people use), for a
+# question that names no device or says another class: "which devices are connected?", "is anything
+# vibrating?", "are any batteries charging?". Not the words locks, covers and every switch answer to too.
+STATE_CLASSES: dict[str, frozenset[str]] = {
+    word: frozenset(cls for cls, words in BINARY_STATES.items() if word in words)
+    for word in {w for words in BINARY_STATES.values() for w in words}
+    - {"on", "off", "open", "closed", "locked", "unlocked"}
+} | {"vibrating": frozenset({"vibration"}), "powered": frozenset({"power"}), "powered on": frozenset({"power"})}
 # A unit said after a temperature, as Home Assistant's `temperature_unit` slot names it.
 TEMPERATURE_UNITS = _table("c: celsius; celsius: celsius; centigrade: celsius; f: fahrenheit; fahrenheit: fahrenheit")
 # A user's word for a kind of sensor -> its Home Assistant device class.

@@ -210,6 +210,7 @@ def test_a_state_word_picks_among_devices_of_one_name(mosquitto: Mosquitto, tmp_
                 "area": "Hallway",
                 "state": {"on": True},
             },
+            {"id": "washer", "name": "Washer", "kind": "binary_sensor", "area": "Hallway", "state": {"on": True}},
         ]
     }
 
@@ -220,13 +221,15 @@ def test_a_state_word_picks_among_devices_of_one_name(mosquitto: Mosquitto, tmp_
                 "is the back door open?",
                 "is the back door closed?",
                 "is the back door on?",
+                "is the washer running?",  # no device class: its own state, not "there is no running sensor"
             ]
             return [(await home.brain.handle(text, Conversation())).reply for text in said]
 
-    locked, opened, closed, either = asyncio.run(scenario())
+    locked, opened, closed, either, washer = asyncio.run(scenario())
     assert locked == "Yes, the Back Door is locked."
     assert opened == "Yes, the Back Door is open." and closed == "No, the Back Door is open."
     assert either == "Yes, the Back Door is open."  # "on" is a sensor's word: a lock is never "on"
+    assert washer == "Yes, the Washer is on."
 
 
 def test_a_question_or_an_exception_is_never_taken_for_a_device_name(mosquitto: Mosquitto, tmp_path: Path) -> None:
